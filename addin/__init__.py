@@ -1,0 +1,1 @@
+"""The Excel add-in face: ribbon callbacks, the `rotation` command line and the .xlam build."""

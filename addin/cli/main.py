@@ -1,0 +1,26 @@
+"""`rotation`: the command line of the sector rotation product.
+
+Each command group lives in its own module and registers itself here.
+"""
+from __future__ import annotations
+
+import typer
+
+from addin.cli import data_cmd
+
+app = typer.Typer(
+    name="rotation",
+    help="Bond-stress early warning and sector rotation (11 SPDR sector ETFs vs SPY).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_cmd.app, name="data", help="Import vendor files into the local store and inspect it.")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

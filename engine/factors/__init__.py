@@ -1,0 +1,1 @@
+"""Sector factor scores and IC testing."""

@@ -1,0 +1,1 @@
+"""Bond stress index, regimes, early warning, stress-to-sector mapping, rebalancing triggers."""

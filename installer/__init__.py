@@ -1,0 +1,1 @@
+"""Windows packaging: PyInstaller for the ribbon command line, an embedded Python for the UDF server."""

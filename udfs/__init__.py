@@ -1,0 +1,1 @@
+"""Excel user-defined functions (xlwings): thin wrappers over usecases/."""
