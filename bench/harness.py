@@ -1,0 +1,67 @@
+"""Tiny benchmark harness: median wall time and peak Python memory per row, printed as a table."""
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class Row:
+    name: str
+    fn: Callable[[Any], Any]            # called with the value returned by setup (or None)
+    target_s: float | None = None
+    setup: Callable[[], Any] | None = None  # untimed, run once before each timed call
+    repeat: int = 7
+    note: str = ""
+    peer: bool = False                  # a peer library's row, shown for comparison
+
+
+@dataclass
+class Result:
+    row: Row
+    median_s: float
+    peak_mb: float
+    times: list[float] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.row.target_s is None else self.median_s <= self.row.target_s
+
+
+def measure(row: Row) -> Result:
+    times = []
+    for _ in range(row.repeat):
+        arg = row.setup() if row.setup else None
+        gc.collect()
+        t0 = time.perf_counter()
+        row.fn(arg)
+        times.append(time.perf_counter() - t0)
+    arg = row.setup() if row.setup else None
+    gc.collect()
+    tracemalloc.start()
+    row.fn(arg)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return Result(row, statistics.median(times), peak / 2**20, times)
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.0f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def print_table(results: list[Result]) -> None:
+    head = f"{'benchmark':58} {'median':>10} {'peak mem':>10} {'target':>10}  status"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        tgt = fmt_time(r.row.target_s) if r.row.target_s else "-"
+        status = {True: "ok", False: "MISSED", None: "peer" if r.row.peer else ""}[r.ok]
+        print(f"{r.row.name[:58]:58} {fmt_time(r.median_s):>10} {r.peak_mb:>8.1f}MB {tgt:>10}  {status} {r.row.note}")
