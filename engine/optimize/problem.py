@@ -1,0 +1,341 @@
+"""The allocator's convex problem, built once with cvxpy Parameters (DPP) and re-solved for new data.
+
+    maximize    mu'w - gamma * w'Σw - cost(w - w0)
+    subject to  sum(w) + cash = 1,  w >= 0,  0 <= cash <= cash_max
+                lo_i <= w_i <= hi_i                       (sector min/max; 0/0 for excluded sectors)
+                w_XLK <= tech_cap
+                w_XLU + w_XLP + w_XLV >= floor            (floor = defensive_floor in stress/crisis, else 0)
+                ||L'w - L'b||_2 <= te                      (ex-ante tracking error, Σ = L L', annualized)
+                0.5 * (sum|w - w0| + |cash - cash0|) <= turnover
+                |w_i - w0_i| <= participation * ADV_i * days / V   (liquidity)
+
+Units: ``mu`` annualized expected excess returns, Σ annualized; costs are one-off fractions of the
+portfolio (see :mod:`engine.optimize.costs`). The benchmark ``b`` is a weight vector over the same
+sectors (e.g. cap weights, or a sector replication of SPY). Risk uses the factor sqrt(gamma) L and the
+tracking error uses L, so every parameter enters affinely (``problem.is_dpp()`` holds).
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import ArgumentError, SolverError
+from engine.optimize import costs as costs_mod
+from engine.optimize.covariance import cholesky_factor
+from engine.optimize.limits import Limits
+from engine.universe import DEFENSIVE, TECH
+
+log = logging.getLogger(__name__)
+STRESS_REGIMES = ("stress", "crisis")
+TE_OFF = 10.0      # parameter value used when tracking_error is inf (no limit)
+BIND_TOL = 1e-5    # a constraint binds when its slack is within this tolerance
+
+
+@dataclass
+class AllocationInputs:
+    """Data of one rebalance, all indexed by the allocator's tickers.
+
+    - ``mu``: annualized expected excess returns (NaN allowed only for excluded tickers).
+    - ``cov``: annualized covariance (DataFrame or n x n array); a zero diagonal marks an excluded ticker.
+    - ``current``: current weights w0 (sum <= 1, the rest is cash); default all cash... see ``validate``.
+    - ``benchmark``: benchmark weights (sum 1).
+    - ``regime``: ``calm``, ``elevated``, ``stress`` or ``crisis`` (the defensive floor applies in the last two).
+    - ``sigma_daily``, ``adv_dollars``: per-ticker daily volatility and average daily dollar volume for
+      impact and liquidity; None = no impact term and no liquidity limit.
+    - ``investable``: tickers allowed to hold; default those with a positive covariance diagonal.
+    """
+
+    mu: pd.Series
+    cov: pd.DataFrame
+    current: pd.Series
+    benchmark: pd.Series
+    regime: str = "calm"
+    sigma_daily: pd.Series | None = None
+    adv_dollars: pd.Series | None = None
+    investable: tuple[str, ...] | None = None
+
+
+@dataclass
+class Allocation:
+    """Result of one solve. Fractions of portfolio value; volatility/tracking error annualized (ex-ante)."""
+
+    weights: pd.Series
+    cash: float
+    expected_return: float
+    volatility: float
+    tracking_error: float
+    turnover: float
+    expected_cost_bps: float
+    binding: list[str]
+    status: str
+    trades: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    objective: float = float("nan")
+
+    def to_dict(self) -> dict:
+        return {
+            "weights": {k: float(v) for k, v in self.weights.items()}, "cash": self.cash,
+            "expected_return": self.expected_return, "volatility": self.volatility,
+            "tracking_error": self.tracking_error, "turnover": self.turnover,
+            "expected_cost_bps": self.expected_cost_bps, "binding": list(self.binding), "status": self.status,
+        }
+
+
+@dataclass
+class NumericData:
+    """Arrays of one rebalance after validation (what is written into the cvxpy Parameters)."""
+
+    mu: np.ndarray
+    cov: np.ndarray
+    factor: np.ndarray
+    w0: np.ndarray
+    cash0: float
+    b: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    tech_cap: float
+    floor: float
+    te: float
+    turnover: float
+    tbound: np.ndarray
+    linear: float
+    impact: np.ndarray
+    cash_max: float
+    gamma: float
+
+
+def _vec(x, tickers, name, fill=None) -> np.ndarray:
+    if isinstance(x, pd.Series):
+        missing = [t for t in tickers if t not in x.index]
+        if missing and fill is None:
+            raise ArgumentError(name, f"missing tickers {', '.join(missing)}")
+        x = x.reindex(tickers)
+        if fill is not None:
+            x = x.fillna(fill)
+        return x.to_numpy(dtype=float)
+    a = np.asarray(x, dtype=float).ravel()
+    if a.shape != (len(tickers),):
+        raise ArgumentError(name, f"expected {len(tickers)} values (one per ticker), got {a.shape[0]}")
+    return a
+
+
+def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: float = 1e-6) -> NumericData:
+    """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
+    n = len(tickers)
+    cov = inputs.cov.reindex(index=tickers, columns=tickers).to_numpy(dtype=float) \
+        if isinstance(inputs.cov, pd.DataFrame) else np.asarray(inputs.cov, dtype=float)
+    if cov.shape != (n, n):
+        raise ArgumentError("cov", f"expected a {n} x {n} matrix over {', '.join(tickers)}, got {cov.shape}")
+    diag = np.diag(cov)
+    if inputs.investable is not None:
+        inv = np.array([t in set(inputs.investable) for t in tickers])
+    else:
+        inv = np.isfinite(diag) & (diag > 0)
+    cov = np.where(np.outer(inv, inv), cov, 0.0)
+    if not np.isfinite(cov).all():
+        bad = [tickers[i] for i in range(n) if not np.isfinite(cov[i]).all()]
+        raise ArgumentError("cov", f"NaN or infinite covariance for investable tickers {', '.join(bad)}")
+    if not inv.any():
+        raise ArgumentError("cov", "no investable ticker (every covariance diagonal is 0 or NaN)")
+    cov = 0.5 * (cov + cov.T)
+    if np.linalg.eigvalsh(cov).min() < -1e-10 * max(1.0, np.abs(cov).max()):
+        raise ArgumentError("cov", "covariance is not positive semi-definite")
+    mu = _vec(inputs.mu, tickers, "mu", fill=np.nan)
+    mu = np.where(inv, mu, 0.0)
+    if not np.isfinite(mu).all():
+        bad = [tickers[i] for i in range(n) if not np.isfinite(mu[i])]
+        raise ArgumentError("mu", f"NaN expected return for investable tickers {', '.join(bad)}")
+    w0 = _vec(inputs.current, tickers, "current", fill=0.0)
+    b = _vec(inputs.benchmark, tickers, "benchmark", fill=0.0)
+    for name, v in (("current", w0), ("benchmark", b)):
+        if not np.isfinite(v).all() or (v < -tol).any():
+            raise ArgumentError(name, "weights must be finite and non-negative")
+        if v.sum() > 1 + 1e-6:
+            raise ArgumentError(name, f"weights sum to {v.sum():.6f}, more than 1")
+    if abs(b.sum() - 1) > 1e-6:
+        raise ArgumentError("benchmark", f"weights must sum to 1, got {b.sum():.6f}")
+    w0 = np.clip(w0, 0.0, None)
+    if inputs.regime not in ("calm", "elevated", "stress", "crisis"):
+        raise ArgumentError("regime", f"expected calm, elevated, stress or crisis, got {inputs.regime!r}")
+    lo = np.where(inv, limits.sector_min, 0.0)
+    hi = np.where(inv, limits.sector_max, 0.0)
+    v = limits.portfolio_value
+    if inputs.adv_dollars is not None:
+        adv = _vec(inputs.adv_dollars, tickers, "adv_dollars", fill=np.nan)
+        tbound = costs_mod.trade_bounds(adv, v, limits.participation, limits.liquidity_days)
+        # a ticker without ADV cannot be traded: its trade bound is 0 (it stays where it is)
+        sig = _vec(inputs.sigma_daily, tickers, "sigma_daily", fill=np.nan) if inputs.sigma_daily is not None \
+            else np.sqrt(np.diag(cov) / 252.0)
+        impact = costs_mod.impact_coefficients(np.nan_to_num(sig), adv, v, limits.impact_coef)
+    else:
+        tbound = np.full(n, 2.0)
+        impact = np.zeros(n)
+    te = TE_OFF if math.isinf(limits.tracking_error) else limits.tracking_error
+    floor = limits.defensive_floor if inputs.regime in STRESS_REGIMES else 0.0
+    return NumericData(mu=mu, cov=cov, factor=cholesky_factor(cov), w0=w0, cash0=max(0.0, 1.0 - w0.sum()), b=b,
+                       lo=lo, hi=hi, tech_cap=limits.tech_cap, floor=floor, te=te, turnover=limits.turnover,
+                       tbound=tbound, linear=limits.cost_bps / 1e4, impact=impact,
+                       cash_max=limits.effective_cash_max, gamma=limits.risk_aversion)
+
+
+class Allocator:
+    """The allocation problem for a fixed list of tickers, compiled once; ``solve`` re-solves for new data.
+
+    >>> alloc = Allocator(list_of_sectors)
+    >>> result = alloc.solve(inputs, limits)       # Allocation, or InfeasibleError / SolverError
+    """
+
+    def __init__(self, tickers: list[str], solver: str = "CLARABEL"):
+        import cvxpy as cp
+
+        self.tickers = list(tickers)
+        self.solver = solver
+        n = len(self.tickers)
+        if n == 0:
+            raise ArgumentError("tickers", "expected at least one ticker")
+        self.tech_idx = self.tickers.index(TECH) if TECH in self.tickers else None
+        self.def_mask = np.array([t in DEFENSIVE for t in self.tickers], dtype=float)
+        p = self.params = {
+            "mu": cp.Parameter(n, name="mu"),
+            "risk_factor": cp.Parameter((n, n), name="risk_factor"),   # sqrt(gamma) * L
+            "te_factor": cp.Parameter((n, n), name="te_factor"),       # L
+            "te_bench": cp.Parameter(n, name="te_bench"),              # L' b
+            "te": cp.Parameter(nonneg=True, name="te"),
+            "w0": cp.Parameter(n, name="w0"),
+            "cash0": cp.Parameter(name="cash0"),
+            "lo": cp.Parameter(n, name="lo"),
+            "hi": cp.Parameter(n, name="hi"),
+            "tech_cap": cp.Parameter(nonneg=True, name="tech_cap"),
+            "floor": cp.Parameter(nonneg=True, name="floor"),
+            "turnover": cp.Parameter(nonneg=True, name="turnover"),
+            "tbound": cp.Parameter(n, nonneg=True, name="tbound"),
+            "linear": cp.Parameter(nonneg=True, name="linear"),
+            "impact": cp.Parameter(n, nonneg=True, name="impact"),
+            "cash_max": cp.Parameter(nonneg=True, name="cash_max"),
+        }
+        w = self.w = cp.Variable(n, name="w")
+        c = self.cash = cp.Variable(name="cash")
+        t = self.trade = cp.Variable(n, name="trade")
+        tc = self.cash_trade = cp.Variable(name="cash_trade")
+        cost = costs_mod.cost_expression(t, p["linear"], p["impact"])
+        self.cost_expr = cost
+        objective = cp.Maximize(p["mu"] @ w - cp.sum_squares(p["risk_factor"].T @ w) - cost)
+        self.cons = {
+            "budget": cp.sum(w) + c == 1,
+            "trade_def": t == w - p["w0"],
+            "cash_trade_def": tc == c - p["cash0"],
+            "long_only": w >= 0,
+            "cash_min": c >= 0,
+            "cash_max": c <= p["cash_max"],
+            "sector_min": w >= p["lo"],
+            "sector_max": w <= p["hi"],
+            "defensive_floor": self.def_mask @ w >= p["floor"],
+            "tracking_error": cp.norm(p["te_factor"].T @ w - p["te_bench"], 2) <= p["te"],
+            "turnover": 0.5 * (cp.sum(cp.abs(t)) + cp.abs(tc)) <= p["turnover"],
+            "liquidity": cp.abs(t) <= p["tbound"],
+        }
+        if self.tech_idx is not None:
+            self.cons["tech_cap"] = w[self.tech_idx] <= p["tech_cap"]
+        self.problem = cp.Problem(objective, list(self.cons.values()))
+        if not self.problem.is_dpp():  # pragma: no cover - guarded by a test
+            raise SolverError("internal: the allocation problem is not DPP; re-solves would rebuild it")
+
+    # ---- parameters ------------------------------------------------------------------------------
+    def set_parameters(self, d: NumericData) -> None:
+        """Write one rebalance's arrays into the cvxpy Parameters."""
+        p = self.params
+        L = d.factor
+        p["mu"].value = d.mu
+        p["risk_factor"].value = math.sqrt(d.gamma) * L
+        p["te_factor"].value = L
+        p["te_bench"].value = L.T @ d.b
+        p["te"].value = d.te
+        p["w0"].value = d.w0
+        p["cash0"].value = d.cash0
+        p["lo"].value = d.lo
+        p["hi"].value = d.hi
+        p["tech_cap"].value = d.tech_cap
+        p["floor"].value = d.floor
+        p["turnover"].value = d.turnover
+        p["tbound"].value = d.tbound
+        p["linear"].value = d.linear
+        p["impact"].value = d.impact
+        p["cash_max"].value = d.cash_max
+
+    # ---- solve -----------------------------------------------------------------------------------
+    def solve(self, inputs: AllocationInputs, limits: Limits | None = None) -> Allocation:
+        """Solve for one rebalance with plain cvxpy (Clarabel). Infeasible limits -> InfeasibleError with
+        the diagnosis of :mod:`engine.optimize.diagnose`; other failures -> SolverError."""
+        limits = limits or Limits()
+        d = prepare(self.tickers, inputs, limits)
+        self.set_parameters(d)
+        import cvxpy as cp
+
+        try:
+            self.problem.solve(solver=self.solver)
+        except cp.error.SolverError as e:
+            raise SolverError(f"the solver {self.solver} failed ({e}); loosen the limits or check the covariance "
+                              "for near-singular or badly scaled values") from None
+        status = self.problem.status
+        if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+            from engine.optimize.diagnose import diagnose_and_raise
+            diagnose_and_raise(self.tickers, d, limits)
+        if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or self.w.value is None:
+            raise SolverError(f"the solver {self.solver} returned status {status!r}; loosen the limits or check "
+                              "that expected returns and covariance are finite and on an annual scale")
+        return finish(self.tickers, d, self.w.value, float(self.cash.value), status, limits)
+
+
+def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, tol: float = BIND_TOL) -> list[str]:
+    """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker."""
+    out = []
+    trade = w - d.w0
+    for i, t in enumerate(tickers):
+        if d.hi[i] <= 0:
+            continue  # excluded ticker, not a decision
+        if d.lo[i] > 0 and w[i] - d.lo[i] <= tol:
+            out.append(f"sector_min:{t}")
+        if d.hi[i] - w[i] <= tol and d.hi[i] < 1:
+            out.append(f"sector_max:{t}")
+        if d.tbound[i] < 1 and d.tbound[i] - abs(trade[i]) <= tol:
+            out.append(f"liquidity:{t}")
+    tech = tickers.index(TECH) if TECH in tickers else None
+    if tech is not None and d.tech_cap - w[tech] <= tol:
+        out.append("tech_cap")
+    def_mask = np.array([t in DEFENSIVE for t in tickers])
+    if d.floor > 0 and w[def_mask].sum() - d.floor <= tol:
+        out.append("defensive_floor")
+    te = float(np.linalg.norm(d.factor.T @ (w - d.b)))
+    if d.te < TE_OFF and d.te - te <= max(tol, 1e-4 * d.te):
+        out.append("tracking_error")
+    turn = 0.5 * (np.abs(trade).sum() + abs(cash - d.cash0))
+    if d.turnover - turn <= tol:
+        out.append("turnover")
+    if d.cash_max > 0 and d.cash_max - cash <= tol:
+        out.append("cash_max")
+    return out
+
+
+def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, status: str, limits: Limits) -> Allocation:
+    """Clean the solver's weights (clip tiny negatives) and compute the reported measures."""
+    w = np.where(np.abs(w) < 1e-10, 0.0, np.asarray(w, dtype=float))
+    cash = 0.0 if abs(cash) < 1e-10 else float(cash)
+    trade = w - d.w0
+    c = costs_mod.cost(trade, limits.cost_bps, d.impact)
+    obj = float(d.mu @ w - d.gamma * w @ d.cov @ w - c)
+    return Allocation(
+        weights=pd.Series(w, index=tickers, name="weight"), cash=cash,
+        expected_return=float(d.mu @ w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
+        tracking_error=float(math.sqrt(max((w - d.b) @ d.cov @ (w - d.b), 0.0))),
+        turnover=float(0.5 * (np.abs(trade).sum() + abs(cash - d.cash0))),
+        expected_cost_bps=c * 1e4, binding=binding_constraints(tickers, d, w, cash), status=status,
+        trades=pd.Series(trade, index=tickers, name="trade"), objective=obj)
+
+
+def allocate(inputs: AllocationInputs, limits: Limits | None = None, tickers: list[str] | None = None) -> Allocation:
+    """One-shot convenience: build an :class:`Allocator` for the tickers of ``inputs.mu`` and solve."""
+    tickers = list(tickers or inputs.mu.index)
+    return Allocator(tickers).solve(inputs, limits)
