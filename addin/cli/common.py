@@ -23,8 +23,9 @@ from rich.console import Console
 
 from engine.errors import RotationError
 
-out = Console()                    # human output (stdout)
-err = Console(stderr=True)         # progress and messages (stderr)
+# Wide enough for the tables when output is piped (rich would otherwise assume 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 150)               # human output (stdout)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 150)  # progress and messages
 
 DataOpt = Annotated[Optional[Path], typer.Option(
     "--data", help="Folder of vendor CSV files (Yahoo, FRED, Cboe) to import into a temporary store and use.",

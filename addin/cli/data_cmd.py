@@ -1,6 +1,64 @@
-"""`rotation data ...`: import vendor files and inspect the store."""
+"""`rotation data import|status`: import vendor files into the local store and inspect it."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+from rich.table import Table
+
+from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, progress
+from engine.data.store import Store
+from usecases.context import import_folders
 
 app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("import")
+def import_cmd(
+    folders: Annotated[list[Path], typer.Argument(help="Folders (or files) of Yahoo / FRED / Cboe CSV files.")],
+    store: StoreOpt = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="TOML file: [series] \"vendor name\" = \"canonical_name\".")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate every file and import all of them in one transaction (nothing is imported if any file fails)."""
+    with handle_errors(as_json):
+        with progress(as_json) as bar:
+            bar.add_task("validating and importing", total=None)
+            rep = import_folders(folders, store, mapping)
+        result = {"store": str(rep.store), "files": rep.files, "series": rep.series,
+                  "new": sum(v == "new" for v in rep.series.values()),
+                  "updated": sum(v == "updated" for v in rep.series.values()),
+                  "unchanged": sum(v == "unchanged" for v in rep.series.values())}
+
+        def render(r: dict) -> None:
+            out.print(f"Imported {len(r['series'])} series from {r['files']} files into {r['store']} "
+                      f"({r['new']} new, {r['updated']} updated, {r['unchanged']} unchanged).")
+        emit(result, as_json, render)
+
+
+@app.command("status")
+def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """A table of stored series: first and last date, rows, gaps, source, last import."""
+    with handle_errors(as_json):
+        st = Store(store)
+        rows = st.status()
+        result = {"store": str(st.path), "last_import": st.last_import(), "series": rows}
+
+        def render(r: dict) -> None:
+            if not r["series"]:
+                err.print(f"No data in {r['store']}: run `rotation data import FOLDER`.")
+                return
+            t = Table(title=f"Store {r['store']}", title_justify="left")
+            for c, j in (("series", "left"), ("format", "left"), ("first", "left"), ("last", "left"),
+                         ("rows", "right"), ("gaps", "right"), ("imported (UTC)", "left"), ("source", "left")):
+                t.add_column(c, justify=j)
+            for s in r["series"]:
+                t.add_row(s["name"], s["format"], s["first"], s["last"], f"{s['rows']:,}", f"{s['gaps']:,}",
+                          (s["imported_at"] or "")[:19], Path(s["source"]).name)
+            out.print(t)
+            li = r["last_import"]
+            if li:
+                out.print(f"Last import #{li['id']} at {li['at']}: {li['files']} files, {li['series']} series. "
+                          "gaps = rows without a value (holiday rows, missing prints).")
+        emit(result, as_json, render)

@@ -1,0 +1,152 @@
+"""The local store: SQLite (standard library, WAL mode) holding validated raw series.
+
+Layout: one row per series in ``series`` (provenance) and one row per series field in ``columns``,
+holding its dates (int64 days since 1970-01-01) and values (float64) as little-endian blobs, so
+loading everything back is a handful of reads and ``np.frombuffer`` calls.
+
+Consistency: an import writes all its series in ONE ``BEGIN IMMEDIATE`` transaction, so a reader
+(whose load is one read transaction, snapshot-isolated by WAL) sees the old data or the new data,
+never a mix. Re-importing the same files rewrites identical rows: idempotent.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.data.assemble import MAX_FILL, assemble
+from engine.data.formats import RawSeries
+from engine.data.model import Market, SeriesMeta
+from engine.errors import NoDataError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, files INTEGER NOT NULL, series INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    name TEXT PRIMARY KEY, source TEXT NOT NULL, format TEXT NOT NULL, first TEXT, last TEXT,
+    rows INTEGER, gaps INTEGER, sha256 TEXT, imported_at TEXT, import_id INTEGER, line0 INTEGER);
+CREATE TABLE IF NOT EXISTS columns (
+    name TEXT NOT NULL, field TEXT NOT NULL, dates BLOB NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (name, field)) WITHOUT ROWID;
+"""
+ENV_VAR = "ROTATION_STORE"
+
+
+def default_store_path() -> Path:
+    """$ROTATION_STORE, else ``<user data dir>/sector-rotation/store.sqlite``."""
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("sector-rotation", appauthor=False)) / "store.sqlite"
+
+
+def _days(idx: pd.DatetimeIndex) -> np.ndarray:
+    return idx.values.astype("datetime64[D]").astype("<i8")
+
+
+class Store:
+    """A SQLite store of validated series. Cheap to construct; opens a connection per operation."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path else default_store_path()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(SCHEMA)
+        return con
+
+    def write(self, series: list[RawSeries], imported_at: str, files: int) -> dict[str, str]:
+        """Replace the given series in one transaction. Returns name -> 'new' | 'updated' | 'unchanged'."""
+        status: dict[str, str] = {}
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                old = dict(con.execute("SELECT name, sha256 FROM series").fetchall())
+                cur = con.execute("INSERT INTO imports(at, files, series) VALUES (?,?,?)",
+                                  (imported_at, files, len(series)))
+                import_id = cur.lastrowid
+                for s in series:
+                    status[s.name] = ("unchanged" if old.get(s.name) == s.sha256 else
+                                      "updated" if s.name in old else "new")
+                    main = s.fields.get("adj_close", s.fields.get("close", s.fields.get("value")))
+                    ok = ~np.isnan(main)
+                    d = s.dates[ok]
+                    gaps = int((~ok).sum())
+                    con.execute(
+                        "INSERT OR REPLACE INTO series VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        (s.name, s.source, s.format, str(d[0].date()) if len(d) else None,
+                         str(d[-1].date()) if len(d) else None, int(ok.sum()), gaps, s.sha256,
+                         imported_at, import_id, int(s.lines[0]) if len(s.lines) else None))
+                    con.execute("DELETE FROM columns WHERE name = ?", (s.name,))
+                    days = _days(s.dates).tobytes()
+                    con.executemany("INSERT INTO columns VALUES (?,?,?,?)",
+                                    [(s.name, f, days, np.asarray(v, "<f8").tobytes()) for f, v in s.fields.items()])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return status
+
+    def read_series(self) -> tuple[list[RawSeries], dict[str, dict]]:
+        """Every stored series (one consistent snapshot) and its provenance rows."""
+        if not self.path.exists():
+            raise NoDataError(f"no data imported yet: the store {self.path} does not exist; "
+                              "run `rotation data import FOLDER` or pass --data FOLDER (or --demo)")
+        with closing(self._connect()) as con:
+            con.execute("BEGIN")
+            rows = con.execute("SELECT * FROM series ORDER BY name").fetchall()
+            names = [c[0] for c in con.execute("SELECT * FROM series LIMIT 0").description]
+            cols = con.execute("SELECT name, field, dates, vals FROM columns").fetchall()
+            con.execute("COMMIT")
+        if not rows:
+            raise NoDataError(f"no data imported yet in {self.path}; run `rotation data import FOLDER` "
+                              "or pass --data FOLDER (or --demo)")
+        info = {r[0]: dict(zip(names, r)) for r in rows}
+        fields: dict[str, dict[str, tuple[bytes, bytes]]] = {}
+        for name, field, dates, vals in cols:
+            fields.setdefault(name, {})[field] = (dates, vals)
+        out = []
+        for name, meta in info.items():
+            f = fields.get(name, {})
+            if not f:
+                continue
+            first_dates = next(iter(f.values()))[0]
+            dates = pd.DatetimeIndex(np.frombuffer(first_dates, "<i8").astype("datetime64[D]"))
+            vals = {k: np.frombuffer(v, "<f8") for k, (_, v) in f.items()}
+            out.append(RawSeries(name, meta["format"], meta["source"], dates, vals,
+                                 lines=np.zeros(len(dates), dtype=np.int64), sha256=meta["sha256"] or ""))
+        return out, info
+
+    def load(self, max_fill: int = MAX_FILL) -> Market:
+        """Load and align everything into a Market."""
+        series, info = self.read_series()
+        imported = max((m["imported_at"] or "" for m in info.values()), default="")
+        market = assemble(series, label=f"store: {self.path}", imported_at=imported, max_fill=max_fill)
+        meta = {k: SeriesMeta(**{**v.__dict__, "imported_at": info[k]["imported_at"]}) for k, v in market.meta.items()}
+        return Market(**{**market.__dict__, "meta": meta})
+
+    def status(self) -> list[dict]:
+        """One row per series: name, format, source, first, last, rows, gaps, imported_at, sha256."""
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as con:
+            cur = con.execute("SELECT name, format, source, first, last, rows, gaps, imported_at, sha256 "
+                              "FROM series ORDER BY name")
+            names = [c[0] for c in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def last_import(self) -> dict | None:
+        if not self.path.exists():
+            return None
+        with closing(self._connect()) as con:
+            r = con.execute("SELECT id, at, files, series FROM imports ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(zip(("id", "at", "files", "series"), r)) if r else None

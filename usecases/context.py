@@ -1,0 +1,54 @@
+"""Where market data comes from, for every face (CLI, ribbon, UDFs).
+
+Resolution order: ``demo`` -> the synthetic demo market; ``data`` -> import that folder into a
+store (``store`` if given, else a temporary one) and load it; else the store (``store``,
+``$ROTATION_STORE`` or the user data directory). No data at all is a NoDataError that says what
+to do, never a silent fallback to demo numbers.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from engine.data.demo import demo_market
+from engine.data.folder import now_utc, read_files, read_mapping
+from engine.data.model import Market
+from engine.data.store import Store
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    store: Path
+    files: int
+    series: dict[str, str]      # name -> new / updated / unchanged
+
+
+def import_folders(folders: list[Path], store: Path | None = None, mapping: Path | None = None) -> ImportReport:
+    """Validate every file in ``folders`` and write them to the store in one transaction (all or nothing)."""
+    from engine.data.folder import find_files
+
+    paths = [Path(f) for f in folders]
+    series = read_files(paths, read_mapping(mapping) if mapping else None)
+    st = Store(store)
+    status = st.write(series, now_utc(), files=len(find_files(paths)))
+    return ImportReport(st.path, len({s.source for s in series}), status)
+
+
+@lru_cache(maxsize=4)
+def _demo(seed: int) -> Market:
+    return demo_market(seed)
+
+
+def open_market(data: Path | None = None, store: Path | None = None, demo: bool = False,
+                mapping: Path | None = None) -> Market:
+    """The Market every use case runs on (see module docstring for the resolution order)."""
+    if demo:
+        return _demo(7)
+    if data is not None:
+        target = Path(store) if store else Path(tempfile.mkdtemp(prefix="rotation-")) / "store.sqlite"
+        import_folders([Path(data)], target, mapping)
+        market = Store(target).load()
+        return Market(**{**market.__dict__, "label": f"data: {data}"})
+    return Store(store).load()
