@@ -155,7 +155,7 @@ row_values = arrays(np.float64, st.integers(3, 11),
                     elements=st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(row_values, st.sampled_from(["rank", "zscore"]))
 def test_standardized_rows_have_mean0_sd1_and_keep_order(values, method):
     df = pd.DataFrame([values])

@@ -56,6 +56,6 @@ def standardize(frame: pd.DataFrame, method: str = "rank", min_count: int = 3,
         x = winsorize_cross_section(x, winsor_limit)
     mu = x.mean(axis=1)
     sd = x.std(axis=1, ddof=0)
-    ok = (n >= min_count) & (sd > 1e-12)
+    ok = (n >= min_count) & (sd > 1e-10 * (1.0 + mu.abs()))  # relative: round-off is not dispersion
     z = x.sub(mu, axis=0).div(sd.where(ok), axis=0)
     return z
