@@ -1,0 +1,207 @@
+"""Configuration of the stress index, regimes, events, warning model, sectors and triggers.
+
+Defaults live in ``engine/stress/default.toml``; ``StressConfig.from_toml(path)`` reads a user file
+whose tables override the defaults key by key (``[[index.inputs]]`` replaces the whole input list).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ArgumentError, DataError
+
+DEFAULT_TOML = Path(__file__).with_name("default.toml")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One raw series of the index: ``sign=-1`` flips it (slopes: flattening adds stress)."""
+
+    name: str
+    sign: int = 1
+    level: bool = True
+    change: bool = True
+    optional: bool = False
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    combine: str = "pca"
+    min_history: int = 252
+    change_window: int = 20
+    sign_anchor: str = "hy_oas"
+    pca_min_history: int = 63
+    inputs: tuple[InputSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class RegimeConfig:
+    names: tuple[str, ...] = ("calm", "elevated", "stress", "crisis")
+    enter: tuple[float, ...] = (0.5, 1.5, 2.5)
+    exit: tuple[float, ...] = (0.25, 1.0, 2.0)
+    min_dwell: int = 10
+
+
+@dataclass(frozen=True)
+class StrengthConfig:
+    w_level: float = 0.7
+    w_change: float = 0.3
+    min_history: int = 252
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    ticker: str = "XLK"
+    benchmark: str = "SPY"
+    drawdown: float = 0.15
+    drawdown_window: int = 60
+    underperformance: float = 0.08
+    underperformance_window: int = 40
+    cooldown: int = 60
+
+
+@dataclass(frozen=True)
+class WarningConfig:
+    horizon_min: int = 20
+    horizon_max: int = 60
+    features: tuple[str, ...] = ("index", "change_20d", "percentile", "slope", "regime")
+    ridge: float = 1.0
+    refit: str = "monthly"
+    min_train: int = 500
+    min_positive: int = 40
+    threshold: float = 0.15
+    lookback: int = 60
+
+
+@dataclass(frozen=True)
+class SectorConfig:
+    horizons: tuple[int, ...] = (20, 60)
+    tech: str = "XLK"
+    benchmark: str = "SPY"
+
+
+@dataclass(frozen=True)
+class TriggerConfig:
+    strength_move: float = 20.0
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    """All settings of ``engine.stress``; build with :meth:`default` or :meth:`from_toml`."""
+
+    index: IndexConfig = field(default_factory=IndexConfig)
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    strength: StrengthConfig = field(default_factory=StrengthConfig)
+    events: EventConfig = field(default_factory=EventConfig)
+    warning: WarningConfig = field(default_factory=WarningConfig)
+    sectors: SectorConfig = field(default_factory=SectorConfig)
+    triggers: TriggerConfig = field(default_factory=TriggerConfig)
+
+    @classmethod
+    def default(cls) -> "StressConfig":
+        """The shipped defaults (``default.toml``)."""
+        return cls.from_dict(_read(DEFAULT_TOML))
+
+    @classmethod
+    def from_toml(cls, path: str | Path | None = None) -> "StressConfig":
+        """Defaults overridden by the tables of the TOML file at ``path`` (None: defaults only).
+
+        Raises ``DataError`` for an unreadable file, ``ArgumentError`` for a bad key or value.
+        """
+        base = _read(DEFAULT_TOML)
+        if path is not None:
+            user = _read(Path(path))
+            for table, values in user.items():
+                if table not in base or not isinstance(values, dict):
+                    raise ArgumentError(f"{path} [{table}]", f"unknown table; expected one of {sorted(base)}")
+                base[table] = {**base[table], **values}
+        return cls.from_dict(base)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StressConfig":
+        """Build from nested plain dicts (as read from TOML); validates every value."""
+        parts = {}
+        for f in fields(cls):
+            sub_cls = {"index": IndexConfig, "regime": RegimeConfig, "strength": StrengthConfig,
+                       "events": EventConfig, "warning": WarningConfig, "sectors": SectorConfig,
+                       "triggers": TriggerConfig}[f.name]
+            parts[f.name] = _build(sub_cls, f.name, dict(d.get(f.name, {})))
+        cfg = cls(**parts)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Raise ``ArgumentError`` naming the setting when a value is out of its domain."""
+        ix, rg, wc = self.index, self.regime, self.warning
+        if ix.combine not in ("pca", "equal"):
+            raise ArgumentError("index.combine", f"expected 'pca' or 'equal', got {ix.combine!r}")
+        if ix.min_history < 20:
+            raise ArgumentError("index.min_history", f"expected at least 20 sessions, got {ix.min_history}")
+        if ix.change_window < 1:
+            raise ArgumentError("index.change_window", f"expected a positive window, got {ix.change_window}")
+        if not ix.inputs:
+            raise ArgumentError("index.inputs", "expected at least one input")
+        names = [i.name for i in ix.inputs]
+        if ix.sign_anchor not in names:
+            raise ArgumentError("index.sign_anchor", f"{ix.sign_anchor!r} is not one of the inputs {names}")
+        for i in ix.inputs:
+            if i.sign not in (1, -1):
+                raise ArgumentError(f"index.inputs[{i.name}].sign", f"expected 1 or -1, got {i.sign}")
+            if not (i.level or i.change):
+                raise ArgumentError(f"index.inputs[{i.name}]", "expected level or change (or both) to be true")
+        k = len(rg.names) - 1
+        if len(rg.names) < 2 or len(rg.enter) != k or len(rg.exit) != k:
+            raise ArgumentError("regime", f"expected {k} enter and {k} exit thresholds for {len(rg.names)} names")
+        if list(rg.enter) != sorted(rg.enter) or any(x > e for x, e in zip(rg.exit, rg.enter)):
+            raise ArgumentError("regime.exit", "expected increasing enter thresholds and each exit <= its enter")
+        if rg.min_dwell < 0:
+            raise ArgumentError("regime.min_dwell", f"expected >= 0, got {rg.min_dwell}")
+        if not 0 < wc.horizon_min <= wc.horizon_max:
+            raise ArgumentError("warning.horizon_min", "expected 0 < horizon_min <= horizon_max")
+        if not 0 < wc.threshold < 1:
+            raise ArgumentError("warning.threshold", f"expected a probability in (0, 1), got {wc.threshold}")
+        if wc.ridge < 0:
+            raise ArgumentError("warning.ridge", f"expected >= 0, got {wc.ridge}")
+        if wc.refit not in ("monthly", "weekly"):
+            raise ArgumentError("warning.refit", f"expected 'monthly' or 'weekly', got {wc.refit!r}")
+        bad = set(wc.features) - {"index", "change_20d", "percentile", "slope", "regime"}
+        if bad:
+            raise ArgumentError("warning.features", f"unknown features {sorted(bad)}")
+        ev = self.events
+        if not (0 < ev.drawdown < 1 and 0 < ev.underperformance < 1):
+            raise ArgumentError("events", "expected drawdown and underperformance as fractions in (0, 1)")
+        if min(ev.drawdown_window, ev.underperformance_window) < 1 or ev.cooldown < 0:
+            raise ArgumentError("events", "expected positive windows and a non-negative cooldown")
+        if not self.sectors.horizons or min(self.sectors.horizons) < 1:
+            raise ArgumentError("sectors.horizons", "expected positive horizons")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise DataError("configuration file not found", file=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"not valid TOML ({exc})", file=str(path)) from None
+
+
+def _build(cls, table: str, values: dict[str, Any]):
+    known = {f.name: f for f in fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ArgumentError(f"{table}.{key}", f"unknown setting; expected one of {sorted(known)}")
+    out = {}
+    for key, val in values.items():
+        if key == "inputs":
+            try:
+                val = tuple(InputSpec(**spec) for spec in val)
+            except TypeError as exc:
+                raise ArgumentError("index.inputs", f"bad input entry ({exc})") from None
+        elif isinstance(val, list):
+            val = tuple(val)
+        out[key] = val
+    return cls(**out)

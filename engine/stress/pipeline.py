@@ -1,0 +1,132 @@
+"""The whole stress stage: ``compute(market, config) -> StressResult`` and cheap as-of readings."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import ArgumentError, DataError, NoDataError
+from engine.stress.config import StressConfig
+from engine.stress.events import find_events, start_label
+from engine.stress.features import warning_features
+from engine.stress.index import combine
+from engine.stress.regime import expanding_percentile, regime_codes, regime_labels, signal_strength
+from engine.stress.transform import expanding_zscore, transformed_inputs
+from engine.stress.warning import walk_forward_probability
+
+log = logging.getLogger(__name__)
+
+DAILY_COLUMNS = ["index", "percentile", "change_20d", "regime", "strength", "warning_probability", "warning"]
+READING_KEYS = ("as_of", "index", "percentile", "regime", "strength", "change_20d", "warning_probability")
+PERCENTILE_MIN_HISTORY = 63
+
+
+@dataclass
+class StressResult:
+    """Output of :func:`compute`.
+
+    - ``daily``: sessions x ``DAILY_COLUMNS`` (index in sd units, percentile 0-100, change_20d in index
+      units, regime name or None, strength 0-100, warning_probability 0-1 or NaN, warning bool).
+    - ``events``: tech selloff events (``engine.stress.events.EVENT_COLUMNS``).
+    - ``label``: 1/0/NaN per session, "an event starts in horizon_min..horizon_max sessions".
+    - ``features``: the warning model's inputs; ``loadings``: index weights per session;
+      ``zscores``: standardized inputs; ``regime_code``: 0..3 (-1 undefined).
+    """
+
+    daily: pd.DataFrame
+    events: pd.DataFrame
+    config: StressConfig
+    label: pd.Series
+    features: pd.DataFrame
+    loadings: pd.DataFrame
+    zscores: pd.DataFrame
+    regime_code: pd.Series
+    _ns: np.ndarray = field(default=None, repr=False)
+    _first_valid: int = field(default=0, repr=False)
+
+    def __post_init__(self):
+        self._ns = self.daily.index.asi8 if self.daily.index.unit == "ns" else \
+            self.daily.index.as_unit("ns").asi8
+        valid = np.flatnonzero(self.daily["index"].notna().to_numpy())
+        self._first_valid = int(valid[0]) if len(valid) else len(self.daily)
+        d = self.daily
+        self._cols = {c: d[c].to_numpy() for c in ("index", "percentile", "regime", "strength",
+                                                  "change_20d", "warning_probability")}
+
+    def position(self, asof=None) -> int:
+        """Position of the last session at or before ``asof`` (None: the last session) that has an
+        index value. Raises ``ArgumentError`` for an unparseable date, ``NoDataError`` when ``asof``
+        precedes the first index value."""
+        if self._first_valid >= len(self._ns):
+            raise NoDataError("the stress index has no value yet (not enough history)")
+        if asof is None or (isinstance(asof, str) and not asof.strip()):
+            pos = len(self._ns) - 1
+        else:
+            try:
+                t = pd.Timestamp(asof)
+            except (ValueError, TypeError):
+                raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}") from None
+            if t is pd.NaT:
+                raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}")
+            pos = int(np.searchsorted(self._ns, t.as_unit("ns").value, side="right")) - 1
+        if pos < self._first_valid:
+            first = self.daily.index[self._first_valid].date()
+            raise NoDataError(f"as_of {asof} is before the first stress reading ({first})")
+        return pos
+
+    def reading(self, asof=None) -> dict:
+        """The reading for the last session at or before ``asof``: a dict with ``READING_KEYS``
+        (plain Python types; NaN becomes None). O(log n)."""
+        pos = self.position(asof)
+        c = self._cols
+        out = {"as_of": self.daily.index[pos].date().isoformat()}
+        for k in READING_KEYS[1:]:
+            v = c[k][pos]
+            out[k] = v if isinstance(v, str) or v is None else (None if v != v else float(v))
+        return out
+
+    def history(self, start=None, end=None) -> pd.DataFrame:
+        """The daily frame between ``start`` and ``end`` (inclusive; None = open)."""
+        return self.daily.loc[start:end]
+
+
+def compute(market, config: StressConfig | None = None) -> StressResult:
+    """Compute the stress index, regimes, strength, events and warning probabilities for ``market``.
+
+    ``market``: an ``engine.data.model.Market`` (uses ``stress`` and ``prices``). Every value at session
+    t uses data up to t only (so ``compute(market.asof(t))`` agrees with ``compute(market)`` at t).
+    Raises ``DataError`` when a required series is missing.
+    """
+    cfg = config or StressConfig.default()
+    sessions = market.prices.index
+    stress = market.stress.reindex(sessions)
+    x = transformed_inputs(stress, cfg.index)
+    z = expanding_zscore(x, cfg.index.min_history)
+    index, loadings = combine(z, cfg.index.sign_anchor, cfg.index.combine, cfg.index.pca_min_history)
+    if index.notna().sum() == 0:
+        log.warning("stress index has no value: fewer than %d sessions of inputs", cfg.index.min_history)
+    iv = index.to_numpy()
+    change = index - index.shift(cfg.index.change_window)
+    pct = expanding_percentile(iv, PERCENTILE_MIN_HISTORY)
+    codes = regime_codes(iv, cfg.regime)
+    names = regime_labels(codes, cfg.regime)
+    strength = signal_strength(iv, change.to_numpy(), cfg.strength)
+    daily = pd.DataFrame({"index": iv, "percentile": pct, "change_20d": change.to_numpy(),
+                          "regime": names, "strength": strength}, index=sessions)
+    regime = pd.Series(names, index=sessions)
+    code = pd.Series(codes, index=sessions)
+    try:
+        events = find_events(market.prices, cfg.events, regime, calm=cfg.regime.names[0])
+    except DataError:
+        raise
+    wc = cfg.warning
+    label = start_label(sessions, events["start"], wc.horizon_min, wc.horizon_max)
+    feats = warning_features(daily, stress, code, wc.features)
+    prob = walk_forward_probability(feats, label, wc)
+    daily["warning_probability"] = prob.to_numpy()
+    daily["warning"] = (prob > wc.threshold).to_numpy()
+    daily.index.name = "date"
+    return StressResult(daily=daily[DAILY_COLUMNS], events=events, config=cfg, label=label,
+                        features=feats, loadings=loadings, zscores=z, regime_code=code)
