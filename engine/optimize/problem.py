@@ -108,6 +108,9 @@ class NumericData:
 
 
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
+    if isinstance(x, pd.Series) and len(x) == len(tickers) and list(x.index) == tickers:
+        a = x.to_numpy(dtype=float)
+        return a if fill is None else np.where(np.isnan(a), fill, a)
     if isinstance(x, pd.Series):
         missing = [t for t in tickers if t not in x.index]
         if missing and fill is None:
@@ -125,8 +128,11 @@ def _vec(x, tickers, name, fill=None) -> np.ndarray:
 def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: float = 1e-6) -> NumericData:
     """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
     n = len(tickers)
-    cov = inputs.cov.reindex(index=tickers, columns=tickers).to_numpy(dtype=float) \
-        if isinstance(inputs.cov, pd.DataFrame) else np.asarray(inputs.cov, dtype=float)
+    if isinstance(inputs.cov, pd.DataFrame):
+        same = list(inputs.cov.index) == tickers and list(inputs.cov.columns) == tickers
+        cov = (inputs.cov if same else inputs.cov.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
+    else:
+        cov = np.asarray(inputs.cov, dtype=float)
     if cov.shape != (n, n):
         raise ArgumentError("cov", f"expected a {n} x {n} matrix over {', '.join(tickers)}, got {cov.shape}")
     diag = np.diag(cov)
