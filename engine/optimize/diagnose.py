@@ -1,0 +1,187 @@
+"""Diagnosis of infeasible limits: which limits conflict and the smallest relaxation, in words.
+
+The relaxable limits (each one key of the ``[limits]`` table) get a named non-negative slack:
+
+    tech_cap         w_XLK <= tech_cap + s
+    tracking_error   ||L'(w - b)|| <= te + s
+    turnover         one-way turnover <= turnover + s
+    defensive_floor  w_XLU + w_XLP + w_XLV >= floor - s
+    sector_min       w_i >= sector_min - s          (investable sectors)
+    sector_max       w_i <= sector_max + s          (investable sectors)
+    participation    |w_i - w0_i| <= bound_i * (1 + s)   (liquidity, relative)
+
+Fully invested, long only, cash limits and excluded sectors stay hard. First the weighted sum of
+slacks is minimized with every slack allowed (the smallest joint relaxation); then, for each limit,
+only its own slack is allowed, which gives "the nearest feasible <limit>" when relaxing that limit
+alone is enough. Sentences name the conflicting limits (those binding at the relaxed solution).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from engine.errors import InfeasibleError, SolverError
+from engine.optimize.limits import Limits
+from engine.optimize.problem import TE_OFF, NumericData, binding_constraints
+from engine.universe import DEFENSIVE, TECH
+
+log = logging.getLogger(__name__)
+
+RELAXABLE = ("tech_cap", "tracking_error", "turnover", "defensive_floor", "sector_min", "sector_max", "participation")
+LABEL = {
+    "tech_cap": "tech cap", "tracking_error": "tracking error", "turnover": "turnover",
+    "defensive_floor": "defensive floor", "sector_min": "sector minimum", "sector_max": "sector maximum",
+    "participation": "participation (liquidity)",
+}
+SLACK_TOL = 1e-6
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _limit_value(key: str, d: NumericData, limits: Limits) -> float:
+    return {
+        "tech_cap": d.tech_cap, "tracking_error": d.te, "turnover": d.turnover, "defensive_floor": d.floor,
+        "sector_min": limits.sector_min, "sector_max": limits.sector_max, "participation": limits.participation,
+    }[key]
+
+
+def _relaxed_value(key: str, value: float, s: float) -> float:
+    if key in ("defensive_floor", "sector_min"):
+        return max(0.0, value - s)
+    if key == "participation":
+        return value * (1 + s)
+    return value + s
+
+
+class _Relaxed:
+    """The slack problem for one set of inputs; ``solve(allowed)`` lets only the named slacks move."""
+
+    def __init__(self, tickers: list[str], d: NumericData):
+        import cvxpy as cp
+
+        self.cp = cp
+        n = len(tickers)
+        self.tickers = tickers
+        self.d = d
+        inv = d.hi > 0
+        self.active_keys = [k for k in RELAXABLE if self._applies(k, tickers, d)]
+        self.s = {k: cp.Variable(nonneg=True, name=k) for k in self.active_keys}
+        self.on = {k: cp.Parameter(nonneg=True, name=f"on_{k}") for k in self.active_keys}
+        w, c = cp.Variable(n), cp.Variable()
+        t = w - d.w0
+        zero = 0.0
+        sv = lambda k: self.s[k] if k in self.s else zero  # noqa: E731
+        cons = [cp.sum(w) + c == 1, w >= 0, c >= 0, c <= d.cash_max, w[~inv] == 0]
+        cons += [self.s[k] <= 10.0 * self.on[k] for k in self.active_keys]
+        if inv.any():
+            cons += [w[inv] >= d.lo[inv] - sv("sector_min"), w[inv] <= d.hi[inv] + sv("sector_max")]
+        if TECH in tickers:
+            cons.append(w[tickers.index(TECH)] <= d.tech_cap + sv("tech_cap"))
+        mask = np.array([x in DEFENSIVE for x in tickers], dtype=float)
+        if d.floor > 0:
+            cons.append(mask @ w >= d.floor - sv("defensive_floor"))
+        if d.te < TE_OFF:
+            cons.append(cp.norm(d.factor.T @ (w - d.b), 2) <= d.te + sv("tracking_error"))
+        cons.append(0.5 * (cp.sum(cp.abs(t)) + cp.abs(c - d.cash0)) <= d.turnover + sv("turnover"))
+        if (d.tbound < 1).any():
+            cons.append(cp.abs(t) <= cp.multiply(d.tbound, 1 + sv("participation")) if "participation" in self.s
+                        else cp.abs(t) <= d.tbound)
+        self.w, self.c = w, c
+        obj = cp.sum([self.s[k] for k in self.active_keys]) if self.active_keys else cp.Constant(0.0)
+        self.problem = cp.Problem(cp.Minimize(obj), cons)
+
+    @staticmethod
+    def _applies(key: str, tickers, d: NumericData) -> bool:
+        return {
+            "tech_cap": TECH in tickers, "tracking_error": d.te < TE_OFF, "turnover": True,
+            "defensive_floor": d.floor > 0, "sector_min": bool((d.lo > 0).any()), "sector_max": True,
+            "participation": bool((d.tbound < 1).any()),
+        }[key]
+
+    def solve(self, allowed) -> dict[str, float] | None:
+        for k in self.active_keys:
+            self.on[k].value = 1.0 if k in allowed else 0.0
+        try:
+            self.problem.solve(solver="CLARABEL")
+        except self.cp.error.SolverError:
+            return None
+        if self.problem.status not in ("optimal", "optimal_inaccurate"):
+            return None
+        return {k: float(self.s[k].value) for k in self.active_keys}
+
+
+def _relax_numeric(d: NumericData, key: str, s: float) -> NumericData:
+    if key == "tech_cap":
+        return replace(d, tech_cap=d.tech_cap + s)
+    if key == "tracking_error":
+        return replace(d, te=d.te + s)
+    if key == "turnover":
+        return replace(d, turnover=d.turnover + s)
+    if key == "defensive_floor":
+        return replace(d, floor=max(0.0, d.floor - s))
+    if key == "sector_min":
+        return replace(d, lo=np.where(d.lo > 0, np.maximum(d.lo - s, 0.0), d.lo))
+    if key == "sector_max":
+        return replace(d, hi=np.where(d.hi > 0, d.hi + s, d.hi))
+    return replace(d, tbound=np.where(d.tbound < 1, d.tbound * (1 + s), d.tbound))
+
+
+def _partners(tickers, d: NumericData, key: str, w: np.ndarray, cash: float) -> list[str]:
+    """Relaxable limits (other than ``key``) that bind at the relaxed solution, as config keys."""
+    names = binding_constraints(tickers, d, w, cash, tol=1e-4)
+    out = []
+    for nm in names:
+        base = nm.split(":")[0]
+        base = "participation" if base == "liquidity" else base
+        if base != key and base in RELAXABLE and base not in out:
+            out.append(base)
+    return out
+
+
+def diagnose(tickers: list[str], d: NumericData, limits: Limits) -> tuple[str, list[str]]:
+    """Return (message, conflict sentences) for inputs whose limits cannot all hold."""
+    rel = _Relaxed(list(tickers), d)
+    joint = rel.solve(set(rel.active_keys))
+    if joint is None:
+        msg = ("the limits cannot hold even after relaxing every relaxable limit; check that some sector is "
+               "investable, cash_max and the current weights")
+        return msg, [msg]
+    moved = [k for k in rel.active_keys if joint[k] > SLACK_TOL]
+    order = moved + [k for k in rel.active_keys if k not in moved]
+    sentences = []
+    for key in order:
+        single = rel.solve({key})
+        if single is None:
+            continue
+        s = single[key]
+        dd = _relax_numeric(d, key, s)
+        partners = _partners(tickers, dd, key, rel.w.value, float(rel.c.value))
+        cur = _limit_value(key, d, limits)
+        nearest = _relaxed_value(key, cur, s)
+        who = [f"{LABEL[p]} {_pct(_limit_value(p, d, limits))}" for p in partners] + [f"{LABEL[key]} {_pct(cur)}"]
+        both = "both" if len(who) == 2 else "all"
+        head = f"{' and '.join(who)} cannot {both} hold" if len(who) > 1 else f"{LABEL[key]} {_pct(cur)} cannot hold"
+        sentences.append(f"{head}; the nearest feasible {LABEL[key]} is {_pct(nearest)}")
+    if len(moved) > 1:
+        parts = ", ".join(f"{LABEL[k]} {_pct(_relaxed_value(k, _limit_value(k, d, limits), joint[k]))}" for k in moved)
+        sentences.insert(0, f"the smallest joint relaxation moves several limits: {parts}")
+    if not sentences:
+        sentences = ["the limits cannot all hold, and no single limit could be relaxed to fix it"]
+    return sentences[0], sentences
+
+
+def diagnose_and_raise(tickers: list[str], d: NumericData, limits: Limits) -> None:
+    """Diagnose and raise :class:`InfeasibleError` (never returns)."""
+    try:
+        msg, conflicts = diagnose(tickers, d, limits)
+    except InfeasibleError:
+        raise
+    except Exception as e:  # the diagnosis itself must not leak a traceback
+        log.exception("diagnosis failed")
+        raise SolverError(f"the limits cannot all hold and their diagnosis failed ({e}); loosen the tightest "
+                          "limits (tracking error, tech cap, turnover) and retry") from None
+    raise InfeasibleError(f"The allocation limits cannot all hold: {msg}.", conflicts=conflicts)
