@@ -27,7 +27,7 @@ def _frame(columns: dict[str, pd.Series], index: pd.DatetimeIndex | None = None)
     df = pd.DataFrame(columns) if columns else pd.DataFrame(index=index if index is not None else pd.DatetimeIndex([]))
     if index is not None:
         df = df.reindex(index)
-    df.index = pd.DatetimeIndex(df.index, name="date")
+    df.index = pd.DatetimeIndex(df.index, name="date").as_unit("ns")
     return df.sort_index(axis=1).astype(float)
 
 
@@ -56,7 +56,7 @@ def assemble(series: list[RawSeries], label: str, imported_at: str, max_fill: in
         sessions = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in traded])))
     elif levels:
         dates = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in levels])))
-        sessions = dates[dates.dayofweek < 5]
+        sessions = dates[dates.day_of_week < 5]
     else:
         raise DataError("no daily series found (expected Yahoo price files or daily FRED/Cboe series)")
     sessions = pd.DatetimeIndex(sessions, name="date")

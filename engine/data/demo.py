@@ -168,7 +168,7 @@ def demo_market(seed: int = 7, start: str = "1999-01-04", end: str = "2019-12-31
                        for tk in vol_tickers}, index=days)
     volume = (dv / close[vol_tickers]).round(0)
 
-    weekly = days[days.dayofweek == 4]
+    weekly = days[days.day_of_week == 4]
     wi = days.get_indexer(weekly)
     reference = pd.DataFrame({
         "stlfsi4": np.round(-0.9 + 0.75 * S[wi] + 0.25 * E[wi] + 0.15 * rng.standard_normal(len(wi)), 4),
