@@ -130,3 +130,10 @@ def compute(market, config: StressConfig | None = None) -> StressResult:
     daily.index.name = "date"
     return StressResult(daily=daily[DAILY_COLUMNS], events=events, config=cfg, label=label,
                         features=feats, loadings=loadings, zscores=z, regime_code=code)
+
+
+def triggers(result: StressResult) -> pd.DataFrame:
+    """Rebalancing triggers of ``result`` with the configured strength threshold
+    (see ``engine.stress.triggers.rebalancing_triggers``)."""
+    from engine.stress.triggers import rebalancing_triggers
+    return rebalancing_triggers(result.daily, result.config.triggers.strength_move)
