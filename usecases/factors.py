@@ -1,0 +1,169 @@
+"""Factor use cases: the IC report and the current sector scores (what every face calls).
+
+The stress index the factors need comes from ``engine.stress.pipeline.compute(market)``; if that
+stage is not importable or cannot run on this market, a labelled proxy is used instead (the
+expanding z-score of the high-yield OAS), and the report says so in ``stress_source``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import ArgumentError, DataError, NoDataError, RotationError
+from engine.factors.composite import composite_score
+from engine.factors.compute import FACTORS, factor_panel
+from engine.factors.ic import STAT_COLUMNS, daily_ics, ic_by_regime, ic_decay, ic_table
+
+log = logging.getLogger(__name__)
+
+PROXY_LABEL = "proxy: expanding z-score of hy_oas (stress pipeline unavailable)"
+PIPELINE_LABEL = "engine.stress.pipeline"
+COMPOSITE_IC_HORIZON = 21
+REGIME_ORDER = ("calm", "elevated", "stress", "crisis")
+TIMING = ("IC at date t correlates factor ranks at t with returns from t to t+h, so it is known only "
+          "at t+h; t-statistics use Newey-West errors with h lags (overlapping windows); composite IC "
+          "weights at t use only ICs known by t.")
+
+
+def proxy_stress(market) -> tuple[pd.Series, pd.Series]:
+    """(index, regime) from the HY OAS: expanding z-score (>= 63 sessions of history, data up to t only)
+    and regimes calm < 0.5 <= elevated < 1.5 <= stress < 2.5 <= crisis."""
+    if market.stress is None or "hy_oas" not in market.stress.columns:
+        raise DataError("no stress index: the stress pipeline is unavailable and hy_oas is missing")
+    hy = market.stress["hy_oas"].reindex(market.sessions)
+    z = (hy - hy.expanding(63).mean()) / hy.expanding(63).std()
+    reg = pd.Series(pd.cut(z, [-np.inf, 0.5, 1.5, 2.5, np.inf], right=False,
+                           labels=["calm", "elevated", "stress", "crisis"]).astype(object),
+                    index=z.index).where(z.notna())
+    return z.rename("index"), reg.rename("regime")
+
+
+def resolve_stress(market) -> tuple[pd.Series, pd.Series, str]:
+    """(stress index, regimes, source label) for ``market``; see the module docstring."""
+    try:
+        from engine.stress.pipeline import compute
+    except ImportError:
+        idx, reg = proxy_stress(market)
+        return idx, reg, PROXY_LABEL
+    try:
+        daily = compute(market).daily
+    except RotationError as exc:
+        log.warning("stress pipeline failed (%s); using the hy_oas proxy", exc)
+        idx, reg = proxy_stress(market)
+        return idx, reg, f"proxy: expanding z-score of hy_oas (stress pipeline: {exc})"
+    return daily["index"], daily["regime"], PIPELINE_LABEL
+
+
+def _horizons(horizons: Iterable[int]) -> tuple[int, ...]:
+    try:
+        hs = tuple(sorted({int(h) for h in horizons}))
+    except (TypeError, ValueError):
+        raise ArgumentError("horizons", f"expected positive integers, got {horizons!r}") from None
+    if not hs or hs[0] < 1:
+        raise ArgumentError("horizons", f"expected positive integers, got {horizons!r}")
+    return hs
+
+
+def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.Series | None = None,
+                     horizons: Iterable[int] = (5, 21, 63)) -> dict:
+    """IC report of every factor and both composites over the whole history of ``market``.
+
+    Returns a dict: ``label``, ``stress_source``, ``first``/``last`` (dates), ``horizons``,
+    ``table`` (list of rows: factor, horizon, mean_ic, ic_std, ic_ir, t_stat, hit_rate, n, lags),
+    ``by_regime`` (rows: factor, horizon, regime, mean_ic, ic_ir, t_stat, hit_rate, n),
+    ``decay`` ({factor: {horizon: mean_ic}}), ``timing`` (the alignment convention in words).
+    ``regimes`` (labels by session) defaults to the stress pipeline's regimes when ``stress_index``
+    is also None; with a given ``stress_index`` and no ``regimes`` the regime split is left out.
+    """
+    hs = _horizons(horizons)
+    source = "given"
+    if stress_index is None:
+        stress_index, auto_regimes, source = resolve_stress(market)
+        if regimes is None:
+            regimes = auto_regimes
+    panel = factor_panel(market, stress_index)
+    if len(market.sessions) <= max(hs):
+        raise NoDataError(f"{len(market.sessions)} sessions are too few for a {max(hs)}-session forward return")
+    panel = dict(panel)
+    panel["composite_equal"] = composite_score(panel, "equal")
+    panel["composite_ic"] = composite_score({k: panel[k] for k in FACTORS}, "ic", prices=market.prices,
+                                            horizon=COMPOSITE_IC_HORIZON)
+    ics = daily_ics(panel, market.prices, hs)
+    table = ic_table(ics)
+    rows = [{"factor": f, "horizon": int(h), **{c: float(table.loc[(f, h), c]) for c in STAT_COLUMNS}}
+            for f, h in table.index]
+    for r in rows:
+        r["n"], r["lags"] = int(r["n"]), int(r["lags"])
+    by_regime = []
+    if regimes is not None:
+        for (f, h), s in ics.items():
+            br = ic_by_regime(s, regimes, h)
+            order = sorted(br.index, key=lambda x: (REGIME_ORDER.index(x) if x in REGIME_ORDER else 99, str(x)))
+            for reg in order:
+                r = br.loc[reg]
+                by_regime.append({"factor": f, "horizon": h, "regime": reg,
+                                  **{c: float(r[c]) for c in ("mean_ic", "ic_ir", "t_stat", "hit_rate")},
+                                  "n": int(r["n"])})
+    decay = ic_decay(table)
+    return {
+        "label": market.label,
+        "stress_source": source,
+        "first": market.first,
+        "last": market.last,
+        "horizons": list(hs),
+        "table": rows,
+        "by_regime": by_regime,
+        "decay": {f: {int(h): decay.loc[f, h] for h in decay.columns} for f in decay.index},
+        "timing": TIMING,
+    }
+
+
+def _asof(market, asof) -> pd.Timestamp:
+    if asof is None or (isinstance(asof, str) and not asof.strip()):
+        return market.last
+    try:
+        t = pd.Timestamp(asof)
+    except (ValueError, TypeError):
+        raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}") from None
+    if t is pd.NaT:
+        raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}")
+    try:
+        return market.session_on_or_before(t)
+    except KeyError as exc:
+        raise NoDataError(f"as_of {t.date()}: {exc.args[0]}") from None
+
+
+def current_scores(market, stress_index: pd.Series | None = None, asof=None) -> pd.DataFrame:
+    """Standardized factor scores and composites of every sector at ``asof`` (default: last session).
+
+    Computed on the point-in-time view ``market.asof(asof)`` (nothing later is seen). Returns a
+    DataFrame indexed by sector: one column per factor, ``composite_equal``, ``composite_ic``
+    (weights from ICs known by ``asof``), and ``rank`` (1 = best composite_ic, falling back to
+    composite_equal when IC weights are not yet estimable). Sectors without data are left out.
+    ``df.attrs`` carries ``as_of`` and ``stress_source``.
+    """
+    t = _asof(market, asof)
+    pit = market.asof(t)
+    source = "given"
+    if stress_index is None:
+        stress_index, _, source = resolve_stress(pit)
+    else:
+        stress_index = stress_index.loc[:t]
+    panel = factor_panel(pit, stress_index)
+    eq = composite_score(panel, "equal")
+    icw = composite_score(panel, "ic", prices=pit.prices, horizon=COMPOSITE_IC_HORIZON)
+    df = pd.DataFrame({k: v.loc[t] for k, v in panel.items()})
+    df["composite_equal"] = eq.loc[t]
+    df["composite_ic"] = icw.loc[t]
+    df = df.dropna(how="all")
+    if df.empty:
+        raise NoDataError(f"no sector has factor scores on {t.date()} (too little history)")
+    key = df["composite_ic"] if df["composite_ic"].notna().any() else df["composite_equal"]
+    df["rank"] = key.rank(ascending=False, method="min")
+    df = df.sort_values("rank")
+    df.index.name = "sector"
+    df.attrs.update({"as_of": t, "stress_source": source})
+    return df
