@@ -129,7 +129,7 @@ def _free_port() -> int:
 UNO_VERIFY_SCRIPT = r'''
 import json, sys, time
 import uno
-from com.sun.star.beans import NamedValue
+from com.sun.star.beans import PropertyValue
 
 port, paths = int(sys.argv[1]), sys.argv[2:]
 local = uno.getComponentContext()
@@ -149,10 +149,13 @@ dds = smgr.createInstanceWithContext("com.sun.star.security.DocumentDigitalSigna
 out = []
 for p in paths:
     url = uno.systemPathToFileUrl(p)
-    args = (url, 1, NamedValue("StorageFormat", "ZipFormat"))   # 1 = ElementModes.READ
-    storage = factory.createInstanceWithArguments(args)
+    fmt = PropertyValue()
+    fmt.Name, fmt.Value = "StorageFormat", "ZipFormat"
+    props = uno.Any("[]com.sun.star.beans.PropertyValue", (fmt,))
+    storage = uno.invoke(factory, "createInstanceWithArguments", ((url, 1, props),))  # 1 = ElementModes.READ
     infos = dds.verifyDocumentContentSignatures(storage, None)
     out.append([{"valid": bool(i.SignatureIsValid), "certificate_status": int(i.CertificateStatus),
+                 "partial": bool(getattr(i, "PartialDocumentSignature", False)),
                  "signer": i.Signer.SubjectName if i.Signer else None} for i in infos])
     storage.dispose()
 print(json.dumps(out))

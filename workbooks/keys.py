@@ -1,0 +1,250 @@
+"""Signing keys: a trial self-signed certificate or a company certificate (PKCS#12).
+
+The private key never leaves its file unencrypted: ``signer.p12`` in the keys folder is a
+PKCS#12 encrypted with a passphrase; only the passphrase goes into the OS credential store
+(keyring service ``sector-rotation``, user ``signing-key-<key id>``). A P-256 key keeps the
+secret far below Windows Credential Manager's 2,560-byte limit (only the passphrase is stored
+anyway). Beside it: ``signer.json`` (key id, subject, keyring user) and ``cert.pem`` (the
+certificate and chain, for ``openssl cms -verify -CAfile``).
+
+Passphrase lookup when signing: environment variable ``ROTATION_SIGNING_PASSPHRASE`` first,
+then keyring. On a machine with no keyring backend (headless server, CI) a
+:class:`SigningKeyError` says so and names the environment variable.
+
+Keys folder: argument, else ``ROTATION_KEYS_DIR``, else the platform's user config directory
+``sector-rotation/keys``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keyring
+import keyring.errors
+import platformdirs
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from engine.errors import ArgumentError, RotationError
+from workbooks.atomic import atomic_write_bytes
+
+log = logging.getLogger(__name__)
+
+SERVICE = "sector-rotation"
+ENV_PASSPHRASE = "ROTATION_SIGNING_PASSPHRASE"
+ENV_KEYS_DIR = "ROTATION_KEYS_DIR"
+KEY_FILE = "signer.p12"
+META_FILE = "signer.json"
+CERT_FILE = "cert.pem"
+
+
+class SigningKeyError(RotationError):
+    """The signing key or its passphrase is missing or unusable; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A private key with its certificate and (possibly empty) chain of issuer certificates."""
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    chain: list[x509.Certificate] = field(default_factory=list)
+    key_id: str = ""
+
+    @property
+    def subject(self) -> str:
+        """The certificate's common name (or its full subject when it has none)."""
+        return subject_name(self.certificate)
+
+
+def subject_name(cert: x509.Certificate) -> str:
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(cns[0].value) if cns else cert.subject.rfc4514_string()
+
+
+def resolve_keys_dir(path: str | os.PathLike | None = None) -> Path:
+    """The keys folder: ``path``, else ``$ROTATION_KEYS_DIR``, else the user config dir."""
+    if path:
+        return Path(path).expanduser()
+    env = os.environ.get(ENV_KEYS_DIR)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir("sector-rotation", appauthor=False)) / "keys"
+
+
+def key_id_of(cert: x509.Certificate) -> str:
+    """First 16 hex digits of the SHA-256 of the certificate's public key (SubjectPublicKeyInfo)."""
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()[:16]
+
+
+def keyring_user(key_id: str) -> str:
+    return f"signing-key-{key_id}"
+
+
+def _no_backend_message(action: str) -> str:
+    return (f"cannot {action}: no keyring backend is available on this machine (a headless server or CI). "
+            f"Set the environment variable {ENV_PASSPHRASE} to the signing key's passphrase instead.")
+
+
+def _store_passphrase(key_id: str, passphrase: str) -> None:
+    try:
+        keyring.set_password(SERVICE, keyring_user(key_id), passphrase)
+    except keyring.errors.NoKeyringError as exc:
+        raise SigningKeyError(_no_backend_message("store the signing key's passphrase")) from exc
+    except keyring.errors.KeyringError as exc:
+        raise SigningKeyError(f"cannot store the signing key's passphrase in keyring: {exc}. "
+                              f"Set {ENV_PASSPHRASE} instead.") from exc
+
+
+def _new_passphrase(given: str | None) -> tuple[str, bool]:
+    """(passphrase, must_store_in_keyring)."""
+    if given:
+        return given, False
+    env = os.environ.get(ENV_PASSPHRASE)
+    if env:
+        return env, False
+    return secrets.token_urlsafe(32), True
+
+
+def _save(folder: Path, key, cert: x509.Certificate, chain: list[x509.Certificate],
+          passphrase: str | None) -> Path:
+    if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
+        raise ArgumentError("key", f"{type(key).__name__} keys cannot sign Office documents; "
+                                   "use an ECDSA (P-256/P-384) or RSA certificate")
+    folder.mkdir(parents=True, exist_ok=True)
+    kid = key_id_of(cert)
+    secret, store = _new_passphrase(passphrase)
+    if store:
+        _store_passphrase(kid, secret)
+    blob = pkcs12.serialize_key_and_certificates(
+        b"rotation-signer", key, cert, chain or None,
+        serialization.BestAvailableEncryption(secret.encode("utf-8")))
+    key_path = folder / KEY_FILE
+    atomic_write_bytes(key_path, blob)
+    os.chmod(key_path, 0o600)
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in [cert, *chain])
+    atomic_write_bytes(folder / CERT_FILE, pem)
+    meta = {"key_id": kid, "subject": subject_name(cert), "keyring_service": SERVICE,
+            "keyring_user": keyring_user(kid), "passphrase_in_keyring": store,
+            "not_after": cert.not_valid_after_utc.isoformat(), "issuer": cert.issuer.rfc4514_string(),
+            "serial": str(cert.serial_number), "key_type": type(key.public_key()).__name__}
+    atomic_write_bytes(folder / META_FILE, json.dumps(meta, indent=2).encode("utf-8"))
+    log.info("signing key %s stored in %s", kid, folder)
+    return key_path
+
+
+def init_keys(keys_dir: str | os.PathLike | None = None, subject: str = "Rotation trial signer",
+              passphrase: str | None = None, days: int = 730, overwrite: bool = False) -> Path:
+    """Make a self-signed ECDSA P-256 certificate for trials; return the path of ``signer.p12``.
+
+    The key is stored encrypted with ``passphrase``, else ``$ROTATION_SIGNING_PASSPHRASE``, else a
+    generated passphrase kept in keyring (SigningKeyError when keyring has no backend).
+    Refuses to replace an existing key unless ``overwrite``.
+    """
+    folder = resolve_keys_dir(keys_dir)
+    if (folder / KEY_FILE).exists() and not overwrite:
+        raise ArgumentError("--keys", f"a signing key already exists in {folder}; "
+                                      "use another folder or overwrite it explicitly")
+    if not subject or not subject.strip():
+        raise ArgumentError("subject", "must be a non-empty name")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject.strip()),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sector Rotation (trial)")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING,
+                                                  ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    return _save(folder, key, cert, [], passphrase)
+
+
+def import_p12(path: str | os.PathLike, password: str | bytes | None,
+               keys_dir: str | os.PathLike | None = None, overwrite: bool = True) -> Path:
+    """Take a company certificate from a PKCS#12 file (key + certificate + chain).
+
+    The key is re-encrypted under the product's passphrase (env or generated into keyring).
+    Raises SigningKeyError for a missing file or wrong password, ArgumentError for a key type
+    that cannot sign Office documents. Returns the path of the stored ``signer.p12``.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise SigningKeyError(f"{src}: certificate file not found")
+    pw = password.encode("utf-8") if isinstance(password, str) else password
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates(src.read_bytes(), pw or None)
+    except ValueError as exc:
+        raise SigningKeyError(f"{src}: cannot open the PKCS#12 file (wrong password, or not a .p12/.pfx)") from exc
+    if key is None or cert is None:
+        raise SigningKeyError(f"{src}: the PKCS#12 file must hold a private key and its certificate")
+    folder = resolve_keys_dir(keys_dir)
+    if (folder / KEY_FILE).exists() and not overwrite:
+        raise ArgumentError("--keys", f"a signing key already exists in {folder}")
+    return _save(folder, key, cert, list(chain or []), None)
+
+
+def read_meta(keys_dir: str | os.PathLike | None = None) -> dict:
+    """The ``signer.json`` metadata (key id, subject, keyring user, validity)."""
+    folder = resolve_keys_dir(keys_dir)
+    meta_path = folder / META_FILE
+    if not (folder / KEY_FILE).exists() or not meta_path.exists():
+        raise SigningKeyError(f"no signing key in {folder}: run `rotation keys init` (trial certificate) "
+                              f"or `rotation keys import cert.p12`, or point --keys/{ENV_KEYS_DIR} at the keys folder")
+    try:
+        return json.loads(meta_path.read_text("utf-8"))
+    except ValueError as exc:
+        raise SigningKeyError(f"{meta_path}: damaged key metadata ({exc})") from exc
+
+
+def _passphrase(meta: dict) -> str:
+    env = os.environ.get(ENV_PASSPHRASE)
+    if env:
+        return env
+    user = meta.get("keyring_user") or keyring_user(meta["key_id"])
+    try:
+        secret = keyring.get_password(SERVICE, user)
+    except keyring.errors.NoKeyringError as exc:
+        raise SigningKeyError(_no_backend_message("read the signing key's passphrase")) from exc
+    except keyring.errors.KeyringError as exc:
+        raise SigningKeyError(f"cannot read the signing key's passphrase from keyring: {exc}. "
+                              f"Set {ENV_PASSPHRASE} instead.") from exc
+    if secret is None:
+        raise SigningKeyError(f"keyring holds no passphrase for {SERVICE}/{user}: set {ENV_PASSPHRASE} "
+                              "to the passphrase, or make a new key with `rotation keys init`")
+    return secret
+
+
+def load_signer(keys_dir: str | os.PathLike | None = None) -> Signer:
+    """Decrypt the stored key and return the Signer (key, certificate, chain, key id).
+
+    Raises SigningKeyError when the key is missing, the passphrase cannot be found (no keyring
+    backend, nothing stored) or does not decrypt the key.
+    """
+    folder = resolve_keys_dir(keys_dir)
+    meta = read_meta(folder)
+    secret = _passphrase(meta)
+    try:
+        key, cert, chain = pkcs12.load_key_and_certificates((folder / KEY_FILE).read_bytes(),
+                                                            secret.encode("utf-8"))
+    except ValueError as exc:
+        raise SigningKeyError(f"{folder / KEY_FILE}: the passphrase does not decrypt the signing key "
+                              f"(check {ENV_PASSPHRASE} or the keyring entry)") from exc
+    if key is None or cert is None:
+        raise SigningKeyError(f"{folder / KEY_FILE}: holds no private key and certificate")
+    return Signer(key=key, certificate=cert, chain=list(chain or []), key_id=key_id_of(cert))
