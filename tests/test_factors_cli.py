@@ -60,6 +60,7 @@ def test_scores_json_and_errors(demo):
     assert obj["as_of"] == "2008-10-10"   # a Saturday snaps to the session before
     ranks = sorted(r["rank"] for r in obj["scores"])
     assert ranks == list(range(1, len(ranks) + 1)) and len(ranks) == 9
+    assert obj["method"] == "equal" and obj["scores"][0]["rank"] == 1
     bad = runner.invoke(root, ["factors", "scores", "--demo", "--as-of", "10/45/2008", "--json"])
     assert bad.exit_code == 2 and "as_of" in json.loads(bad.stdout)["error"]
     early = runner.invoke(root, ["factors", "scores", "--demo", "--as-of", "1990-01-01", "--json"])
@@ -69,14 +70,19 @@ def test_scores_json_and_errors(demo):
 def test_current_scores_match_the_full_history_panel_at_t(demo, demo_stress):
     idx, _ = demo_stress
     t = pd.Timestamp("2012-05-15")
-    df = uc.current_scores(demo, idx, t)
+    df = uc.current_scores(demo, idx, t, method="ic")
     panel = factor_panel(demo, idx)
     ic = composite_score(panel, "ic", prices=demo.prices)
     for f in FACTORS:
         np.testing.assert_allclose(df[f].sort_index(), panel[f].loc[t].dropna().sort_index(), atol=1e-10)
     np.testing.assert_allclose(df["composite_ic"].sort_index(), ic.loc[t].dropna().sort_index(), atol=1e-10)
     assert df.attrs["as_of"] == t and df.attrs["stress_source"] == "given"
+    assert df.attrs["method"] == "ic"
     assert df["rank"].iloc[0] == 1 and df["composite_ic"].iloc[0] == df["composite_ic"].max()
+    eq = uc.current_scores(demo, idx, t)
+    assert eq.attrs["method"] == "equal" and eq["composite_equal"].iloc[0] == eq["composite_equal"].max()
+    with pytest.raises(ArgumentError, match="method"):
+        uc.current_scores(demo, idx, t, method="best")
 
 
 def test_report_with_given_stress_and_regimes(demo, demo_stress):

@@ -136,15 +136,19 @@ def _asof(market, asof) -> pd.Timestamp:
         raise NoDataError(f"as_of {t.date()}: {exc.args[0]}") from None
 
 
-def current_scores(market, stress_index: pd.Series | None = None, asof=None) -> pd.DataFrame:
+def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal") -> pd.DataFrame:
     """Standardized factor scores and composites of every sector at ``asof`` (default: last session).
 
     Computed on the point-in-time view ``market.asof(asof)`` (nothing later is seen). Returns a
     DataFrame indexed by sector: one column per factor, ``composite_equal``, ``composite_ic``
-    (weights from ICs known by ``asof``), and ``rank`` (1 = best composite_ic, falling back to
-    composite_equal when IC weights are not yet estimable). Sectors without data are left out.
-    ``df.attrs`` carries ``as_of`` and ``stress_source``.
+    (weights from ICs known by ``asof``), ``composite`` (the one chosen by ``method``, "equal" or
+    "ic"; "ic" falls back to equal weights while IC weights are not yet estimable) and ``rank``
+    (1 = best composite). Equal is the default: on 1999-2019 data the point-in-time IC-weighted
+    composite has a negative out-of-sample IC (past ICs flip sign across regimes).
+    Sectors without data are left out. ``df.attrs`` carries ``as_of``, ``stress_source``, ``method``.
     """
+    if method not in ("equal", "ic"):
+        raise ArgumentError("method", f"expected 'equal' or 'ic', got {method!r}")
     t = _asof(market, asof)
     pit = market.asof(t)
     source = "given"
@@ -161,9 +165,10 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None) -> 
     df = df.dropna(how="all")
     if df.empty:
         raise NoDataError(f"no sector has factor scores on {t.date()} (too little history)")
-    key = df["composite_ic"] if df["composite_ic"].notna().any() else df["composite_equal"]
-    df["rank"] = key.rank(ascending=False, method="min")
+    use_ic = method == "ic" and df["composite_ic"].notna().any()
+    df["composite"] = df["composite_ic"] if use_ic else df["composite_equal"]
+    df["rank"] = df["composite"].rank(ascending=False, method="min")
     df = df.sort_values("rank")
     df.index.name = "sector"
-    df.attrs.update({"as_of": t, "stress_source": source})
+    df.attrs.update({"as_of": t, "stress_source": source, "method": "ic" if use_ic else "equal"})
     return df

@@ -13,6 +13,9 @@ app = typer.Typer(no_args_is_help=True, help="Sector factor scores and their inf
 HorizonOpt = Annotated[Optional[list[int]], typer.Option(
     "--horizon", "-h", help="Forward horizon in sessions (repeat for several; default 5, 21, 63).")]
 
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="Composite used for the rank: 'equal' (default) or 'ic' (weights from past ICs only).")]
+
 
 def _fmt(v, spec: str) -> str:
     return "-" if v is None or v != v else format(v, spec)
@@ -61,8 +64,8 @@ def ic_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, 
 
 
 def _render_scores(r: dict) -> None:
-    err.print(f"[dim]{r['label']} | stress: {r['stress_source']}[/]")
-    cols = [c for c in r["columns"] if c != "rank"]
+    err.print(f"[dim]{r['label']} | stress: {r['stress_source']} | rank by {r['method']} composite[/]")
+    cols = [c for c in r["columns"] if c not in ("rank", "composite")]
     t = Table(title=f"Sector factor scores on {str(r['as_of'])[:10]} (standardized across sectors)")
     t.add_column("rank", justify="right")
     t.add_column("sector")
@@ -75,7 +78,7 @@ def _render_scores(r: dict) -> None:
 
 @app.command("scores")
 def scores_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, json: JsonOpt = False,
-               as_of: AsOfOpt = None) -> None:
+               as_of: AsOfOpt = None, method: MethodOpt = "equal") -> None:
     """Print each sector's factor scores and composite at a date (point in time: nothing later is used)."""
     from usecases.context import open_market
     from usecases.factors import current_scores
@@ -84,11 +87,12 @@ def scores_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fal
         with progress(json) as bar:
             bar.add_task("computing factor scores", total=None)
             market = open_market(data=data, store=store, demo=demo)
-            df = current_scores(market, asof=as_of)
+            df = current_scores(market, asof=as_of, method=method)
         result = {
             "as_of": df.attrs["as_of"],
             "label": market.label,
             "stress_source": df.attrs["stress_source"],
+            "method": df.attrs["method"],
             "columns": list(df.columns),
             "scores": [{"sector": s, **row} for s, row in df.to_dict(orient="index").items()],
         }
