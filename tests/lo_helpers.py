@@ -193,3 +193,38 @@ class LibreOffice:
             self.proc.kill()
             self.proc.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- signers
+def trial_signer(folder: Path, subject: str = "Test Signer", rsa_key: bool = False):
+    """A Signer made by init_keys (explicit passphrase, no keyring); ``rsa_key`` swaps in an
+    RSA-2048 self-signed certificate instead of the default P-256 one."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    from workbooks.keys import Signer, init_keys, key_id_of
+
+    if rsa_key:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+                .not_valid_after(now + dt.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        return Signer(key=key, certificate=cert, chain=[], key_id=key_id_of(cert))
+    init_keys(folder, subject=subject, passphrase="test-passphrase")
+    key, cert, chain = pkcs12.load_key_and_certificates((folder / "signer.p12").read_bytes(), b"test-passphrase")
+    return Signer(key=key, certificate=cert, chain=list(chain or []), key_id=key_id_of(cert))
+
+
+def write_cert_pem(signer, path: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    path.write_bytes(signer.certificate.public_bytes(serialization.Encoding.PEM))
+    return path

@@ -1,0 +1,43 @@
+"""`rotation verify BOOK.xlsx`: embedded signature, .p7s, content digest and ledger entry."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from addin.cli.common import JsonOpt, emit, handle_errors, out
+
+app = typer.Typer(help="Check a signed audit workbook.")
+
+LABELS = {"embedded_signature": "Embedded Office signature", "cms_signature": "Detached CMS signature (.p7s)",
+          "content_digest": "Content digest (Audit sheet)", "ledger": "Ledger export entry"}
+
+
+def _render(r: dict) -> None:
+    t = Table(title=f"{Path(r['file']).name}", show_header=True)
+    t.add_column("check")
+    t.add_column("holds")
+    for key, label in LABELS.items():
+        t.add_row(label, "[green]yes[/]" if r[key] else "[bold red]NO[/]")
+    out.print(t)
+    out.print(f"signer: {r.get('signer') or '-'}   signed at: {r.get('signed_at') or '-'}", highlight=False)
+    for p in r["problems"]:
+        out.print(f"  - {p}", highlight=False)
+    out.print("[green]all checks hold[/]" if r["ok"] else "[bold red]verification FAILED[/]")
+
+
+@app.callback(invoke_without_command=True)
+def verify(book: Annotated[Path, typer.Argument(help="The signed workbook (.xlsx).", dir_okay=False)],
+           ledger: Annotated[Optional[Path], typer.Option(
+               "--ledger", help="Ledger file (default: $ROTATION_LEDGER or the user data directory).",
+               dir_okay=False)] = None,
+           as_json: JsonOpt = False) -> None:
+    """Check the workbook; exit 0 only when all four checks hold (1 otherwise, 2 for a usage error)."""
+    with handle_errors(as_json):
+        from workbooks.verify import verify_workbook
+        result = verify_workbook(book, ledger=ledger)
+        emit(result, as_json, _render)
+    if not result["ok"]:
+        raise typer.Exit(1)
