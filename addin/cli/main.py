@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import data_cmd
+from addin.cli import data_cmd, factors_cmd, signals_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -16,6 +16,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_cmd.app, name="data", help="Import vendor files into the local store and inspect it.")
+app.add_typer(signals_cmd.app, name="signals", help="Bond stress reading, validation, history, sector mapping, triggers.")
+app.add_typer(factors_cmd.app, name="factors", help="Sector factor scores and IC tests.")
 
 
 def main() -> None:

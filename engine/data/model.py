@@ -27,7 +27,7 @@ class SeriesMeta:
     fields: tuple[str, ...] = ("value",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity equality and hashing: frames do not compare as booleans
 class Market:
     """Aligned daily market data.
 

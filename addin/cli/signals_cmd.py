@@ -1,0 +1,146 @@
+"""`rotation signals [--as-of] | validate | history | sectors | triggers`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, progress
+from usecases import signals
+from usecases.context import open_market
+
+app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
+
+
+def _fmt(v, spec=".2f"):
+    return "n/a" if v is None else format(v, spec)
+
+
+def _market(data, store, demo, as_json, what="computing the stress index"):
+    with progress(as_json) as bar:
+        bar.add_task(what, total=None)
+        return open_market(data=data, store=store, demo=demo)
+
+
+@app.callback()
+def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None, store: StoreOpt = None,
+                demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """The bond stress reading: index, percentile, regime, strength, 20-session change, warning probability."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with handle_errors(as_json):
+        market = _market(data, store, demo, as_json)
+        r = signals.reading(market, as_of)
+
+        def render(r: dict) -> None:
+            t = Table(title=f"Bond stress reading {r['as_of']}  [{r['label']}]", title_justify="left", show_header=False)
+            t.add_column("k")
+            t.add_column("v", justify="right")
+            t.add_row("Composite index (sd units)", _fmt(r["index"]))
+            t.add_row("Percentile vs own history", _fmt(r["percentile"], ".0f"))
+            t.add_row("Regime", str(r["regime"]).upper())
+            t.add_row("Signal strength (0-100)", _fmt(r["strength"], ".0f"))
+            t.add_row("20-session change", _fmt(r["change_20d"], "+.2f"))
+            t.add_row("P(tech selloff starts in 20-60 sessions)", _fmt(r["warning_probability"], ".1%"))
+            t.add_row("Warning", "YES" if r["warning"] else "no")
+            t.add_row("Top defensive alternatives", ", ".join(f"{d['sector']} ({d['name']})" for d in r["defensive"]) or "n/a")
+            out.print(t)
+        emit(r, as_json, render)
+
+
+def _metric_table(rep: dict) -> Table:
+    t = Table(title=f"Early warning vs baselines, {rep['period']['start']} to {rep['period']['end']}  [{rep['label']}]",
+              title_justify="left")
+    cols = ("hit_rate", "false_alarm_rate", "precision", "recall", "accuracy", "brier", "auc")
+    t.add_column("signal")
+    for c in cols:
+        t.add_column(c, justify="right")
+    rows = [("model", rep["model"])] + list(rep["baselines"].items())
+    for name, m in rows:
+        t.add_row(name, *[_fmt(m.get(c), ".3f") for c in cols])
+    return t
+
+
+@app.command("validate")
+def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """Walk-forward validation of the early warning on de-duplicated tech selloff events, against baselines."""
+    with handle_errors(as_json):
+        market = _market(data, store, demo, as_json, "fitting the warning model walk-forward")
+        rep = signals.validation_report(market)
+
+        def render(rep: dict) -> None:
+            out.print(_metric_table(rep))
+            t = Table(title="Tech selloff events: first warning and lead time", title_justify="left")
+            for c in ("start", "from calm", "first warning", "lead (sessions)", "within 20-60"):
+                t.add_column(c)
+            for e in rep["events"]:
+                t.add_row(str(e["start"])[:10], "yes" if e.get("from_calm") else "no",
+                          str(e.get("first_warning") or "-")[:10], str(e.get("lead_sessions") or "-"),
+                          "yes" if e.get("within_window") else "no")
+            out.print(t)
+            ext = rep.get("external_check")
+            if ext:
+                out.print(f"External check: weekly mean vs STLFSI4, correlation {ext['correlation']:.2f} "
+                          f"over {ext['n_weeks']} weeks ({ext['start']} to {ext['end']}).")
+            out.print(f"[bold]Verdict:[/] {rep['verdict']}")
+        emit(rep, as_json, render)
+
+
+@app.command("history")
+def history_cmd(
+    start: Annotated[Optional[str], typer.Option("--from", help="First date (YYYY-MM-DD).")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the daily series to this CSV file.")] = None,
+    data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """The daily signal series (index, percentile, regime, strength, change_20d, warning_probability)."""
+    with handle_errors(as_json):
+        market = _market(data, store, demo, as_json)
+        h = signals.history(market, start, end)
+        if csv is not None:
+            from workbooks.atomic import atomic_write_bytes
+
+            atomic_write_bytes(Path(csv), h.to_csv(date_format="%Y-%m-%d").encode())
+        result = {"label": market.label, "rows": len(h), "from": h.index[0] if len(h) else None,
+                  "to": h.index[-1] if len(h) else None, "csv": str(csv) if csv else None}
+
+        def render(r: dict) -> None:
+            if csv is None:
+                out.print(h.tail(20).to_string())
+            out.print(f"{r['rows']} sessions {str(r['from'])[:10]} to {str(r['to'])[:10]}"
+                      + (f" written to {csv}" if csv else "") + f"  [{r['label']}]")
+        emit(result, as_json, render)
+
+
+@app.command("sectors")
+def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """Forward excess returns of each sector on stress level and change (Newey-West t), by regime."""
+    with handle_errors(as_json):
+        market = _market(data, store, demo, as_json)
+        rep = signals.sectors_report(market)
+
+        def render(rep: dict) -> None:
+            t = Table(title=f"Forward excess return over SPY on stress (HAC t-stats)  [{rep['label']}]", title_justify="left")
+            for c in ("sector", "horizon", "beta_level", "t_level", "beta_change", "t_change", "n"):
+                t.add_column(c, justify="right" if c != "sector" else "left")
+            for r in rep["regressions"]:
+                t.add_row(r["sector"], str(r["horizon"]), f"{r['beta_level']:+.4f}", f"{r['t_level']:+.2f}",
+                          f"{r['beta_change']:+.4f}", f"{r['t_change']:+.2f}", str(r["n"]))
+            out.print(t)
+            if rep["note"]:
+                out.print(rep["note"])
+            out.print("Defensive alternatives to tech when stress rises: " +
+                      ", ".join(f"{d['sector']} ({d['name']})" for d in rep["defensive"]))
+        emit(rep, as_json, render)
+
+
+@app.command("triggers")
+def triggers_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+    """Dated rebalancing triggers: regime changes and signal-strength moves, each with its reason."""
+    with handle_errors(as_json):
+        market = _market(data, store, demo, as_json)
+        tr = signals.trigger_list(market)
+        result = {"label": market.label, "triggers": tr.reset_index().to_dict(orient="records")}
+        emit(result, as_json, lambda r: out.print(tr.tail(30).to_string()))

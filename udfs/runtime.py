@@ -1,0 +1,88 @@
+"""What every UDF shares: where the data comes from, caching across calls, and error text for cells.
+
+The UDF server is a long-lived Python process; the market is loaded once and reloaded only when the
+store changes (its file signature), so a cell recalculation is an as-of lookup, not a reload.
+
+Data source, in order: ``ROTATION_UDF_SOURCE=demo`` (the synthetic demo market), else the store
+(``ROTATION_STORE`` or the user data directory), as for the command line.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.data.model import Market
+from engine.data.store import Store
+from engine.errors import RotationError
+from usecases.context import open_market
+
+log = logging.getLogger(__name__)
+EXCEL_EPOCH = datetime(1899, 12, 30)
+_cache: dict[str, Any] = {"key": None, "market": None}
+
+
+def _store_signature(path: Path) -> tuple:
+    sig = []
+    for p in (path, Path(str(path) + "-wal")):
+        try:
+            st = p.stat()
+            sig.append((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            sig.append(None)
+    return tuple(sig)
+
+
+def current_market() -> Market:
+    """The market UDFs read, cached until the store changes."""
+    if os.environ.get("ROTATION_UDF_SOURCE", "").lower() == "demo":
+        key: tuple = ("demo",)
+        if _cache["key"] != key:
+            _cache.update(key=key, market=open_market(demo=True))
+        return _cache["market"]
+    path = Store().path
+    key = ("store", str(path), _store_signature(path))
+    if _cache["key"] != key:
+        _cache.update(key=key, market=open_market(store=path))
+    return _cache["market"]
+
+
+def as_of_arg(value: Any, name: str = "as_of"):
+    """Excel's view of a date argument -> something ``pd.Timestamp`` accepts, or None for latest.
+
+    Empty cells arrive as None, dates as datetime (or as the serial number when the cell is not
+    formatted as a date), text as str. Raises ArgumentError on anything else.
+    """
+    from engine.errors import ArgumentError
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, bool):
+        raise ArgumentError(name, f"expected a date, got {value!r}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or not 1 <= value < 2958466:
+            raise ArgumentError(name, f"expected a date or an Excel date number, got {value!r}")
+        return EXCEL_EPOCH + timedelta(days=float(value))
+    if isinstance(value, str):
+        return value.strip()
+    raise ArgumentError(name, f"expected a date, got {type(value).__name__}")
+
+
+def cell_errors(fn: Callable) -> Callable:
+    """Return a short error text for the cell instead of raising: never a traceback in Excel."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RotationError as exc:
+            return f"#ERROR: {exc}"[:255]
+        except Exception as exc:  # an unexpected failure still must not put a traceback in a cell
+            log.exception("UDF %s failed", fn.__name__)
+            return f"#ERROR: internal error ({type(exc).__name__}); see the UDF server log"[:255]
+    return wrapper
