@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import data_cmd, factors_cmd, signals_cmd
+from addin.cli import data_cmd, demo_cmd, factors_cmd, signals_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.add_typer(data_cmd.app, name="data", help="Import vendor files into the local store and inspect it.")
 app.add_typer(signals_cmd.app, name="signals", help="Bond stress reading, validation, history, sector mapping, triggers.")
+app.command("demo")(demo_cmd.demo)
 app.add_typer(factors_cmd.app, name="factors", help="Sector factor scores and IC tests.")
 
 
