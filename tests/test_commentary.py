@@ -1,0 +1,86 @@
+"""Commentary: deterministic, and every number in the text is a report value."""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from workbooks import commentary as com
+from workbooks.report import example_report
+
+NUM = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+@pytest.fixture(scope="module")
+def report():
+    return example_report(sessions=600)
+
+
+def _report_numbers(r) -> set[str]:
+    """Every number the text may show, formatted from the report independently of the module."""
+    rd, rk, w = r.reading, r.risk, r.weights
+    out = {f"{rd['index']:.2f}", f"{abs(rd['change_20d']):.2f}", f"{rd['index'] - rd['change_20d']:.2f}",
+           f"{rd['percentile'] * 100:.0f}", f"{rd['warning_probability'] * 100:.0f}", f"{rd['strength']:.2f}",
+           f"{rd['elevated_threshold']:.2f}", f"{rk['tracking_error'] * 100:.2f}", f"{rk['turnover'] * 100:.1f}",
+           f"{rk['expected_cost_bps']:.1f}", "20", "60", str(r.as_of.day), str(r.as_of.year)}
+    for t, row in w.iterrows():
+        out |= {f"{row['current'] * 100:.1f}", f"{row['target'] * 100:.1f}",
+                f"{(row['target'] - row['current']) * 100:+.1f}"}
+    out |= {f"{v:+.2f}" for v in r.scores["composite"]}
+    for b in rk["binding"]:
+        out |= set(NUM.findall(b))
+    return out
+
+
+def test_every_number_in_the_text_is_a_report_value(report):
+    text = com.text(report)
+    allowed = _report_numbers(report)
+    found = NUM.findall(text)
+    assert len(found) > 20
+    stray = [n for n in found if n not in allowed and n.lstrip("+") not in allowed]
+    assert not stray, stray
+
+
+def test_key_numbers_appear(report):
+    rd = report.reading
+    text = com.text(report)
+    assert f"reads {rd['index']:.2f}" in text
+    assert f"higher than {rd['percentile'] * 100:.0f}% of its history" in text
+    assert f"{'rose' if rd['change_20d'] > 0 else 'fell'} by {abs(rd['change_20d']):.2f}" in text
+    assert f"at {rd['warning_probability'] * 100:.0f}%" in text
+    assert f"{report.risk['tracking_error'] * 100:.2f}% a year" in text
+    for b in report.risk["binding"]:
+        assert b in text
+    chg = (report.weights["target"] - report.weights["current"])
+    biggest = chg.abs().idxmax()
+    assert f"{chg[biggest] * 100:+.1f} pp" in text
+    assert "falls back to calm" in text and f"{rd['elevated_threshold']:.2f}" in text
+
+
+def test_calm_regime_says_what_would_change_the_call(report):
+    calm = dataclasses.replace(report, reading={**report.reading, "regime": "calm", "change_20d": -0.3})
+    text = com.text(calm)
+    assert "rose above the elevated threshold" in text and "fell by 0.30" in text
+
+
+def test_deterministic_and_absent_without_reading(report):
+    assert com.text(report) == com.text(example_report(sessions=600))
+    assert com.paragraphs(dataclasses.replace(report, reading=None)) is None
+    heads = [h for h, _ in com.paragraphs(report)]
+    assert heads == ["The stress reading", "Why the allocation moves", "Risks", "What would reverse the call"]
+
+
+def test_commentary_sheet_holds_the_same_text(report, tmp_path):
+    from openpyxl import load_workbook
+
+    from workbooks.writer import named_cell, write_workbook
+
+    write_workbook(report, tmp_path / "c.xlsx")
+    wb = load_workbook(tmp_path / "c.xlsx")
+    start = named_cell(wb, "CommentaryStart")
+    ws = start.parent
+    paras = com.paragraphs(report)
+    for k, (h, p) in enumerate(paras):
+        assert ws.cell(start.row + 3 * k, start.column).value == h
+        assert ws.cell(start.row + 3 * k + 1, start.column).value == p
