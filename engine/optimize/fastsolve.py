@@ -13,6 +13,7 @@ import logging
 import math
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from engine.errors import SolverError
@@ -43,6 +44,7 @@ class FastAllocator:
         self._clarabel = clarabel
         self.base = Allocator(tickers)
         self.tickers = self.base.tickers
+        self._index = pd.Index(self.tickers)
         n = len(self.tickers)
         # Any valid parameter values will do to compile: a diagonal covariance, equal weights.
         eq = np.full(n, 1.0 / n)
@@ -161,7 +163,7 @@ class FastAllocator:
         x = np.asarray(sol.x)
         n = len(self.tickers)
         return finish(self.tickers, d, x[self._w_col:self._w_col + n], float(x[self._c_col]),
-                      "optimal" if status == "Solved" else "optimal_inaccurate", limits)
+                      "optimal" if status == "Solved" else "optimal_inaccurate", limits, self._index)
 
     def solve(self, inputs: AllocationInputs, limits: Limits | None = None) -> Allocation:
         """Validate ``inputs`` and solve (same contract as :meth:`Allocator.solve`)."""

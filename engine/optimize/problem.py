@@ -107,8 +107,19 @@ class NumericData:
     gamma: float
 
 
+_INDEX_CACHE: dict[tuple, pd.Index] = {}
+
+
+def _index_of(tickers: list[str]) -> pd.Index:
+    key = tuple(tickers)
+    idx = _INDEX_CACHE.get(key)
+    if idx is None:
+        idx = _INDEX_CACHE[key] = pd.Index(tickers)
+    return idx
+
+
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
-    if isinstance(x, pd.Series) and len(x) == len(tickers) and list(x.index) == tickers:
+    if isinstance(x, pd.Series) and len(x) == len(tickers) and x.index.equals(_index_of(tickers)):
         a = x.to_numpy(dtype=float)
         return a if fill is None else np.where(np.isnan(a), fill, a)
     if isinstance(x, pd.Series):
@@ -129,7 +140,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
     n = len(tickers)
     if isinstance(inputs.cov, pd.DataFrame):
-        same = list(inputs.cov.index) == tickers and list(inputs.cov.columns) == tickers
+        same = inputs.cov.index.equals(_index_of(tickers)) and inputs.cov.columns.equals(_index_of(tickers))
         cov = (inputs.cov if same else inputs.cov.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
     else:
         cov = np.asarray(inputs.cov, dtype=float)
@@ -147,8 +158,10 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     if not inv.any():
         raise ArgumentError("cov", "no investable ticker (every covariance diagonal is 0 or NaN)")
     cov = 0.5 * (cov + cov.T)
-    if np.linalg.eigvalsh(cov).min() < -1e-10 * max(1.0, np.abs(cov).max()):
-        raise ArgumentError("cov", "covariance is not positive semi-definite")
+    try:
+        factor = cholesky_factor(cov)
+    except np.linalg.LinAlgError:
+        raise ArgumentError("cov", "covariance is not positive semi-definite (Cholesky failed)") from None
     mu = _vec(inputs.mu, tickers, "mu", fill=np.nan)
     mu = np.where(inv, mu, 0.0)
     if not np.isfinite(mu).all():
@@ -181,7 +194,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
         impact = np.zeros(n)
     te = TE_OFF if math.isinf(limits.tracking_error) else limits.tracking_error
     floor = limits.defensive_floor if inputs.regime in STRESS_REGIMES else 0.0
-    return NumericData(mu=mu, cov=cov, factor=cholesky_factor(cov), w0=w0, cash0=max(0.0, 1.0 - w0.sum()), b=b,
+    return NumericData(mu=mu, cov=cov, factor=factor, w0=w0, cash0=max(0.0, 1.0 - w0.sum()), b=b,
                        lo=lo, hi=hi, tech_cap=limits.tech_cap, floor=floor, te=te, turnover=limits.turnover,
                        tbound=tbound, linear=limits.cost_bps / 1e4, impact=impact,
                        cash_max=limits.effective_cash_max, gamma=limits.risk_aversion)
@@ -325,20 +338,22 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
     return out
 
 
-def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, status: str, limits: Limits) -> Allocation:
+def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, status: str, limits: Limits,
+           index: pd.Index | None = None) -> Allocation:
     """Clean the solver's weights (clip tiny negatives) and compute the reported measures."""
+    index = pd.Index(tickers) if index is None else index
     w = np.where(np.abs(w) < 1e-10, 0.0, np.asarray(w, dtype=float))
     cash = 0.0 if abs(cash) < 1e-10 else float(cash)
     trade = w - d.w0
     c = costs_mod.cost(trade, limits.cost_bps, d.impact)
     obj = float(d.mu @ w - d.gamma * w @ d.cov @ w - c)
     return Allocation(
-        weights=pd.Series(w, index=tickers, name="weight"), cash=cash,
+        weights=pd.Series(w, index=index, name="weight", copy=False), cash=cash,
         expected_return=float(d.mu @ w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
         tracking_error=float(math.sqrt(max((w - d.b) @ d.cov @ (w - d.b), 0.0))),
         turnover=float(0.5 * (np.abs(trade).sum() + abs(cash - d.cash0))),
         expected_cost_bps=c * 1e4, binding=binding_constraints(tickers, d, w, cash), status=status,
-        trades=pd.Series(trade, index=tickers, name="trade"), objective=obj)
+        trades=pd.Series(trade, index=index, name="trade", copy=False), objective=obj)
 
 
 def allocate(inputs: AllocationInputs, limits: Limits | None = None, tickers: list[str] | None = None) -> Allocation:

@@ -1,0 +1,94 @@
+"""Allocator benchmarks: fast re-solve vs plain cvxpy vs rebuilding, and PyPortfolioOpt's min-volatility.
+
+Run: python bench/run.py optimize
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+import pandas as pd
+
+from harness import Row
+
+from engine.optimize.fastsolve import FastAllocator
+from engine.optimize.limits import Limits
+from engine.optimize.problem import AllocationInputs, Allocator
+from engine.universe import SECTORS
+
+TK = list(SECTORS)
+LIMITS = Limits(tracking_error=0.06, turnover=0.30, tech_cap=0.25, sector_max=0.35, defensive_floor=0.30)
+MINVAR = Limits(tech_cap=1.0, tracking_error=math.inf, turnover=1.0, sector_max=1.0, defensive_floor=0.0,
+                risk_aversion=1.0, cost_bps=0.0, impact_coef=0.0)
+_rng = np.random.default_rng(2024)
+
+
+def _inputs(rng=_rng, regime="stress") -> AllocationInputs:
+    a = rng.normal(size=(11, 11)) * 0.06
+    cov = a @ a.T + np.diag(rng.uniform(0.01, 0.05, 11))
+    b = rng.dirichlet(np.ones(11) * 10)
+    w0 = 0.8 * b + 0.2 * rng.dirichlet(np.ones(11))
+    s = lambda x: pd.Series(x, index=TK)  # noqa: E731
+    return AllocationInputs(mu=s(rng.normal(0, 0.04, 11)), cov=pd.DataFrame(cov, index=TK, columns=TK),
+                            current=s(w0), benchmark=s(b), regime=regime, adv_dollars=s(rng.uniform(5e8, 3e9, 11)))
+
+
+def _minvar_inputs():
+    inp = _inputs()
+    inp.mu = inp.mu * 0.0
+    return inp
+
+
+def _pypfopt(inp):
+    from pypfopt import EfficientFrontier
+
+    return EfficientFrontier(None, inp.cov, weight_bounds=(0, 1)).min_volatility()
+
+
+class _Ratio(str):
+    """A note whose text is computed when printed: PyPortfolioOpt's median / ours, from the timed calls."""
+
+    def __new__(cls, ours: list, peer: list):
+        obj = super().__new__(cls, "PyPortfolioOpt / ours")
+        obj.ours, obj.peer = ours, peer
+        return obj
+
+    def __format__(self, spec):
+        if not self.ours or not self.peer:
+            return "ratio n/a"
+        r = statistics.median(self.peer) / statistics.median(self.ours)
+        return format(f"PyPortfolioOpt / ours = {r:.1f}x (same min-variance problem)", spec)
+
+
+def _timed(fn, store):
+    def run(x):
+        t0 = time.perf_counter()
+        out = fn(x)
+        store.append(time.perf_counter() - t0)
+        return out
+    return run
+
+
+def rows() -> list[Row]:
+    fast = FastAllocator(TK)
+    plain = Allocator(TK)
+    fast_mv = FastAllocator(TK)
+    fast.solve(_inputs(), LIMITS)
+    plain.solve(_inputs(), LIMITS)
+    fast_mv.solve(_minvar_inputs(), MINVAR)
+    t_ours, t_peer = [], []
+    ratio = _Ratio(t_ours, t_peer)
+    return [
+        Row("optimize: fast re-solve, 11 sectors, all limits, new params", lambda i: fast.solve(i, LIMITS),
+            target_s=1e-3, setup=_inputs, repeat=51, note="cached cone data + Clarabel"),
+        Row("optimize: plain cvxpy re-solve (DPP), same problem", lambda i: plain.solve(i, LIMITS),
+            setup=_inputs, repeat=21, note="reference"),
+        Row("optimize: build cvxpy problem anew + solve", lambda i: Allocator(TK).solve(i, LIMITS),
+            setup=_inputs, repeat=7, note="reference"),
+        Row("optimize: min variance, fast path", _timed(lambda i: fast_mv.solve(i, MINVAR), t_ours), setup=_minvar_inputs,
+            repeat=21, note=ratio),
+        Row("optimize: PyPortfolioOpt min_volatility, same problem", _timed(_pypfopt, t_peer), setup=_minvar_inputs,
+            repeat=9, peer=True, note=ratio),
+    ]
