@@ -1,4 +1,9 @@
-"""`rotation verify BOOK.xlsx`: embedded signature, .p7s, content digest and ledger entry."""
+"""`rotation verify BOOK.xlsx`: embedded signature, .p7s, content digest and ledger entry.
+
+Register the function, not a sub-app (a typer group cannot take BOOK before a command):
+``app.command("verify")(verify_cmd.verify)`` in addin/cli/main.py. ``app`` below is the same
+command as a standalone single-command Typer (used by the tests).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +14,6 @@ from rich.table import Table
 
 from addin.cli.common import JsonOpt, emit, handle_errors, out
 
-app = typer.Typer(help="Check a signed audit workbook.")
 
 LABELS = {"embedded_signature": "Embedded Office signature", "cms_signature": "Detached CMS signature (.p7s)",
           "content_digest": "Content digest (Audit sheet)", "ledger": "Ledger export entry"}
@@ -28,7 +32,6 @@ def _render(r: dict) -> None:
     out.print("[green]all checks hold[/]" if r["ok"] else "[bold red]verification FAILED[/]")
 
 
-@app.callback(invoke_without_command=True)
 def verify(book: Annotated[Path, typer.Argument(help="The signed workbook (.xlsx).", dir_okay=False)],
            ledger: Annotated[Optional[Path], typer.Option(
                "--ledger", help="Ledger file (default: $ROTATION_LEDGER or the user data directory).",
@@ -41,3 +44,7 @@ def verify(book: Annotated[Path, typer.Argument(help="The signed workbook (.xlsx
         emit(result, as_json, _render)
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+app = typer.Typer(help="Check a signed audit workbook.", add_completion=False)
+app.command("verify")(verify)
