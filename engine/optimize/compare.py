@@ -102,7 +102,7 @@ def compare(returns: pd.DataFrame, benchmark_returns: pd.Series,
     (default equal weights over the sectors investable at t, renormalized). ``regime_fn(t)``: regime at t
     (default calm). ``adv_dollars``: date x ticker average dollar volume known at t (None = no impact
     cost and no liquidity limit). A rebalance whose limits are infeasible keeps the drifted weights and is
-    counted in ``infeasible_rebalances``. Both portfolios start from the benchmark weights at the first
+    counted in ``infeasible_rebalances``. ``attrs["daily"]`` holds both portfolios' net daily returns. Both portfolios start from the benchmark weights at the first
     rebalance (that purchase is not charged), so the first solve is within the turnover limit.
     """
     limits = limits or Limits()
@@ -163,13 +163,16 @@ def compare(returns: pd.DataFrame, benchmark_returns: pd.Series,
     sim_dates = dates[first:]
     bench = benchmark_returns.reindex(sim_dates)
     out = {}
+    daily = {}
     for name in engines:
         net, turn, cost = _simulate(arr[first:], sim_dates, targets[name], impacts, limits.cost_bps)
-        stats = _stats(pd.Series(net, index=sim_dates).iloc[1:], bench, turn, cost, rf_daily)
+        daily[name] = pd.Series(net, index=sim_dates).iloc[1:]
+        stats = _stats(daily[name], bench, turn, cost, rf_daily)
         stats["rebalances"] = len(rebal)
         stats["infeasible_rebalances"] = infeasible[name]
         out[name] = stats
     df = pd.DataFrame(out)
+    df.attrs["daily"] = pd.DataFrame(daily)     # net daily returns of both portfolios
     df.attrs["note"] = ("walk-forward out of sample; tracking error is ex-post from realized daily returns "
                         "against the benchmark series; costs charged with the optimizer's cost model")
     return df
