@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import data_cmd, demo_cmd, factors_cmd, signals_cmd
+from addin.cli import data_cmd, demo_cmd, factors_cmd, optimize_cmd, signals_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -19,6 +19,7 @@ app.add_typer(data_cmd.app, name="data", help="Import vendor files into the loca
 app.add_typer(signals_cmd.app, name="signals", help="Bond stress reading, validation, history, sector mapping, triggers.")
 app.command("demo")(demo_cmd.demo)
 app.add_typer(factors_cmd.app, name="factors", help="Sector factor scores and IC tests.")
+app.add_typer(optimize_cmd.app, name="optimize", help="Target weights within risk limits; compare with plain mean-variance.")
 
 
 def main() -> None:

@@ -1,0 +1,155 @@
+"""Allocation use cases: "what weights should I hold at date D, within my limits, and how do I get
+there?" and the out-of-sample comparison with plain mean-variance.
+
+Pipeline at D (every input uses data up to D only): stress reading -> factor composite scores ->
+expected excess returns (IC x vol x score, plus the documented defensive tilt in stress) -> shrunk
+covariance -> benchmark (sector replication of SPY) -> allocator (all limits) -> transition path.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.data.model import Market
+from engine.errors import ArgumentError, DataError
+from engine.optimize.benchmark import replicating_weights
+from engine.optimize.costs import average_dollar_volume, impact_coefficients, trade_bounds
+from engine.optimize.covariance import risk_model
+from engine.optimize.expected import expected_returns
+from engine.optimize.limits import Limits
+from engine.optimize.problem import AllocationInputs, allocate
+from engine.optimize.transition import transition_path
+from engine.universe import SECTORS
+from usecases import factors, signals
+
+TICKERS = list(SECTORS)
+
+
+def read_weights_csv(path: Path) -> pd.Series:
+    """Current weights from a CSV of ``ticker,weight`` rows (header optional; percent or fractions)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"cannot read weights file: {exc}", str(path)) from None
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if rows and rows[0] and rows[0][0].strip().lower() in ("ticker", "sector", "symbol"):
+        rows = rows[1:]
+    out: dict[str, float] = {}
+    for i, r in enumerate(rows, start=2 if text.lower().startswith(("ticker", "sector", "symbol")) else 1):
+        if len(r) < 2:
+            raise DataError("expected two columns: ticker,weight", str(path), i)
+        tk = r[0].strip().upper()
+        if tk not in SECTORS and tk != "CASH":
+            raise DataError(f"unknown ticker {tk!r}; expected one of {', '.join(SECTORS)} or CASH", str(path), i)
+        try:
+            out[tk] = float(r[1].strip().rstrip("%"))
+        except ValueError:
+            raise DataError(f"weight {r[1]!r} is not a number", str(path), i) from None
+    w = pd.Series(out, dtype=float)
+    if (w < 0).any():
+        raise DataError("weights must be >= 0 (long only)", str(path))
+    if w.sum() > 1.5:            # given in percent
+        w = w / 100.0
+    if not 0.98 <= w.sum() <= 1.02:
+        raise DataError(f"weights sum to {w.sum():.2%}; expected 100%", str(path))
+    return w.drop("CASH", errors="ignore").reindex(TICKERS).fillna(0.0)
+
+
+def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
+                   steps: int = 4) -> dict:
+    """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
+    tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
+    scores, expected_returns, label``. Raises InfeasibleError (with conflicts) for limits that cannot hold."""
+    limits = limits or Limits()
+    res = signals.stress_result(market)
+    reading = res.reading(as_of)
+    t = pd.Timestamp(reading["as_of"])
+    regime = reading["regime"] or "calm"
+    scores = factors.current_scores(market, res.daily["index"], t)
+    rets = market.prices[TICKERS].pct_change(fill_method=None)
+    risk = risk_model(rets, t)
+    cov = risk.cov.loc[TICKERS, TICKERS]
+    sigma = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=TICKERS)
+    composite = scores["composite"].reindex(TICKERS)
+    composite[[tk for tk in TICKERS if tk not in risk.investable]] = np.nan
+    mu = expected_returns(composite, sigma.where(sigma > 0), regime)
+    bench = replicating_weights(rets, market.prices["SPY"].pct_change(fill_method=None), t)
+    bench = bench.reindex(TICKERS).fillna(0.0)
+    if current is None:
+        current = bench.copy()
+    current = current.reindex(TICKERS).fillna(0.0)
+    excluded_held = [tk for tk in TICKERS if tk not in risk.investable and current[tk] > 0]
+    if excluded_held:
+        raise ArgumentError("current", f"holds {', '.join(excluded_held)}, which has no price history at {t.date()}")
+    adv = average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t).reindex(TICKERS)
+    sigma_daily = sigma / np.sqrt(252)
+    inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,
+                              sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable))
+    alloc = allocate(inputs, limits, TICKERS)
+    target = alloc.weights.where(alloc.weights > 1e-7, 0.0)     # solver-tolerance dust on excluded sectors
+    impact = pd.Series(impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
+                                           limits.portfolio_value, limits.impact_coef), index=TICKERS)
+    bound = pd.Series(trade_bounds(adv.to_numpy(), limits.portfolio_value, limits.participation,
+                                   limits.liquidity_days), index=TICKERS)
+    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound)
+    return {
+        "as_of": t.date().isoformat(), "label": market.label, "regime": regime,
+        "weights": {k: float(v) for k, v in target.items()}, "cash": alloc.cash,
+        "current": {k: float(v) for k, v in current.items()},
+        "benchmark": {k: float(v) for k, v in bench.items()},
+        "tracking_error": alloc.tracking_error, "turnover": alloc.turnover,
+        "expected_cost_bps": alloc.expected_cost_bps, "binding": list(alloc.binding),
+        "expected_return": alloc.expected_return, "volatility": alloc.volatility, "status": alloc.status,
+        "expected_returns": {k: (None if pd.isna(v) else float(v)) for k, v in mu.items()},
+        "scores": {k: (None if pd.isna(v) else float(v)) for k, v in composite.items()},
+        "limits": limits.to_dict(),
+        "transition": path.reset_index().to_dict(orient="records"),
+        "transition_note": path.attrs.get("message", ""),
+        "covariance": {"method": risk.method, "shrinkage": risk.shrinkage, "excluded": list(risk.excluded)},
+    }
+
+
+def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None,
+                       window: int = 252) -> dict:
+    """Plain mean-variance (no turnover, tracking-error or cost control) against the allocator, monthly,
+    walk-forward out of sample on the same expected returns, with drifting weights and the same cost model.
+
+    Expected returns at each rebalance t come from the composite factor scores at t and the stress
+    regime at t (both computed from data up to t: factor values at t use prices up to t only), and a
+    volatility estimated on the ``window`` sessions before t.
+    """
+    from engine.factors.composite import composite_score
+    from engine.factors.compute import factor_panel
+    from engine.optimize.compare import compare
+
+    limits = limits or Limits()
+    res = signals.stress_result(market)
+    panel = factor_panel(market, res.daily["index"])
+    composite = composite_score(panel, "equal").reindex(columns=TICKERS)
+    prices = market.prices.loc[:end] if end else market.prices
+    rets = prices[TICKERS].pct_change(fill_method=None)
+    live = rets.notna().sum(axis=1) >= 5                 # from the first session the sector ETFs trade
+    rets = rets.loc[live.idxmax():].iloc[1:]
+    spy = prices["SPY"].pct_change(fill_method=None).reindex(rets.index)
+    regimes = res.daily["regime"]
+    adv = (market.close[TICKERS] * market.volume[TICKERS]).rolling(63, min_periods=20).mean()
+
+    def expected_fn(t, past):
+        sig = past.iloc[-window:].std() * np.sqrt(252)
+        reg = regimes.get(t) or "calm"
+        return expected_returns(composite.loc[t], sig, reg)
+
+    def regime_fn(t):
+        return regimes.get(t) or "calm"
+
+    first = rets.index[min(window, len(rets) - 1)]
+    bench_w = replicating_weights(rets, spy, first).reindex(TICKERS)
+    df = compare(rets, spy, expected_fn, limits, window=window, benchmark_weights=bench_w,
+                 regime_fn=regime_fn, adv_dollars=adv, start=start)
+    return {"label": market.label, "note": df.attrs.get("note", ""),
+            "period": {"start": str(rets.index[0].date()), "end": str(rets.index[-1].date())},
+            "table": {col: {k: (None if pd.isna(v) else float(v)) for k, v in df[col].items()} for col in df.columns}}
