@@ -59,7 +59,7 @@ def _canonical(cell, epoch=None) -> tuple[str, object] | None:
     if isinstance(v, bool):
         return "b", v
     if isinstance(v, (int, float)) or type(v).__module__ == "numpy":
-        text = "%.16g" % float(v)  # exactly what openpyxl writes (and so reads back)
+        text = "%.16g" % (float(v) + 0.0)  # what openpyxl writes and reads back; -0 reads as 0
         if not math.isfinite(float(text)):  # NaN/inf (or overflow) is read back as empty
             return None
         return "n", text
