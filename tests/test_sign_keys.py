@@ -160,3 +160,10 @@ def test_import_rejects_ed25519(tmp_path, mem_keyring):
     p.write_bytes(pkcs12.serialize_key_and_certificates(b"ed", key, cert, None, serialization.NoEncryption()))
     with pytest.raises(ArgumentError, match="ECDSA"):
         K.import_p12(p, None, tmp_path / "keys")
+
+
+def test_ensure_signer_makes_a_trial_key_once(tmp_path, mem_keyring):
+    s1 = K.ensure_signer(tmp_path / "k")
+    s2 = K.ensure_signer(tmp_path / "k")
+    assert s1.key_id == s2.key_id and s1.subject == "Rotation trial signer"
+    assert len(mem_keyring.store) == 1

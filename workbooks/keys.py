@@ -248,3 +248,13 @@ def load_signer(keys_dir: str | os.PathLike | None = None) -> Signer:
     if key is None or cert is None:
         raise SigningKeyError(f"{folder / KEY_FILE}: holds no private key and certificate")
     return Signer(key=key, certificate=cert, chain=list(chain or []), key_id=key_id_of(cert))
+
+
+def ensure_signer(keys_dir: str | os.PathLike | None = None, subject: str = "Rotation trial signer") -> Signer:
+    """The stored signer, or (first run, no key yet) a new trial certificate made by
+    :func:`init_keys`, then loaded. For `rotation demo`/`export` on a fresh machine."""
+    folder = resolve_keys_dir(keys_dir)
+    if not (folder / KEY_FILE).exists():
+        log.info("no signing key in %s: making a trial certificate", folder)
+        init_keys(folder, subject=subject)
+    return load_signer(folder)
