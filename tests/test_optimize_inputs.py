@@ -136,7 +136,10 @@ def test_expected_returns_grinold_and_tilt():
     crisis = expected_returns(score, sigma, "crisis", ic=0.05, defensive_tilt=0.02)
     assert stress["XLU"] - calm["XLU"] == pytest.approx(0.02)
     assert crisis["XLU"] - calm["XLU"] == pytest.approx(0.04)
-    assert stress["XLK"] == calm["XLK"]
+    assert stress["XLK"] - calm["XLK"] == pytest.approx(-0.02)      # out of tech under stress
+    assert crisis["XLK"] - calm["XLK"] == pytest.approx(-0.04)
+    assert stress["XLE"] == calm["XLE"]
+    assert expected_returns(score, sigma, "crisis", ic=0.05, defensive_tilt=0.02, tech_tilt=0.0)["XLK"] == calm["XLK"]
     with pytest.raises(ArgumentError, match="regime"):
         expected_returns(score, sigma, "boom")
 

@@ -59,7 +59,7 @@ class Limits:
     cost_bps: float = 5.0
     impact_coef: float = 0.6
     participation: float = 0.10
-    liquidity_days: float = 1.0
+    liquidity_days: float = 5.0
     allow_cash: bool = False
     cash_max: float = 0.0
     portfolio_value: float = 1e9
