@@ -1,5 +1,5 @@
 """The main job end to end: data -> stress signal -> early-warning validation -> sector mapping ->
-factor scores -> (allocation -> trades -> signed workbook as those stages land).
+factor scores -> allocation and transition path -> signed workbook, verified.
 
 Each stage is a function ``(ctx) -> dict`` that adds its results to a shared context; the CLI prints
 each stage as it completes. The demo runs on the synthetic market unless a data folder is given.
@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 from engine.data.model import Market
 from usecases import factors, signals
+from usecases.export import export_decision
+from usecases.optimize import optimize_as_of
 
 
 @dataclass
@@ -63,10 +65,27 @@ def stage_factors(ctx: DemoContext) -> dict:
             "ic_21d": [{k: r[k] for k in ("factor", "mean_ic", "t_stat", "hit_rate")} for r in ic["table"]]}
 
 
+def stage_optimize(ctx: DemoContext) -> dict:
+    r = optimize_as_of(ctx.market, ctx.as_of)
+    keep = ("as_of", "regime", "weights", "current", "benchmark", "tracking_error", "turnover",
+            "expected_cost_bps", "binding_text", "transition_note")
+    return {k: r[k] for k in keep}
+
+
+def stage_export(ctx: DemoContext) -> dict:
+    from pathlib import Path
+
+    out = Path(ctx.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=ctx.market.is_demo)
+
+
 STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
     ("data", "Market data", stage_data),
     ("signals", "Bond stress reading", stage_signals),
     ("early_warning", "Early-warning validation (walk-forward, vs baselines)", stage_validation),
     ("sectors", "Stress-to-sector mapping", stage_sectors),
     ("factors", "Sector factor scores", stage_factors),
+    ("optimize", "Recommended weights (allocator, all limits)", stage_optimize),
+    ("export", "Signed decision workbook", stage_export),
 ]

@@ -59,6 +59,23 @@ def read_weights_csv(path: Path) -> pd.Series:
     return w.drop("CASH", errors="ignore").reindex(TICKERS).fillna(0.0)
 
 
+def describe_binding(name: str, limits: Limits) -> str:
+    """A binding constraint's name (from the allocator) in words, with its limit."""
+    key, _, ticker = name.partition(":")
+    words = {
+        "tech_cap": f"tech (XLK) at its {limits.tech_cap:.0%} cap",
+        "tracking_error": f"ex-ante tracking error at its {limits.tracking_error:.1%} limit",
+        "turnover": f"one-way turnover at its {limits.turnover:.0%} limit per rebalance",
+        "defensive_floor": f"defensives (XLU+XLP+XLV) at their {limits.defensive_floor:.0%} floor",
+        "sector_max": f"{ticker} at the {limits.sector_max:.0%} sector maximum",
+        "sector_min": f"{ticker} at the {limits.sector_min:.0%} sector minimum",
+        "liquidity": (f"{ticker} trade at its liquidity limit ({limits.participation:.0%} of "
+                      f"{limits.liquidity_days:g}-day volume)"),
+        "cash_max": f"cash at its {limits.cash_max:.0%} maximum",
+    }
+    return words.get(key, name.replace("_", " "))
+
+
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
                    steps: int = 4) -> dict:
     """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
@@ -103,6 +120,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         "benchmark": {k: float(v) for k, v in bench.items()},
         "tracking_error": alloc.tracking_error, "turnover": alloc.turnover,
         "expected_cost_bps": alloc.expected_cost_bps, "binding": list(alloc.binding),
+        "binding_text": [describe_binding(b, limits) for b in alloc.binding],
         "expected_return": alloc.expected_return, "volatility": alloc.volatility, "status": alloc.status,
         "expected_returns": {k: (None if pd.isna(v) else float(v)) for k, v in mu.items()},
         "scores": {k: (None if pd.isna(v) else float(v)) for k, v in composite.items()},

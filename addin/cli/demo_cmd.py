@@ -27,6 +27,22 @@ def _kv(title: str, d: dict) -> Table:
 
 
 def _render(key: str, title: str, r: dict) -> None:
+    if key == "export":
+        from addin.cli.export_cmd import render_export
+
+        render_export(r)
+        return
+    if key == "optimize":
+        t = Table(title=f"{title} as of {r['as_of']} (regime {r['regime']})", title_justify="left")
+        for c in ("sector", "current", "target", "benchmark", "change"):
+            t.add_column(c, justify="left" if c == "sector" else "right")
+        for tk, w in r["weights"].items():
+            t.add_row(tk, f"{r['current'][tk]:.1%}", f"{w:.1%}", f"{r['benchmark'][tk]:.1%}", f"{w - r['current'][tk]:+.1%}")
+        out.print(t)
+        out.print(f"Ex-ante tracking error {r['tracking_error']:.2%}, turnover {r['turnover']:.1%}, "
+                  f"expected cost {r['expected_cost_bps']:.1f} bps. Binding: {'; '.join(r['binding_text']) or 'none'}. "
+                  f"Transition: {r['transition_note']}.")
+        return
     if key == "early_warning":
         t = Table(title=title, title_justify="left")
         cols = list(r["model"])
@@ -68,13 +84,13 @@ def demo(
     data: DataOpt = None,
     store: StoreOpt = None,
     as_of: AsOfOpt = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for the signed workbook.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Folder for the signed workbook (default: ./rotation-demo-output).", file_okay=False)] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the main job end to end (synthetic demo market by default; --data FOLDER for real files)."""
     with handle_errors(as_json):
         market = open_market(data=data, store=store, demo=data is None and store is None)
-        ctx = DemoContext(market=market, as_of=as_of, out_dir=out_dir or Path.cwd())
+        ctx = DemoContext(market=market, as_of=as_of, out_dir=out_dir or Path.cwd() / "rotation-demo-output")
         if not as_json:
             out.rule(f"[bold]rotation demo[/]  [{market.label}]")
         results = {}
@@ -85,6 +101,8 @@ def demo(
                 _render(key, title, results[key])
         if as_json:
             print_json({"label": market.label, **results})
+        if not (results["export"].get("verify") or {}).get("ok"):
+            raise typer.Exit(1)
 
 
 class _null:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import data_cmd, demo_cmd, factors_cmd, optimize_cmd, signals_cmd
+from addin.cli import (data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
+                       verify_cmd)
 
 app = typer.Typer(
     name="rotation",
@@ -20,6 +21,10 @@ app.add_typer(signals_cmd.app, name="signals", help="Bond stress reading, valida
 app.command("demo")(demo_cmd.demo)
 app.add_typer(factors_cmd.app, name="factors", help="Sector factor scores and IC tests.")
 app.add_typer(optimize_cmd.app, name="optimize", help="Target weights within risk limits; compare with plain mean-variance.")
+app.command("export")(export_cmd.export)
+app.command("verify")(verify_cmd.verify)
+app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
+app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
 
 
 def main() -> None:

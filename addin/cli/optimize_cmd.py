@@ -59,7 +59,7 @@ def optimize_cmd(
             out.print(t)
             out.print(f"Ex-ante tracking error {r['tracking_error']:.2%}, turnover {r['turnover']:.1%}, "
                       f"expected cost {r['expected_cost_bps']:.1f} bps, volatility {r['volatility']:.1%}.")
-            out.print("Binding: " + (", ".join(r["binding"]) or "none"))
+            out.print("Binding: " + ("; ".join(r["binding_text"]) or "none"))
             out.print(f"Transition: {r['transition_note']}")
         emit(r, as_json, render)
 

@@ -1,0 +1,56 @@
+"""`rotation export`: the signed decision workbook for a date (the audit record of the decision)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, progress
+from addin.cli.optimize_cmd import ConfigOpt, CurrentOpt, load_limits
+from usecases.context import open_market
+
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Workbook path or folder (default: ./rotation-decision-YYYYMMDD.xlsx).")]
+KeysOpt = Annotated[Optional[Path], typer.Option("--keys", help="Signing keys folder (default: $ROTATION_KEYS_DIR or the user config directory).", file_okay=False)]
+LedgerOpt = Annotated[Optional[Path], typer.Option("--ledger", help="Audit ledger (default: $ROTATION_LEDGER or the user data directory).", dir_okay=False)]
+TemplateOpt = Annotated[Optional[Path], typer.Option("--template", help="A restyled workbook template (.xlsx) to fill.", dir_okay=False)]
+
+
+def render_export(r: dict) -> None:
+    v = r["verify"] or {}
+    t = Table(title=f"Signed decision workbook as of {r['as_of']}  [{r['label']}]", title_justify="left", show_header=False)
+    t.add_column("k")
+    t.add_column("v")
+    t.add_row("workbook", r["path"])
+    t.add_row("detached signature", r["p7s"])
+    t.add_row("SHA-256", r["sha256"])
+    t.add_row("ledger entry", f"#{r['ledger_seq']} in {r['ledger']}")
+    t.add_row("signer", r["signer"])
+    for k in ("embedded_signature", "cms_signature", "content_digest", "ledger"):
+        t.add_row(f"verify: {k.replace('_', ' ')}", "[green]holds[/]" if v.get(k) else "[red]FAILS[/]")
+    out.print(t)
+    if r.get("note"):
+        out.print(f"Note: {r['note']}")
+
+
+def export(
+    as_of: AsOfOpt = None, out_path: OutOpt = None, current: CurrentOpt = None, config: ConfigOpt = None,
+    keys: KeysOpt = None, ledger: LedgerOpt = None, template: TemplateOpt = None,
+    data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
+    from usecases.export import export_decision
+    from usecases.optimize import read_weights_csv
+
+    with handle_errors(as_json):
+        limits = load_limits(config)
+        cur = read_weights_csv(current) if current else None
+        with progress(as_json) as bar:
+            bar.add_task("computing the decision, writing and signing the workbook", total=None)
+            market = open_market(data=data, store=store, demo=demo)
+            r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
+                                allow_ephemeral_key=market.is_demo)
+        emit(r, as_json, render_export)
+        if not (r["verify"] or {}).get("ok"):
+            raise typer.Exit(1)
