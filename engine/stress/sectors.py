@@ -100,24 +100,29 @@ def regime_returns(market, result, horizon: int = 60) -> pd.DataFrame:
     return out
 
 
-def defensive_ranking(market, result, asof=None, horizon: int = 60) -> pd.DataFrame:
+def defensive_ranking(market, result, asof=None, horizon: int = 60, min_obs: int = 756) -> pd.DataFrame:
     """Ranked defensive alternatives to tech when stress rises, using only information known at ``asof``.
 
     For every sector except tech: regress forward ``horizon``-session excess return over SPY on stress
     level and change, using only rows s whose forward window ended by ``asof`` (s + horizon <= asof).
-    Score = excess return expected for a one-sd rise of the index change minus tech's (``beta_change``
-    spread); ranked descending. Columns: sector, score, beta_change, t_change, beta_level, t_level, n.
+    Score = expected forward excess return over tech's when the index level and its 20-session change
+    are both one standard deviation higher: ``(beta_level - tech's) * sd(level) + (beta_change - tech's)
+    * sd(change)``; ranked descending. Sectors with fewer than ``min_obs`` completed windows (three
+    years by default: XLRE, XLC early on) are left out rather than ranked on noise.
+    Columns: sector, score, beta_change, t_change, beta_level, t_level, n.
     Raises ``NoDataError`` when too little history has a completed forward window.
     """
     cfg = result.config.sectors
     pos = result.position(asof) if asof is not None else len(result.daily) - 1
-    rows = _regress(market, result, horizon, cfg.benchmark, last=pos)
+    rows = [r for r in _regress(market, result, horizon, cfg.benchmark, last=pos) if r["n"] >= min_obs]
     if not rows:
         raise NoDataError(f"not enough completed {horizon}-session forward windows by {asof} to rank sectors")
     df = pd.DataFrame(rows).set_index("sector")
-    sd_change = result.daily["change_20d"].iloc[: pos + 1].std()
-    tech = df.loc[cfg.tech, "beta_change"] if cfg.tech in df.index else 0.0
-    df["score"] = (df["beta_change"] - tech) * sd_change
+    past = result.daily.iloc[: pos + 1]
+    sd_change, sd_level = past["change_20d"].std(), past["index"].std()
+    tech = df.loc[cfg.tech] if cfg.tech in df.index else pd.Series({"beta_change": 0.0, "beta_level": 0.0})
+    df["score"] = (df["beta_change"] - tech["beta_change"]) * sd_change + \
+        (df["beta_level"] - tech["beta_level"]) * sd_level
     df = df.drop(index=cfg.tech, errors="ignore").sort_values("score", ascending=False)
     df = df.reset_index()[["sector", "score", "beta_change", "t_change", "beta_level", "t_level", "n"]]
     df.attrs["as_of"] = result.daily.index[pos].date().isoformat()
