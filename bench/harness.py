@@ -33,13 +33,20 @@ class Result:
 
 
 def measure(row: Row) -> Result:
+    """One untimed warm-up call, then ``repeat`` timed calls with the garbage collector paused
+    during each call (as ``timeit`` does); peak memory from one more call under tracemalloc."""
+    row.fn(row.setup() if row.setup else None)
     times = []
+    gc.collect()
     for _ in range(row.repeat):
         arg = row.setup() if row.setup else None
-        gc.collect()
-        t0 = time.perf_counter()
-        row.fn(arg)
-        times.append(time.perf_counter() - t0)
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            row.fn(arg)
+            times.append(time.perf_counter() - t0)
+        finally:
+            gc.enable()
     arg = row.setup() if row.setup else None
     gc.collect()
     tracemalloc.start()

@@ -78,15 +78,17 @@ def rewrite_part(src: Path, dst: Path, part: str, new_bytes: bytes) -> None:
             zout.writestr(info, data)
 
 
-def cell_edits(path: Path):
+def cell_edits(path: Path, select=None):
     """Yield (part, coordinate, edited_part_bytes): one edit per value-bearing cell of every
-    worksheet, made in the sheet XML (a formula text, an inline string or a <v> value changed)."""
+    worksheet, made in the sheet XML (a formula text, an inline string or a <v> value changed).
+    ``select(part, coordinate)``, when given, is asked first so that large sheets can be sampled
+    without building an edited copy of the part for every cell."""
     with zipfile.ZipFile(path) as z:
         for part in sheet_parts(path):
             xml = z.read(part).decode("utf-8")
             for m in re.finditer(r'<c r="([A-Z]+\d+)"[^>]*?(?:/>|>(.*?)</c>)', xml):
                 coord, inner = m.group(1), m.group(2)
-                if not inner:
+                if not inner or (select is not None and not select(part, coord)):
                     continue
                 fm = re.search(r"<f>(.*?)</f>", inner)
                 tm = re.search(r"(<t[^>]*>)(.*?)</t>", inner)

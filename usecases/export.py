@@ -55,7 +55,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     pit = market.asof(t)
     res = signals.stress_result(pit)
     rd = signals.reading(pit, t)
-    hist = res.daily.loc[:t]
+    hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D
     daily = hist[["index", "percentile", "change_20d", "regime", "strength", "warning_probability"]].copy()
     daily["percentile"] = daily["percentile"] / 100.0
     pos = len(hist) - 1
