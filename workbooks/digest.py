@@ -18,6 +18,7 @@ the digest, so renaming, adding, removing or reordering a sheet changes it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -43,15 +44,20 @@ def _ms(dt: datetime) -> datetime:
     return dt.replace(microsecond=us)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))   # built once: the C fast path
+_is_date_format = functools.lru_cache(maxsize=512)(is_date_format)
+_is_timedelta_format = functools.lru_cache(maxsize=512)(is_timedelta_format)
+
+
 def _canonical(cell, epoch=None) -> tuple[str, object] | None:
     v = cell.value
     if v is None:
         return None
     if (isinstance(v, (int, float)) and not isinstance(v, bool) and epoch is not None
-            and is_date_format(cell.number_format or "General")):
+            and _is_date_format(cell.number_format or "General")):
         # openpyxl reads a number with a date/time format back as a datetime/time/timedelta
         try:
-            v = from_excel(v, epoch, timedelta=is_timedelta_format(cell.number_format))
+            v = from_excel(v, epoch, timedelta=_is_timedelta_format(cell.number_format))
         except (ValueError, OverflowError):
             pass
     if getattr(cell, "data_type", None) == "e":
@@ -87,9 +93,11 @@ def _sorted_cells(ws) -> Iterator:
     if cells is not None:
         for key in sorted(cells):
             yield cells[key]
-    else:  # pragma: no cover - read-only worksheets
+    else:  # read-only worksheets stream rows in the same row-major order
         for row in ws.iter_rows():
-            yield from row
+            for cell in row:
+                if getattr(cell, "value", None) is not None:
+                    yield cell
 
 
 def iter_canonical(wb: Workbook, exclude: Iterable[str] = ("Audit",)) -> Iterator[list]:
@@ -100,7 +108,7 @@ def iter_canonical(wb: Workbook, exclude: Iterable[str] = ("Audit",)) -> Iterato
         if ws.title in skip:
             continue
         yield [ws.title, "", "sheet", ws.sheet_state, ""]
-        if not hasattr(ws, "_cells"):
+        if not hasattr(ws, "iter_rows"):       # chart sheets have no cells
             continue
         for cell in _sorted_cells(ws):
             canon = _canonical(cell, wb.epoch)
@@ -132,7 +140,7 @@ def content_digest(wb_or_path, exclude: Iterable[str] = ("Audit",)) -> str:
     wb = _load(wb_or_path)
     h = hashlib.sha256()
     for item in iter_canonical(wb, exclude):
-        h.update(json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        h.update(_ENCODER.encode(item).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
 

@@ -29,7 +29,7 @@ def _content_check(data: bytes, problems: list[str]) -> bool:
 
     from workbooks.digest import content_digest, read_audit_digest
     try:
-        wb = load_workbook(io.BytesIO(data))
+        wb = load_workbook(io.BytesIO(data), read_only=True)   # streamed: same digest, less time
     except Exception as exc:  # openpyxl raises many types for a damaged package
         problems.append(f"content digest: the workbook cannot be read ({exc})")
         return False
