@@ -25,16 +25,17 @@ from scipy.signal import lfilter
 from engine.data.model import Market, SeriesMeta
 from engine.universe import DEMO_LABEL
 
-LEAD = 35  # sessions by which credit stress leads equity stress
+LEAD = 40  # sessions by which credit stress leads equity stress
 
 # (start of credit widening, sessions to peak, amplitude, sessions of decay)
 EPISODES = [
-    ("2000-06-01", 420, 2.2, 200),
+    ("2000-09-01", 60, 2.2, 300),
     ("2005-03-15", 40, 0.8, 60),       # credit scare, little equity damage (E amplitude cut below)
-    ("2007-06-15", 360, 4.2, 160),
-    ("2011-05-02", 100, 1.7, 120),
-    ("2015-06-01", 160, 1.5, 120),
-    ("2018-09-20", 60, 1.2, 70),
+    ("2007-07-02", 60, 2.5, 250),
+    ("2008-08-15", 40, 2.0, 160),
+    ("2011-06-01", 50, 1.7, 120),
+    ("2015-07-15", 50, 1.5, 120),
+    ("2018-09-20", 40, 1.2, 70),
 ]
 EQUITY_SHARE = {"2005-03-15": 0.15}  # fraction of the credit episode that reaches equities
 TECH_ONLY = ("2014-03-03", 30, 0.9, 60)  # a tech selloff credit does not anticipate
@@ -45,7 +46,7 @@ SECTOR_PARAMS = {  # beta to market, idiosyncratic vol (annual), equity-stress l
     "XLE": (0.95, 0.18, 0.16, 0.06, 0.075),
     "XLF": (1.15, 0.14, 0.24, 0.14, 0.060),
     "XLI": (1.05, 0.09, 0.16, 0.10, 0.075),
-    "XLK": (1.20, 0.13, 0.22, 0.20, 0.100),
+    "XLK": (1.10, 0.08, 0.22, 0.20, 0.100),
     "XLP": (0.60, 0.09, 0.04, 0.08, 0.070),
     "XLRE": (0.85, 0.15, 0.12, 0.03, 0.065),
     "XLU": (0.50, 0.13, 0.03, 0.03, 0.065),
@@ -92,7 +93,7 @@ def demo_market(seed: int = 7, start: str = "1999-01-04", end: str = "2019-12-31
 
     # Equity: market factor with stress-dependent volatility; prices carry -loading * E in log level.
     vol_mult = 1.0 + 0.55 * E
-    m = rng.standard_normal(n) * 0.15 / np.sqrt(252) * vol_mult
+    m = rng.standard_normal(n) * 0.13 / np.sqrt(252) * vol_mult
     dE = np.diff(E, prepend=0.0)
     rets = {}
     for tk, (beta, ivol, load, _, drift) in SECTOR_PARAMS.items():

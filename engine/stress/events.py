@@ -102,3 +102,21 @@ def start_label(sessions: pd.DatetimeIndex, starts, h_min: int, h_max: int) -> p
     y = (np.cumsum(mark)[:n] > 0).astype(float)
     y[max(n - h_max, 0):] = np.nan
     return pd.Series(y, index=sessions, name="label")
+
+
+def in_event_mask(sessions: pd.DatetimeIndex, events: pd.DataFrame, h_max: int) -> pd.Series:
+    """True on sessions inside an event (from its start to its end, inclusive).
+
+    No new event can start within ``h_max`` sessions of such a session (a trigger then merges into the
+    ongoing event), so these sessions are not "at risk": the label there is 0 by construction, and
+    counting them would reward a signal for being LOW during crises. The warning model is fitted, and
+    every signal is scored, on at-risk sessions only. Whether session s is inside an event is known
+    by s + ``h_max`` (the merge window), the same lag as the label, so masking stays walk-forward.
+    """
+    mask = np.zeros(len(sessions), dtype=bool)
+    if len(events):
+        lo = sessions.searchsorted(pd.DatetimeIndex(events["start"]))
+        hi = sessions.searchsorted(pd.DatetimeIndex(events["end"]), side="right")
+        for a, b in zip(lo, hi):
+            mask[a:b] = True
+    return pd.Series(mask, index=sessions, name="in_event")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from engine.errors import ArgumentError, DataError, NoDataError
 from engine.stress.config import StressConfig
-from engine.stress.events import find_events, start_label
+from engine.stress.events import find_events, in_event_mask, start_label
 from engine.stress.features import warning_features
 from engine.stress.index import combine
 from engine.stress.regime import expanding_percentile, regime_codes, regime_labels, signal_strength
@@ -30,7 +30,8 @@ class StressResult:
     - ``daily``: sessions x ``DAILY_COLUMNS`` (index in sd units, percentile 0-100, change_20d in index
       units, regime name or None, strength 0-100, warning_probability 0-1 or NaN, warning bool).
     - ``events``: tech selloff events (``engine.stress.events.EVENT_COLUMNS``).
-    - ``label``: 1/0/NaN per session, "an event starts in horizon_min..horizon_max sessions".
+    - ``label``: 1/0/NaN per session, "an event starts in horizon_min..horizon_max sessions"; NaN where
+      not yet known and on sessions inside an event (not at risk, see ``events.in_event_mask``).
     - ``features``: the warning model's inputs; ``loadings``: index weights per session;
       ``zscores``: standardized inputs; ``regime_code``: 0..3 (-1 undefined).
     """
@@ -123,6 +124,7 @@ def compute(market, config: StressConfig | None = None) -> StressResult:
         raise
     wc = cfg.warning
     label = start_label(sessions, events["start"], wc.horizon_min, wc.horizon_max)
+    label = label.where(~in_event_mask(sessions, events, wc.horizon_max).to_numpy())   # at-risk sessions only
     feats = warning_features(daily, stress, code, wc.features)
     prob = walk_forward_probability(feats, label, wc)
     daily["warning_probability"] = prob.to_numpy()
