@@ -21,7 +21,7 @@ from engine.universe import SECTORS
 TK = list(SECTORS)
 LIMITS = Limits(tracking_error=0.06, turnover=0.30, tech_cap=0.25, sector_max=0.35, defensive_floor=0.30)
 MINVAR = Limits(tech_cap=1.0, tracking_error=math.inf, turnover=1.0, sector_max=1.0, defensive_floor=0.0,
-                risk_aversion=1.0, cost_bps=0.0, impact_coef=0.0)
+                risk_aversion=1.0, cost_bps=0.0, active_risk=False, impact_coef=0.0)
 _rng = np.random.default_rng(2024)
 
 

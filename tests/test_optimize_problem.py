@@ -17,7 +17,7 @@ from engine.universe import DEFENSIVE, SECTORS, TECH
 
 TK = list(SECTORS)
 LOOSE = Limits(tech_cap=1.0, tracking_error=math.inf, turnover=1.0, sector_min=0.0, sector_max=1.0,
-               defensive_floor=0.0, risk_aversion=1.0, cost_bps=0.0, impact_coef=0.0)
+               defensive_floor=0.0, risk_aversion=1.0, cost_bps=0.0, impact_coef=0.0, active_risk=False)
 
 
 def random_cov(rng, n, scale=0.2):

@@ -107,7 +107,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,
                               sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable))
     alloc = allocate(inputs, limits, TICKERS)
-    target = alloc.weights.where(alloc.weights > 1e-7, 0.0)     # solver-tolerance dust on excluded sectors
+    target = alloc.weights
     impact = pd.Series(impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
                                            limits.portfolio_value, limits.impact_coef), index=TICKERS)
     bound = pd.Series(trade_bounds(adv.to_numpy(), limits.portfolio_value, limits.participation,

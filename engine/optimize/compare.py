@@ -32,7 +32,8 @@ from engine.optimize.problem import AllocationInputs
 
 log = logging.getLogger(__name__)
 PLAIN_LIMITS = dict(tech_cap=1.0, tracking_error=math.inf, turnover=1.0, sector_min=0.0, sector_max=1.0,
-                    defensive_floor=0.0, cost_bps=0.0, impact_coef=0.0, allow_cash=False, cash_max=0.0)
+                    defensive_floor=0.0, cost_bps=0.0, impact_coef=0.0, allow_cash=False, cash_max=0.0,
+                    active_risk=False)
 
 
 def rebalance_dates(index: pd.DatetimeIndex, freq: str = "ME") -> pd.DatetimeIndex:

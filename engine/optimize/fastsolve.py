@@ -111,7 +111,8 @@ class FastAllocator:
         th = np.empty(self.ntheta)
         L = d.factor
         vals = {
-            "mu": d.mu, "risk_factor": math.sqrt(d.gamma) * L, "te_factor": L, "te_bench": L.T @ d.b,
+            "mu": d.mu, "risk_factor": math.sqrt(d.gamma) * L, "risk_bench": math.sqrt(d.gamma) * (L.T @ d.b_risk),
+            "te_factor": L, "te_bench": L.T @ d.b,
             "te": d.te, "w0": d.w0, "cash0": d.cash0, "lo": d.lo, "hi": d.hi, "tech_cap": d.tech_cap,
             "floor": d.floor, "turnover": d.turnover, "tbound": d.tbound, "linear": d.linear,
             "impact": d.impact, "cash_max": d.cash_max,

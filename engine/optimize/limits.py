@@ -31,6 +31,9 @@ _RANGES: dict[str, tuple[float, float | None]] = {
 }
 
 
+_BOOLS = ("allow_cash", "active_risk")
+
+
 @dataclass(frozen=True)
 class Limits:
     """Risk, trading and cost limits of the allocator.
@@ -41,7 +44,10 @@ class Limits:
     - ``turnover``: maximum one-way turnover per rebalance, 0.5 * sum_i |w_i - w0_i|.
     - ``sector_min`` / ``sector_max``: per-sector bounds (sectors that do not exist yet are held at 0).
     - ``defensive_floor``: minimum XLU + XLP + XLV weight, applied only in stress/crisis regimes.
-    - ``risk_aversion``: gamma in mu'w - gamma w'Σw (annualized units).
+    - ``risk_aversion``: gamma in mu'w - gamma * risk (annualized units).
+    - ``active_risk``: the risk term is the ACTIVE variance (w-b)'Σ(w-b) against the benchmark (a
+      benchmark-relative manager's objective; default), or with ``false`` the total variance w'Σw
+      (classic mean-variance, which pulls every portfolio toward minimum variance whatever the signal).
     - ``cost_bps``: linear cost (half spread + commission) in basis points of traded value.
     - ``impact_coef``: Y in the square-root law (see :mod:`engine.optimize.costs`).
     - ``participation``, ``liquidity_days``: a trade is at most participation * ADV * days (dollars).
@@ -63,6 +69,7 @@ class Limits:
     allow_cash: bool = False
     cash_max: float = 0.0
     portfolio_value: float = 1e9
+    active_risk: bool = True
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _RANGES.items():
@@ -76,8 +83,9 @@ class Limits:
                 raise ArgumentError(key, f"expected {rng}, got {v}")
         if self.portfolio_value <= 0:
             raise ArgumentError("portfolio_value", f"expected a positive dollar amount, got {self.portfolio_value}")
-        if not isinstance(self.allow_cash, bool):
-            raise ArgumentError("allow_cash", f"expected true or false, got {self.allow_cash!r}")
+        for key in _BOOLS:
+            if not isinstance(getattr(self, key), bool):
+                raise ArgumentError(key, f"expected true or false, got {getattr(self, key)!r}")
         if self.sector_min > self.sector_max:
             raise ArgumentError("sector_min", f"sector_min {self.sector_min} exceeds sector_max {self.sector_max}")
 
@@ -105,12 +113,12 @@ class Limits:
         for k, v in table.items():
             if k not in known:
                 raise ArgumentError(f"{source}: {k}", f"unknown key; known keys are {', '.join(sorted(known))}")
-            if k == "allow_cash":
+            if k in _BOOLS:
                 if not isinstance(v, bool):
                     raise ArgumentError(f"{source}: {k}", f"expected true or false, got {v!r}")
             elif isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ArgumentError(f"{source}: {k}", f"expected a number, got {v!r}")
-            kwargs[k] = float(v) if k != "allow_cash" else v
+            kwargs[k] = v if k in _BOOLS else float(v)
         try:
             return cls(**kwargs)
         except ArgumentError as e:

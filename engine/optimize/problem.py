@@ -1,6 +1,7 @@
 """The allocator's convex problem, built once with cvxpy Parameters (DPP) and re-solved for new data.
 
-    maximize    mu'w - gamma * w'Σw - cost(w - w0)
+    maximize    mu'w - gamma * (w - b_r)'Σ(w - b_r) - cost(w - w0)
+                (b_r = b with ``active_risk`` (default): active variance; b_r = 0: total variance)
     subject to  sum(w) + cash = 1,  w >= 0,  0 <= cash <= cash_max
                 lo_i <= w_i <= hi_i                       (sector min/max; 0/0 for excluded sectors)
                 w_XLK <= tech_cap
@@ -105,6 +106,11 @@ class NumericData:
     impact: np.ndarray
     cash_max: float
     gamma: float
+    b_risk: np.ndarray | None = None     # the risk term's reference: b (active risk) or 0 (total risk)
+
+    def __post_init__(self):
+        if self.b_risk is None:
+            self.b_risk = np.zeros_like(self.b)
 
 
 _INDEX_CACHE: dict[tuple, pd.Index] = {}
@@ -197,7 +203,8 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     return NumericData(mu=mu, cov=cov, factor=factor, w0=w0, cash0=max(0.0, 1.0 - w0.sum()), b=b,
                        lo=lo, hi=hi, tech_cap=limits.tech_cap, floor=floor, te=te, turnover=limits.turnover,
                        tbound=tbound, linear=limits.cost_bps / 1e4, impact=impact,
-                       cash_max=limits.effective_cash_max, gamma=limits.risk_aversion)
+                       cash_max=limits.effective_cash_max, gamma=limits.risk_aversion,
+                       b_risk=b.copy() if limits.active_risk else np.zeros(n))
 
 
 class Allocator:
@@ -220,6 +227,7 @@ class Allocator:
         p = self.params = {
             "mu": cp.Parameter(n, name="mu"),
             "risk_factor": cp.Parameter((n, n), name="risk_factor"),   # sqrt(gamma) * L
+            "risk_bench": cp.Parameter(n, name="risk_bench"),          # sqrt(gamma) * L' b_risk
             "te_factor": cp.Parameter((n, n), name="te_factor"),       # L
             "te_bench": cp.Parameter(n, name="te_bench"),              # L' b
             "te": cp.Parameter(nonneg=True, name="te"),
@@ -241,7 +249,7 @@ class Allocator:
         tc = self.cash_trade = cp.Variable(name="cash_trade")
         cost = costs_mod.cost_expression(t, p["linear"], p["impact"])
         self.cost_expr = cost
-        objective = cp.Maximize(p["mu"] @ w - cp.sum_squares(p["risk_factor"].T @ w) - cost)
+        objective = cp.Maximize(p["mu"] @ w - cp.sum_squares(p["risk_factor"].T @ w - p["risk_bench"]) - cost)
         self.cons = {
             "budget": cp.sum(w) + c == 1,
             "trade_def": t == w - p["w0"],
@@ -269,6 +277,7 @@ class Allocator:
         L = d.factor
         p["mu"].value = d.mu
         p["risk_factor"].value = math.sqrt(d.gamma) * L
+        p["risk_bench"].value = math.sqrt(d.gamma) * (L.T @ d.b_risk)
         p["te_factor"].value = L
         p["te_bench"].value = L.T @ d.b
         p["te"].value = d.te
@@ -342,11 +351,16 @@ def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, statu
            index: pd.Index | None = None) -> Allocation:
     """Clean the solver's weights (clip tiny negatives) and compute the reported measures."""
     index = pd.Index(tickers) if index is None else index
-    w = np.where(np.abs(w) < 1e-10, 0.0, np.asarray(w, dtype=float))
-    cash = 0.0 if abs(cash) < 1e-10 else float(cash)
+    # interior-point solutions carry ~1e-9 dust: tiny weights become 0 and the budget is exactly 1
+    w = np.where(np.asarray(w, dtype=float) < 1e-8, 0.0, np.asarray(w, dtype=float))
+    cash = 0.0 if cash < 1e-8 else float(cash)
+    total = w.sum() + cash
+    if total > 0 and abs(total - 1.0) < 1e-6:
+        w, cash = w / total, cash / total
     trade = w - d.w0
     c = costs_mod.cost(trade, limits.cost_bps, d.impact)
-    obj = float(d.mu @ w - d.gamma * w @ d.cov @ w - c)
+    a = w - d.b_risk
+    obj = float(d.mu @ w - d.gamma * a @ d.cov @ a - c)
     return Allocation(
         weights=pd.Series(w, index=index, name="weight", copy=False), cash=cash,
         expected_return=float(d.mu @ w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
