@@ -1,7 +1,6 @@
 """Shared fixtures: the real data folder (skipped when absent), the real and demo markets."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

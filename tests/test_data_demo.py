@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from engine.data.assemble import data_digest
 from engine.data.demo import demo_market

@@ -12,6 +12,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from engine.dates import parse_as_of
 from engine.errors import ArgumentError, DataError, NoDataError, RotationError
 from engine.factors.composite import composite_score
 from engine.factors.compute import FACTORS, factor_panel
@@ -122,14 +123,9 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
 
 
 def _asof(market, asof) -> pd.Timestamp:
-    if asof is None or (isinstance(asof, str) and not asof.strip()):
+    t = parse_as_of(asof)
+    if t is None:
         return market.last
-    try:
-        t = pd.Timestamp(asof)
-    except (ValueError, TypeError):
-        raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}") from None
-    if t is pd.NaT:
-        raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}")
     try:
         return market.session_on_or_before(t)
     except KeyError as exc:

@@ -22,7 +22,7 @@ from openpyxl.styles import Font as _Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from engine.universe import BENCHMARK, SECTORS
 from workbooks import charts

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.errors import ArgumentError, DataError, NoDataError
+from engine.dates import parse_as_of
+from engine.errors import DataError, NoDataError
 from engine.stress.config import StressConfig
 from engine.stress.events import find_events, in_event_mask, start_label
 from engine.stress.features import warning_features
@@ -62,15 +63,10 @@ class StressResult:
         precedes the first index value."""
         if self._first_valid >= len(self._ns):
             raise NoDataError("the stress index has no value yet (not enough history)")
-        if asof is None or (isinstance(asof, str) and not asof.strip()):
+        t = parse_as_of(asof)
+        if t is None:
             pos = len(self._ns) - 1
         else:
-            try:
-                t = pd.Timestamp(asof)
-            except (ValueError, TypeError):
-                raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}") from None
-            if t is pd.NaT:
-                raise ArgumentError("as_of", f"expected a date like 2008-10-10, got {asof!r}")
             pos = int(np.searchsorted(self._ns, t.as_unit("ns").value, side="right")) - 1
         if pos < self._first_valid:
             first = self.daily.index[self._first_valid].date()

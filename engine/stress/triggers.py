@@ -1,7 +1,6 @@
 """Dated rebalancing triggers from the daily stress frame."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 TRIGGER_COLUMNS = ["date", "kind", "reason", "regime", "strength"]
