@@ -129,3 +129,14 @@ def test_missing_name_and_bad_path(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(DataError, match="bad.xlsx"):
         content_digest(bad)
+
+
+@pytest.mark.parametrize("value", [datetime(2000, 1, 1, 0, 0, 1, 500), datetime(2019, 12, 31, 23, 59, 59, 999_500),
+                                   datetime(1999, 6, 30, 12, 0, 0, 1_500)])
+def test_half_millisecond_datetimes_digest_like_their_saved_copy(tmp_path, value):
+    """Found by hypothesis: 1.0005 s is written as a 16-digit serial and read back as 1.001 s."""
+    wb = Workbook()
+    wb.active["A1"] = value
+    path = tmp_path / "d.xlsx"
+    wb.save(path)
+    assert content_digest(wb) == content_digest(load_workbook(path))

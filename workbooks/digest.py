@@ -29,7 +29,7 @@ from typing import Iterable, Iterator
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles.numbers import is_date_format, is_timedelta_format
 from openpyxl.utils.cell import get_column_letter
-from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.datetime import from_excel, to_excel
 
 from engine.errors import DataError
 
@@ -47,6 +47,19 @@ def _ms(dt: datetime) -> datetime:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))   # built once: the C fast path
 _is_date_format = functools.lru_cache(maxsize=512)(is_date_format)
 _is_timedelta_format = functools.lru_cache(maxsize=512)(is_timedelta_format)
+
+
+def _as_read_back(v: datetime, epoch) -> datetime:
+    """The datetime openpyxl reads back after writing ``v``: a serial number printed with 16 significant
+    digits (so 1.0005 s can come back as 1.001 s). Mirroring the round trip keeps the in-memory digest
+    equal to the saved file's."""
+    if epoch is None:
+        return v
+    try:
+        back = from_excel(float("%.16g" % to_excel(v, epoch)), epoch)
+    except (ValueError, OverflowError, TypeError):
+        return v
+    return back if isinstance(back, datetime) else v
 
 
 def _canonical(cell, epoch=None) -> tuple[str, object] | None:
@@ -70,7 +83,7 @@ def _canonical(cell, epoch=None) -> tuple[str, object] | None:
             return None
         return "n", text
     if isinstance(v, datetime):
-        return "d", _ms(v.replace(tzinfo=None)).isoformat(timespec="milliseconds")
+        return "d", _ms(_as_read_back(v.replace(tzinfo=None), epoch)).isoformat(timespec="milliseconds")
     if isinstance(v, date):
         return "d", datetime(v.year, v.month, v.day).isoformat(timespec="milliseconds")
     if isinstance(v, time):
