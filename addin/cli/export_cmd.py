@@ -54,3 +54,15 @@ def export(
         emit(r, as_json, render_export)
         if not (r["verify"] or {}).get("ok"):
             raise typer.Exit(1)
+
+
+def template(path: Annotated[Path, typer.Argument(help="Where to write the default template (.xlsx).", dir_okay=False)],
+             as_json: JsonOpt = False) -> None:
+    """Write the default workbook template for a PM to restyle in Excel; use it with `rotation export --template`."""
+    from workbooks.template import write_template
+
+    with handle_errors(as_json):
+        written = write_template(path)
+        emit({"template": str(written)}, as_json,
+             lambda r: out.print(f"Template written to {r['template']}: restyle it in Excel, keep the tables and "
+                                 "named cells, then pass it to `rotation export --template`."))
