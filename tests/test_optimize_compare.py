@@ -51,3 +51,24 @@ def test_compare_side_by_side_and_no_lookahead():
     common = a.index[a.index < cut]
     assert len(common) > 200
     pd.testing.assert_frame_equal(a.loc[common], b.loc[common], rtol=1e-9, atol=1e-12)
+
+
+def test_metrics_agree_with_empyrical():
+    """Sharpe, volatility and CAGR of both portfolios equal empyrical-reloaded's on the same daily returns;
+    the ex-post tracking error is the annualized sd of the active daily return."""
+    empyrical = pytest.importorskip("empyrical")
+    r, spy = market(seed=3)
+    full = compare(r, spy, momentum, Limits(tech_cap=0.3, sector_max=0.4, turnover=0.2, tracking_error=0.08,
+                                            defensive_floor=0.0))
+    daily = full.attrs["daily"]
+    # a different benchmark series changes no portfolio's own metrics
+    alone = compare(r, spy * 0.0, momentum, Limits(tech_cap=0.3, sector_max=0.4, turnover=0.2,
+                                                    tracking_error=0.08, defensive_floor=0.0))
+    for col in full.columns:
+        x = daily[col].dropna()
+        assert full.loc["sharpe", col] == pytest.approx(empyrical.sharpe_ratio(x), rel=1e-9)
+        assert full.loc["annual_volatility", col] == pytest.approx(empyrical.annual_volatility(x), rel=1e-9)
+        assert full.loc["annual_return", col] == pytest.approx(empyrical.annual_return(x), rel=1e-9)
+        active = (x - spy.reindex(x.index)).dropna()
+        assert full.loc["tracking_error_ex_post", col] == pytest.approx(active.std(ddof=1) * np.sqrt(252), rel=1e-9)
+        assert alone.loc["sharpe", col] == pytest.approx(full.loc["sharpe", col], rel=1e-12)
