@@ -54,6 +54,8 @@ def test_cli_import_then_status_json_lists_every_series(shared_data, tmp_path):
     assert (by["XLK"]["first"], by["XLK"]["last"], by["XLK"]["rows"]) == ("1998-12-22", "2019-12-31", 5290)
     assert (by["hy_oas"]["first"], by["hy_oas"]["last"]) == ("1996-12-31", "2019-12-31")
     assert by["hy_oas"]["gaps"] > 0                              # FRED's empty holiday rows
+    assert 0 < by["dgs10"]["filled"] < 100 and by["XLK"]["filled"] == 0   # bond-market holidays, reported
+    assert status["max_fill_sessions"] == 5
 
 
 def _write_version(folder: Path, level: float) -> None:

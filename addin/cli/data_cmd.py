@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, progress
+from engine.data.assemble import MAX_FILL
 from engine.data.store import Store
 from usecases.context import import_folders
 
@@ -43,7 +44,12 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     with handle_errors(as_json):
         st = Store(store)
         rows = st.status()
-        result = {"store": str(st.path), "last_import": st.last_import(), "series": rows}
+        if rows:       # forward fills happen when the series are aligned to sessions: report them per series
+            fills = st.load().fills
+            for r in rows:
+                r["filled"] = fills.get(r["name"], 0)
+        result = {"store": str(st.path), "last_import": st.last_import(), "series": rows,
+                  "max_fill_sessions": MAX_FILL}
 
         def render(r: dict) -> None:
             if not r["series"]:
@@ -51,14 +57,18 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                 return
             t = Table(title=f"Store {r['store']}", title_justify="left")
             for c, j in (("series", "left"), ("format", "left"), ("first", "left"), ("last", "left"),
-                         ("rows", "right"), ("gaps", "right"), ("imported (UTC)", "left"), ("source", "left")):
+                         ("rows", "right"), ("gaps", "right"), ("filled", "right"), ("imported (UTC)", "left"),
+                         ("source", "left")):
                 t.add_column(c, justify=j)
             for s in r["series"]:
                 t.add_row(s["name"], s["format"], s["first"], s["last"], f"{s['rows']:,}", f"{s['gaps']:,}",
+                          f"{s.get('filled', 0):,}",
                           (s["imported_at"] or "")[:19], Path(s["source"]).name)
             out.print(t)
             li = r["last_import"]
             if li:
                 out.print(f"Last import #{li['id']} at {li['at']}: {li['files']} files, {li['series']} series. "
-                          "gaps = rows without a value (holiday rows, missing prints).")
+                          "gaps = rows without a value (holiday rows, missing prints); filled = sessions "
+                          f"forward-filled when aligned to the trading calendar (at most {r['max_fill_sessions']} "
+                          "in a row, inside a series only).")
         emit(result, as_json, render)
