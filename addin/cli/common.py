@@ -96,3 +96,11 @@ def progress(as_json: bool):
 
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                     console=err, transient=True, disable=as_json)
+
+
+@contextmanager
+def spinner(as_json: bool, description: str):
+    """A progress spinner on stderr for work of unknown length (silent with --json)."""
+    with progress(as_json) as bar:
+        bar.add_task(description, total=None)
+        yield

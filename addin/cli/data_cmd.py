@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, progress
+from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, spinner
 from engine.data.assemble import MAX_FILL
 from engine.data.store import Store
 from usecases.context import import_folders
@@ -24,8 +24,7 @@ def import_cmd(
 ) -> None:
     """Validate every file and import all of them in one transaction (nothing is imported if any file fails)."""
     with handle_errors(as_json):
-        with progress(as_json) as bar:
-            bar.add_task("validating and importing", total=None)
+        with spinner(as_json, "validating and importing"):
             rep = import_folders(folders, store, mapping)
         result = {"store": str(rep.store), "files": rep.files, "series": rep.series,
                   "new": sum(v == "new" for v in rep.series.values()),

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, progress
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
 from addin.cli.optimize_cmd import ConfigOpt, CurrentOpt, load_limits
 from usecases.context import open_market
 
@@ -46,8 +46,7 @@ def export(
     with handle_errors(as_json):
         limits = load_limits(config)
         cur = read_weights_csv(current) if current else None
-        with progress(as_json) as bar:
-            bar.add_task("computing the decision, writing and signing the workbook", total=None)
+        with spinner(as_json, "computing the decision, writing and signing the workbook"):
             market = open_market(data=data, store=store, demo=demo)
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
                                 allow_ephemeral_key=market.is_demo)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, err, handle_errors, out, progress
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, err, handle_errors, out, spinner
 
 app = typer.Typer(no_args_is_help=True, help="Sector factor scores and their information coefficients.")
 
@@ -56,8 +56,7 @@ def ic_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, 
     from usecases.factors import factor_ic_report
 
     with handle_errors(json):
-        with progress(json) as bar:
-            bar.add_task("computing factors and ICs", total=None)
+        with spinner(json, "computing factors and ICs"):
             market = open_market(data=data, store=store, demo=demo)
             report = factor_ic_report(market, horizons=tuple(horizon) if horizon else (5, 21, 63))
         emit(report, json, _render_ic)
@@ -84,8 +83,7 @@ def scores_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fal
     from usecases.factors import current_scores
 
     with handle_errors(json):
-        with progress(json) as bar:
-            bar.add_task("computing factor scores", total=None)
+        with spinner(json, "computing factor scores"):
             market = open_market(data=data, store=store, demo=demo)
             df = current_scores(market, asof=as_of, method=method)
         result = {

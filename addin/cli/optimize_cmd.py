@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, progress
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
 from engine.optimize.limits import Limits
 from usecases.context import open_market
 
@@ -43,8 +43,7 @@ def optimize_cmd(
         lim = load_limits(config, tech_cap=tech_cap, tracking_error=tracking_error, turnover=turnover,
                           defensive_floor=defensive_floor)
         cur = read_weights_csv(current) if current else None
-        with progress(as_json) as bar:
-            bar.add_task("scores, risk model and allocation", total=None)
+        with spinner(as_json, "scores, risk model and allocation"):
             market = open_market(data=data, store=store, demo=demo)
             r = optimize_as_of(market, as_of, cur, lim, steps)
 
@@ -71,8 +70,7 @@ def compare_cmd(config: ConfigOpt = None, data: DataOpt = None, store: StoreOpt 
     from usecases.optimize import compare_allocators
 
     with handle_errors(as_json):
-        with progress(as_json) as bar:
-            bar.add_task("walk-forward comparison (monthly rebalances)", total=None)
+        with spinner(as_json, "walk-forward comparison (monthly rebalances)"):
             market = open_market(data=data, store=store, demo=demo)
             r = compare_allocators(market, load_limits(config))
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, progress
+from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
 from usecases import signals
 from usecases.context import open_market
 
@@ -19,8 +19,7 @@ def _fmt(v, spec=".2f"):
 
 
 def _market(data, store, demo, as_json, what="computing the stress index"):
-    with progress(as_json) as bar:
-        bar.add_task(what, total=None)
+    with spinner(as_json, what):
         return open_market(data=data, store=store, demo=demo)
 
 
