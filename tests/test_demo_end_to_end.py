@@ -24,12 +24,21 @@ SMALL_SHEETS = ("Dashboard", "Weights", "Early Warning", "Commentary", "Audit")
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
+    """`rotation demo` as on a fresh headless machine: no keyring backend, no passphrase variable."""
+    import keyring
+    from keyring.backends import fail
+
     base = tmp_path_factory.mktemp("demo")
     env = {"ROTATION_LEDGER": str(base / "ledger.sqlite"), "ROTATION_KEYS_DIR": str(base / "keys"),
-           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}     # a headless machine: no keyring
-    r = runner.invoke(app, ["demo", "--out", str(base / "out"), "--json"], env=env)
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "ROTATION_SIGNING_PASSPHRASE": None}
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())       # keyring keeps the first backend it loaded: set it explicitly
+    try:
+        r = runner.invoke(app, ["demo", "--out", str(base / "out"), "--json"], env=env)
+    finally:
+        keyring.set_keyring(before)
     assert r.exit_code == 0, r.output[-3000:]
-    return json.loads(r.stdout), env, base
+    return json.loads(r.stdout), {k: v for k, v in env.items() if v is not None}, base
 
 
 def test_demo_runs_every_stage_on_labelled_synthetic_data(demo_run):

@@ -14,14 +14,13 @@ from workbooks.report import example_report
 
 @pytest.fixture(scope="module")
 def signer(tmp_path_factory):
-    import os
-
     from workbooks.keys import init_keys, load_signer
 
     keys = tmp_path_factory.mktemp("keys")
-    os.environ.setdefault("ROTATION_SIGNING_PASSPHRASE", "trial-passphrase")
-    init_keys(keys_dir=keys, passphrase=os.environ["ROTATION_SIGNING_PASSPHRASE"])
-    return load_signer(keys_dir=keys)
+    with pytest.MonkeyPatch.context() as mp:          # no environment change outlives this fixture
+        mp.setenv("ROTATION_SIGNING_PASSPHRASE", "trial-passphrase")
+        init_keys(keys_dir=keys, passphrase="trial-passphrase")
+        return load_signer(keys_dir=keys)
 
 
 @pytest.fixture(scope="module")
