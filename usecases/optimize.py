@@ -30,28 +30,34 @@ TICKERS = list(SECTORS)
 
 
 def read_weights_csv(path: Path) -> pd.Series:
-    """Current weights from a CSV of ``ticker,weight`` rows (header optional; percent or fractions)."""
+    """Current weights from a CSV of ``ticker,weight`` rows (header optional; percent or fractions).
+
+    Raises DataError naming the file and line for an unknown ticker, a non-number, a negative weight,
+    or weights that do not add up to 100%.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise DataError(f"cannot read weights file: {exc}", str(path)) from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    if rows and rows[0] and rows[0][0].strip().lower() in ("ticker", "sector", "symbol"):
-        rows = rows[1:]
     out: dict[str, float] = {}
-    for i, r in enumerate(rows, start=2 if text.lower().startswith(("ticker", "sector", "symbol")) else 1):
+    for line, r in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not any(c.strip() for c in r):
+            continue
+        if not out and line == 1 and r[0].strip().lower() in ("ticker", "sector", "symbol"):
+            continue                                           # header
         if len(r) < 2:
-            raise DataError("expected two columns: ticker,weight", str(path), i)
+            raise DataError("expected two columns: ticker,weight", str(path), line)
         tk = r[0].strip().upper()
         if tk not in SECTORS and tk != "CASH":
-            raise DataError(f"unknown ticker {tk!r}; expected one of {', '.join(SECTORS)} or CASH", str(path), i)
+            raise DataError(f"unknown ticker {tk!r}; expected one of {', '.join(SECTORS)} or CASH", str(path), line)
         try:
-            out[tk] = float(r[1].strip().rstrip("%"))
+            w = float(r[1].strip().rstrip("%"))
         except ValueError:
-            raise DataError(f"weight {r[1]!r} is not a number", str(path), i) from None
+            raise DataError(f"weight {r[1]!r} is not a number", str(path), line) from None
+        if w < 0:
+            raise DataError(f"weight {w:g} is negative (long only)", str(path), line)
+        out[tk] = w
     w = pd.Series(out, dtype=float)
-    if (w < 0).any():
-        raise DataError("weights must be >= 0 (long only)", str(path))
     if w.sum() > 1.5:            # given in percent
         w = w / 100.0
     if not 0.98 <= w.sum() <= 1.02:
