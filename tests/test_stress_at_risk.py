@@ -26,3 +26,22 @@ def test_pipeline_label_is_missing_inside_events(demo):
                       res.config.warning.horizon_max)
     outside = ~inside & raw.notna()
     pd.testing.assert_series_equal(res.label[outside], raw[outside])
+
+
+def test_selloff_in_progress_is_known_from_the_past_only(real_market):
+    from engine.stress.config import StressConfig
+    from engine.stress.events import selloff_status
+
+    cfg = StressConfig.default().events
+    crisis = selloff_status(real_market.prices, cfg, "2008-10-10")
+    assert crisis["in_progress"] and crisis["since"] <= pd.Timestamp("2008-10-10")
+    assert crisis["drawdown"] <= -0.15
+    assert selloff_status(real_market.asof("2008-10-10").prices, cfg, "2008-10-10") == crisis
+    assert not selloff_status(real_market.prices, cfg, "2019-12-31")["in_progress"]
+
+
+def test_reading_reports_the_running_selloff(real_market):
+    from usecases.signals import reading
+
+    r = reading(real_market, "2008-10-10", with_defensive=False)
+    assert r["tech_selloff"]["in_progress"] and r["tech_selloff"]["since"] <= "2008-10-10"

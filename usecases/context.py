@@ -50,5 +50,5 @@ def open_market(data: Path | None = None, store: Path | None = None, demo: bool 
         target = Path(store) if store else Path(tempfile.mkdtemp(prefix="rotation-")) / "store.sqlite"
         import_folders([Path(data)], target, mapping)
         market = Store(target).load()
-        return Market(**{**market.__dict__, "label": f"data: {data}"})
+        return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
     return Store(store).load()

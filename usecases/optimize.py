@@ -82,6 +82,16 @@ def describe_binding(name: str, limits: Limits) -> str:
     return words.get(key, name.replace("_", " "))
 
 
+def binding_sentences(names: list[str], limits: Limits) -> list[str]:
+    """Binding constraints in words, with per-sector liquidity limits grouped into one sentence."""
+    liquid = [n.partition(":")[2] for n in names if n.startswith("liquidity:")]
+    out = [describe_binding(n, limits) for n in names if not n.startswith("liquidity:")]
+    if liquid:
+        out.append(f"liquidity limit ({limits.participation:.0%} of {limits.liquidity_days:g}-day volume) "
+                   f"on the {', '.join(liquid)} trade{'s' if len(liquid) > 1 else ''}")
+    return out
+
+
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
                    steps: int = 4) -> dict:
     """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
@@ -126,7 +136,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         "benchmark": {k: float(v) for k, v in bench.items()},
         "tracking_error": alloc.tracking_error, "turnover": alloc.turnover,
         "expected_cost_bps": alloc.expected_cost_bps, "binding": list(alloc.binding),
-        "binding_text": [describe_binding(b, limits) for b in alloc.binding],
+        "binding_text": binding_sentences(alloc.binding, limits),
         "expected_return": alloc.expected_return, "volatility": alloc.volatility, "status": alloc.status,
         "expected_returns": {k: (None if pd.isna(v) else float(v)) for k, v in mu.items()},
         "scores": {k: (None if pd.isna(v) else float(v)) for k, v in composite.items()},

@@ -13,6 +13,7 @@ import pandas as pd
 
 from engine.data.model import Market
 from engine.stress.config import StressConfig
+from engine.stress.events import selloff_status
 from engine.stress.external import external_check
 from engine.stress.pipeline import StressResult, compute, triggers
 from engine.stress.sectors import defensive_ranking, regime_returns, sector_table
@@ -48,12 +49,17 @@ def defensive_alternatives(market: Market, result: StressResult, as_of=None, top
 
 def reading(market: Market, as_of=None, config: StressConfig | None = None, with_defensive: bool = True) -> dict:
     """The stress reading at ``as_of`` (None: the last session): keys ``as_of, index, percentile,
-    regime, strength, change_20d, warning_probability, defensive, label``."""
+    regime, strength, change_20d, warning_probability, warning, defensive, tech_selloff, label``.
+
+    ``warning_probability`` is the chance that a NEW tech selloff starts 20-60 sessions ahead; when
+    ``tech_selloff["in_progress"]`` one is already running (since ``tech_selloff["since"]``)."""
     res = stress_result(market, config)
     out: dict[str, Any] = res.reading(as_of)
     out["warning"] = (out["warning_probability"] is not None
                       and out["warning_probability"] > res.config.warning.threshold)
     out["defensive"] = defensive_alternatives(market, res, out["as_of"]) if with_defensive else []
+    status = selloff_status(market.prices, res.config.events, out["as_of"])
+    out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out["label"] = market.label
     return out
 

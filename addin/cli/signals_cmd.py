@@ -44,6 +44,9 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
             t.add_row("20-session change", _fmt(r["change_20d"], "+.2f"))
             t.add_row("P(tech selloff starts in 20-60 sessions)", _fmt(r["warning_probability"], ".1%"))
             t.add_row("Warning", "YES" if r["warning"] else "no")
+            ts = r["tech_selloff"]
+            t.add_row("Tech selloff in progress", f"YES, since {ts['since']} (the probability above is for a "
+                      "new one after it ends)" if ts["in_progress"] else "no")
             t.add_row("Top defensive alternatives", ", ".join(f"{d['sector']} ({d['name']})" for d in r["defensive"]) or "n/a")
             out.print(t)
         emit(r, as_json, render)

@@ -99,4 +99,4 @@ def load_folder(path, mapping_file: Path | None = None, max_fill: int = MAX_FILL
     """Validate and align a folder of vendor files into a Market (no store involved)."""
     mapping = read_mapping(mapping_file) if mapping_file else None
     series = read_files([Path(path)], mapping)
-    return assemble(series, label=f"data: {path}", imported_at=now_utc(), max_fill=max_fill)
+    return assemble(series, label=f"vendor files in {path}", imported_at=now_utc(), max_fill=max_fill)

@@ -130,7 +130,7 @@ class Store:
         """Load and align everything into a Market."""
         series, info = self.read_series()
         imported = max((m["imported_at"] or "" for m in info.values()), default="")
-        market = assemble(series, label=f"store: {self.path}", imported_at=imported, max_fill=max_fill)
+        market = assemble(series, label=f"local store {self.path}", imported_at=imported, max_fill=max_fill)
         meta = {k: SeriesMeta(**{**v.__dict__, "imported_at": info[k]["imported_at"]}) for k, v in market.meta.items()}
         return Market(**{**market.__dict__, "meta": meta})
 

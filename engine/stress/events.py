@@ -120,3 +120,23 @@ def in_event_mask(sessions: pd.DatetimeIndex, events: pd.DataFrame, h_max: int) 
         for a, b in zip(lo, hi):
             mask[a:b] = True
     return pd.Series(mask, index=sessions, name="in_event")
+
+
+def selloff_status(prices: pd.DataFrame, cfg: EventConfig, t) -> dict:
+    """Is a tech selloff in progress at session ``t``, using prices up to ``t`` only?
+
+    In progress when the event condition held on any of the last ``cfg.cooldown`` sessions up to t (a
+    new trigger would then merge into the running event, so no *new* event can start yet). ``since``
+    is the start of that running event. Returns ``{"in_progress": bool, "since": Timestamp | None,
+    "drawdown": float, "relative": float}`` (the last two at t).
+    """
+    past = prices.loc[:pd.Timestamp(t)]
+    cond = event_condition(past, cfg)
+    recent = bool(cond["condition"].iloc[-cfg.cooldown:].any())
+    since = None
+    if recent:
+        ev = find_events(past, cfg)
+        since = ev["start"].iloc[-1] if len(ev) else None
+    last = cond.iloc[-1]
+    return {"in_progress": recent, "since": since, "drawdown": float(last["drawdown"]),
+            "relative": float(last["relative"])}
