@@ -79,3 +79,16 @@ def test_errors_are_json_with_exit_code_2(tmp_path):
 def test_human_output_is_labelled_demo():
     r = runner.invoke(app, ["signals", "--demo"])
     assert r.exit_code == 0 and "DEMO DATA (synthetic)" in r.stdout
+
+
+def test_stress_config_file_changes_the_thresholds(real_store, tmp_path):
+    cfg = tmp_path / "stress.toml"
+    cfg.write_text("[regime]\nenter = [0.5, 1.5, 20.0]\nexit = [0.25, 1.0, 19.0]\n")
+    code, out, _ = run_json("signals", "--store", real_store, "--as-of", "2008-10-10", "--stress-config", str(cfg), "--json")
+    assert code == 0 and out["regime"] == "stress"          # crisis now needs 20 sd
+    code, default, _ = run_json("signals", "--store", real_store, "--as-of", "2008-10-10", "--json")
+    assert default["regime"] == "crisis" and default["index"] == out["index"]   # same index, other thresholds
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[regime]\nbogus = 1\n")
+    code, out, _ = run_json("signals", "--store", real_store, "--stress-config", str(bad), "--json")
+    assert code == 2 and "regime.bogus" in out["error"]

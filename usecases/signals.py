@@ -25,7 +25,7 @@ _results: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary(
 
 def stress_result(market: Market, config: StressConfig | None = None) -> StressResult:
     """The stress stage for ``market`` (memoized per market object and config)."""
-    key = id(config) if config is not None else None
+    key = config if config is not None else StressConfig.default()      # frozen, hashable, compared by value
     per = _results.setdefault(market, {})
     if key not in per:
         per[key] = compute(market, config)
@@ -64,20 +64,20 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     return out
 
 
-def bond_stress_value(market: Market, as_of=None) -> float:
+def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = None) -> float:
     """The composite bond stress index at ``as_of`` (what ``=BOND_STRESS()`` returns)."""
-    return stress_result(market).reading(as_of)["index"]
+    return stress_result(market, config).reading(as_of)["index"]
 
 
-def history(market: Market, start=None, end=None) -> pd.DataFrame:
+def history(market: Market, start=None, end=None, config: StressConfig | None = None) -> pd.DataFrame:
     """Daily signal series between ``start`` and ``end`` with the reading's columns."""
-    daily = stress_result(market).history(start, end)
+    daily = stress_result(market, config).history(start, end)
     return daily[["index", "percentile", "regime", "strength", "change_20d", "warning_probability"]]
 
 
-def validation_report(market: Market) -> dict:
+def validation_report(market: Market, config: StressConfig | None = None) -> dict:
     """Early-warning validation against baselines, plus the external check against STLFSI4."""
-    res = stress_result(market)
+    res = stress_result(market, config)
     rep = validate(market, res)
     if "stlfsi4" in market.reference.columns and market.reference["stlfsi4"].notna().any():
         rep["external_check"] = external_check(res, market.reference)
@@ -85,9 +85,9 @@ def validation_report(market: Market) -> dict:
     return rep
 
 
-def sectors_report(market: Market) -> dict:
+def sectors_report(market: Market, config: StressConfig | None = None) -> dict:
     """Stress-to-sector regressions (HAC t-stats), average excess returns by regime, and the ranking."""
-    res = stress_result(market)
+    res = stress_result(market, config)
     table = sector_table(market, res)
     by_regime = regime_returns(market, res)
     return {"label": market.label, "note": table.attrs.get("note", ""),
@@ -96,6 +96,6 @@ def sectors_report(market: Market) -> dict:
             "defensive": defensive_alternatives(market, res, None, top=5)}
 
 
-def trigger_list(market: Market) -> pd.DataFrame:
+def trigger_list(market: Market, config: StressConfig | None = None) -> pd.DataFrame:
     """Dated rebalancing triggers (regime changes, strength moves) with reasons."""
-    return triggers(stress_result(market))
+    return triggers(stress_result(market, config))

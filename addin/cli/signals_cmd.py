@@ -12,6 +12,15 @@ from usecases import signals
 from usecases.context import open_market
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
+StressConfigOpt = Annotated[Optional[Path], typer.Option(
+    "--stress-config", help="TOML overriding engine/stress/default.toml (inputs, regime thresholds, events, warning).",
+    dir_okay=False)]
+
+
+def _config(path: Path | None):
+    from engine.stress.config import StressConfig
+
+    return StressConfig.from_toml(path) if path else None
 
 
 def _fmt(v, spec=".2f"):
@@ -25,13 +34,14 @@ def _market(data, store, demo, as_json, what="computing the stress index"):
 
 @app.callback()
 def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None, store: StoreOpt = None,
-                demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+                demo: DemoOpt = False, stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """The bond stress reading: index, percentile, regime, strength, 20-session change, warning probability."""
     if ctx.invoked_subcommand is not None:
         return
     with handle_errors(as_json):
+        cfg = _config(stress_config)
         market = _market(data, store, demo, as_json)
-        r = signals.reading(market, as_of)
+        r = signals.reading(market, as_of, cfg)
 
         def render(r: dict) -> None:
             t = Table(title=f"Bond stress reading {r['as_of']}  [{r['label']}]", title_justify="left", show_header=False)
@@ -66,11 +76,12 @@ def _metric_table(rep: dict) -> Table:
 
 
 @app.command("validate")
-def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
+                 stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Walk-forward validation of the early warning on de-duplicated tech selloff events, against baselines."""
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json, "fitting the warning model walk-forward")
-        rep = signals.validation_report(market)
+        rep = signals.validation_report(market, _config(stress_config))
 
         def render(rep: dict) -> None:
             out.print(_metric_table(rep))
@@ -95,12 +106,13 @@ def history_cmd(
     start: Annotated[Optional[str], typer.Option("--from", help="First date (YYYY-MM-DD).")] = None,
     end: Annotated[Optional[str], typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the daily series to this CSV file.")] = None,
-    data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, stress_config: StressConfigOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The daily signal series (index, percentile, regime, strength, change_20d, warning_probability)."""
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
-        h = signals.history(market, start, end)
+        h = signals.history(market, start, end, _config(stress_config))
         if csv is not None:
             from workbooks.atomic import atomic_write_bytes
 
@@ -117,11 +129,12 @@ def history_cmd(
 
 
 @app.command("sectors")
-def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
+                stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Forward excess returns of each sector on stress level and change (Newey-West t), by regime."""
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
-        rep = signals.sectors_report(market)
+        rep = signals.sectors_report(market, _config(stress_config))
 
         def render(rep: dict) -> None:
             t = Table(title=f"Forward excess return over SPY on stress (HAC t-stats)  [{rep['label']}]", title_justify="left")
@@ -139,10 +152,11 @@ def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fa
 
 
 @app.command("triggers")
-def triggers_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
+def triggers_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
+                 stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Dated rebalancing triggers: regime changes and signal-strength moves, each with its reason."""
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
-        tr = signals.trigger_list(market)
+        tr = signals.trigger_list(market, _config(stress_config))
         result = {"label": market.label, "triggers": tr.reset_index().to_dict(orient="records")}
         emit(result, as_json, lambda r: out.print(tr.tail(30).to_string()))
