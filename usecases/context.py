@@ -12,10 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+
 from engine.data.demo import demo_market
 from engine.data.folder import now_utc, read_files, read_mapping
 from engine.data.model import Market
 from engine.data.store import Store
+from engine.dates import parse_as_of
+from engine.errors import NoDataError
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,18 @@ def import_folders(folders: list[Path], store: Path | None = None, mapping: Path
     st = Store(store)
     status = st.write(series, now_utc(), files=len(find_files(paths)))
     return ImportReport(st.path, len({s.source for s in series}), status)
+
+
+def decision_date(market: Market, as_of=None) -> pd.Timestamp:
+    """The session a decision "as of" ``as_of`` uses: the last session at or before it (None: the last).
+    ArgumentError for text that is not a date, NoDataError for a date before the data starts."""
+    t = parse_as_of(as_of)
+    if t is None:
+        return market.last
+    try:
+        return market.session_on_or_before(t)
+    except KeyError as exc:
+        raise NoDataError(f"as_of {t.date()}: {exc.args[0]}") from None
 
 
 @lru_cache(maxsize=4)

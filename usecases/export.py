@@ -24,6 +24,7 @@ from engine.errors import RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 from usecases import factors, signals
+from usecases.context import decision_date
 from usecases.optimize import optimize_as_of
 from workbooks.export import export_signed
 from workbooks.keys import KEY_FILE, Signer, SigningKeyError, ensure_signer, init_keys, key_id_of
@@ -51,8 +52,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
                  steps: int = 4) -> DecisionReport:
     """Fill a DecisionReport for the decision at ``as_of`` (default: the last session)."""
     limits = limits or Limits()
-    t = pd.Timestamp(signals.stress_result(market).reading(as_of)["as_of"])
-    pit = market.asof(t)
+    t = decision_date(market, as_of)
+    pit = market.asof(t)                       # the decision sees nothing after D
     res = signals.stress_result(pit)
     rd = signals.reading(pit, t)
     hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D

@@ -12,11 +12,11 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from engine.dates import parse_as_of
 from engine.errors import ArgumentError, DataError, NoDataError, RotationError
 from engine.factors.composite import composite_score
 from engine.factors.compute import FACTORS, factor_panel
 from engine.factors.ic import STAT_COLUMNS, daily_ics, ic_by_regime, ic_decay, ic_table
+from usecases.context import decision_date
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +122,6 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
     }
 
 
-def _asof(market, asof) -> pd.Timestamp:
-    t = parse_as_of(asof)
-    if t is None:
-        return market.last
-    try:
-        return market.session_on_or_before(t)
-    except KeyError as exc:
-        raise NoDataError(f"as_of {t.date()}: {exc.args[0]}") from None
-
-
 def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal") -> pd.DataFrame:
     """Standardized factor scores and composites of every sector at ``asof`` (default: last session).
 
@@ -145,7 +135,7 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
     """
     if method not in ("equal", "ic"):
         raise ArgumentError("method", f"expected 'equal' or 'ic', got {method!r}")
-    t = _asof(market, asof)
+    t = decision_date(market, asof)
     pit = market.asof(t)
     source = "given"
     if stress_index is None:
