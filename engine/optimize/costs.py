@@ -73,13 +73,24 @@ def cost_per_asset(trades, cost_bps: float, impact: np.ndarray | None = None) ->
 def cost_expression(trades, linear, impact):
     """cvxpy expression of the same cost: ``linear * sum(abs(t)) + impact @ power(abs(t), 1.5)``.
 
-    ``trades``: cvxpy Variable/expression (n,), parameter-free for DPP; ``linear``: scalar (float or
-    nonneg Parameter) = cost_bps / 1e4; ``impact``: (n,) array or nonneg Parameter of k_i.
+    ``trades``: cvxpy Variable/expression (n,); ``linear``: scalar (float or nonneg Parameter) =
+    cost_bps / 1e4; ``impact``: (n,) array or nonneg Parameter of k_i.
     """
     import cvxpy as cp
 
-    a = cp.abs(trades)
-    return linear * cp.sum(a) + impact @ cp.power(a, 1.5)
+    return cost_of_abs_trades(cp.abs(trades), linear, impact)
+
+
+def cost_of_abs_trades(abs_trades, linear, impact):
+    """The same cost on a nonnegative expression ``u`` standing for ``|t|``: ``linear * sum(u) + impact @ u^1.5``.
+
+    The optimizer uses one epigraph variable u >= |w - w0| for the cost, the turnover and the
+    liquidity limits together (the cost is increasing in u, so u = |t| at the optimum), which keeps
+    the conic problem small enough to re-solve in well under a millisecond.
+    """
+    import cvxpy as cp
+
+    return linear * cp.sum(abs_trades) + impact @ cp.power(abs_trades, 1.5)
 
 
 def average_dollar_volume(close: pd.DataFrame, volume: pd.DataFrame, t=None, window: int = 63) -> pd.Series:

@@ -154,7 +154,8 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
         raise ArgumentError("cov", f"expected a {n} x {n} matrix over {', '.join(tickers)}, got {cov.shape}")
     diag = np.diag(cov)
     if inputs.investable is not None:
-        inv = np.array([t in set(inputs.investable) for t in tickers])
+        allowed = set(inputs.investable)
+        inv = np.array([t in allowed for t in tickers])
     else:
         inv = np.isfinite(diag) & (diag > 0)
     cov = np.where(np.outer(inv, inv), cov, 0.0)
@@ -245,24 +246,27 @@ class Allocator:
         }
         w = self.w = cp.Variable(n, name="w")
         c = self.cash = cp.Variable(name="cash")
-        t = self.trade = cp.Variable(n, name="trade")
-        tc = self.cash_trade = cp.Variable(name="cash_trade")
-        cost = costs_mod.cost_expression(t, p["linear"], p["impact"])
-        self.cost_expr = cost
+        u = self.abs_trade = cp.Variable(n, name="abs_trade")      # u >= |w - w0| (so u >= 0)
+        uc = cp.Variable(name="abs_cash_trade")                     # uc >= |cash - cash0|
+        self.trade = w - p["w0"]
+        cost = costs_mod.cost_of_abs_trades(u, p["linear"], p["impact"])
+        # the same cost model written on the trades themselves, for reporting and cross-checks
+        self.cost_expr = costs_mod.cost_expression(self.trade, p["linear"], p["impact"])
         objective = cp.Maximize(p["mu"] @ w - cp.sum_squares(p["risk_factor"].T @ w - p["risk_bench"]) - cost)
         self.cons = {
             "budget": cp.sum(w) + c == 1,
-            "trade_def": t == w - p["w0"],
-            "cash_trade_def": tc == c - p["cash0"],
-            "long_only": w >= 0,
+            "abs_trade_up": u >= w - p["w0"],
+            "abs_trade_down": u >= p["w0"] - w,
+            "abs_cash_up": uc >= c - p["cash0"],
+            "abs_cash_down": uc >= p["cash0"] - c,
             "cash_min": c >= 0,
             "cash_max": c <= p["cash_max"],
-            "sector_min": w >= p["lo"],
+            "sector_min": w >= p["lo"],          # lo >= 0 (Limits.sector_min >= 0): this is also long only
             "sector_max": w <= p["hi"],
             "defensive_floor": self.def_mask @ w >= p["floor"],
             "tracking_error": cp.norm(p["te_factor"].T @ w - p["te_bench"], 2) <= p["te"],
-            "turnover": 0.5 * (cp.sum(cp.abs(t)) + cp.abs(tc)) <= p["turnover"],
-            "liquidity": cp.abs(t) <= p["tbound"],
+            "turnover": 0.5 * (cp.sum(u) + uc) <= p["turnover"],
+            "liquidity": u <= p["tbound"],
         }
         if self.tech_idx is not None:
             self.cons["tech_cap"] = w[self.tech_idx] <= p["tech_cap"]
