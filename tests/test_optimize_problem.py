@@ -127,7 +127,7 @@ def test_cost_expression_equals_numeric_cost_at_solution(plain):
     assert r.expected_cost_bps > 0
     # the optimizer charges cost on one epigraph variable u >= |w - w0|; it is tight at the optimum,
     # so the objective's cost is the reported cost and the turnover/liquidity limits see the true trades
-    np.testing.assert_allclose(plain.abs_trade.value, np.abs(plain.trade.value), atol=1e-7)
+    np.testing.assert_allclose(plain.abs_trade.value, np.abs(plain.trade.value), atol=1e-6)   # solver accuracy
 
 
 limits_st = st.builds(
