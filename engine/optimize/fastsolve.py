@@ -10,7 +10,6 @@ It solves exactly the cone program cvxpy would hand to Clarabel, so the solution
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,8 @@ import scipy.sparse as sp
 
 from engine.errors import SolverError
 from engine.optimize.limits import Limits
-from engine.optimize.problem import (AllocationInputs, Allocation, Allocator, NumericData, finish, prepare)
+from engine.optimize.problem import (AllocationInputs, Allocation, Allocator, NumericData, finish, parameter_values,
+                                     prepare)
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +109,7 @@ class FastAllocator:
     def theta(self, d: NumericData) -> np.ndarray:
         """Stacked parameter vector (cvxpy's column layout, Fortran order for matrices, constant 1 last)."""
         th = np.empty(self.ntheta)
-        L = d.factor
-        vals = {
-            "mu": d.mu, "risk_factor": math.sqrt(d.gamma) * L, "risk_bench": math.sqrt(d.gamma) * (L.T @ d.b_risk),
-            "te_factor": L, "te_bench": L.T @ d.b,
-            "te": d.te, "w0": d.w0, "cash0": d.cash0, "lo": d.lo, "hi": d.hi, "tech_cap": d.tech_cap,
-            "floor": d.floor, "turnover": d.turnover, "tbound": d.tbound, "linear": d.linear,
-            "impact": d.impact, "cash_max": d.cash_max,
-        }
+        vals = parameter_values(d)
         for name, (col, size) in self._cols.items():
             v = vals[name]
             th[col:col + size] = np.ravel(v, order="F") if np.ndim(v) else v

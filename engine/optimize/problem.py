@@ -208,6 +208,19 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
                        b_risk=b.copy() if limits.active_risk else np.zeros(n))
 
 
+def parameter_values(d: NumericData) -> dict:
+    """The value of every cvxpy Parameter of :class:`Allocator` for one rebalance (one place for both
+    the cvxpy path and the fast path, which stacks these into cvxpy's parameter vector)."""
+    L = d.factor
+    g = math.sqrt(d.gamma)
+    return {
+        "mu": d.mu, "risk_factor": g * L, "risk_bench": g * (L.T @ d.b_risk), "te_factor": L,
+        "te_bench": L.T @ d.b, "te": d.te, "w0": d.w0, "cash0": d.cash0, "lo": d.lo, "hi": d.hi,
+        "tech_cap": d.tech_cap, "floor": d.floor, "turnover": d.turnover, "tbound": d.tbound,
+        "linear": d.linear, "impact": d.impact, "cash_max": d.cash_max,
+    }
+
+
 class Allocator:
     """The allocation problem for a fixed list of tickers, compiled once; ``solve`` re-solves for new data.
 
@@ -277,25 +290,8 @@ class Allocator:
     # ---- parameters ------------------------------------------------------------------------------
     def set_parameters(self, d: NumericData) -> None:
         """Write one rebalance's arrays into the cvxpy Parameters."""
-        p = self.params
-        L = d.factor
-        p["mu"].value = d.mu
-        p["risk_factor"].value = math.sqrt(d.gamma) * L
-        p["risk_bench"].value = math.sqrt(d.gamma) * (L.T @ d.b_risk)
-        p["te_factor"].value = L
-        p["te_bench"].value = L.T @ d.b
-        p["te"].value = d.te
-        p["w0"].value = d.w0
-        p["cash0"].value = d.cash0
-        p["lo"].value = d.lo
-        p["hi"].value = d.hi
-        p["tech_cap"].value = d.tech_cap
-        p["floor"].value = d.floor
-        p["turnover"].value = d.turnover
-        p["tbound"].value = d.tbound
-        p["linear"].value = d.linear
-        p["impact"].value = d.impact
-        p["cash_max"].value = d.cash_max
+        for name, value in parameter_values(d).items():
+            self.params[name].value = value
 
     # ---- solve -----------------------------------------------------------------------------------
     def solve(self, inputs: AllocationInputs, limits: Limits | None = None) -> Allocation:
