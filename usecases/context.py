@@ -31,13 +31,10 @@ class ImportReport:
 
 def import_folders(folders: list[Path], store: Path | None = None, mapping: Path | None = None) -> ImportReport:
     """Validate every file in ``folders`` and write them to the store in one transaction (all or nothing)."""
-    from engine.data.folder import find_files
-
-    paths = [Path(f) for f in folders]
-    series = read_files(paths, read_mapping(mapping) if mapping else None)
+    series = read_files([Path(f) for f in folders], read_mapping(mapping) if mapping else None)
+    files = len({s.source for s in series})
     st = Store(store)
-    status = st.write(series, now_utc(), files=len(find_files(paths)))
-    return ImportReport(st.path, len({s.source for s in series}), status)
+    return ImportReport(st.path, files, st.write(series, now_utc(), files=files))
 
 
 def decision_date(market: Market, as_of=None) -> pd.Timestamp:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from engine.data.model import Market
+from engine.errors import RotationError
 from engine.stress.config import StressConfig
 from engine.stress.events import selloff_status
 from engine.stress.external import external_check
@@ -36,12 +37,8 @@ def defensive_alternatives(market: Market, result: StressResult, as_of=None, top
     """Top defensive alternatives to tech at ``as_of`` (walk-forward: only completed forward windows)."""
     try:
         ranking = defensive_ranking(market, result, as_of)
-    except Exception as exc:  # not enough history early in the sample: say so rather than fail the reading
-        from engine.errors import RotationError
-
-        if isinstance(exc, RotationError):
-            return []
-        raise
+    except RotationError:     # too little history early in the sample: no ranking, the reading still stands
+        return []
     rows = ranking.head(top)
     return [{"sector": r.sector, "name": SECTORS.get(r.sector, r.sector), "score": float(r.score),
              "t_change": float(r.t_change)} for r in rows.itertuples()]

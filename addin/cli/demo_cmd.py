@@ -8,7 +8,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, JsonOpt, StoreOpt, err, handle_errors, out, print_json
+from addin.cli.common import AsOfOpt, DataOpt, JsonOpt, StoreOpt, handle_errors, out, print_json, spinner
 from usecases.context import open_market
 from usecases.demo import STAGES, DemoContext
 
@@ -95,7 +95,7 @@ def demo(
             out.rule(f"[bold]rotation demo[/]  [{market.label}]")
         results = {}
         for key, title, fn in STAGES:
-            with err.status(f"{title}...") if not as_json else _null():
+            with spinner(as_json, f"{title}..."):
                 results[key] = fn(ctx)
             if not as_json:
                 _render(key, title, results[key])
@@ -104,10 +104,3 @@ def demo(
         if not (results["export"].get("verify") or {}).get("ok"):
             raise typer.Exit(1)
 
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
