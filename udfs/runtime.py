@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +20,6 @@ from engine.errors import RotationError
 from usecases.context import open_market
 
 log = logging.getLogger(__name__)
-EXCEL_EPOCH = datetime(1899, 12, 30)
 _cache: dict[str, Any] = {"key": None, "market": None}
 
 
@@ -52,26 +49,15 @@ def current_market() -> Market:
 
 
 def as_of_arg(value: Any, name: str = "as_of"):
-    """Excel's view of a date argument -> something ``pd.Timestamp`` accepts, or None for latest.
+    """Excel's view of a date argument -> a Timestamp, or None for the latest session.
 
     Empty cells arrive as None, dates as datetime (or as the serial number when the cell is not
-    formatted as a date), text as str. Raises ArgumentError on anything else.
+    formatted as a date), text as str; all go through the one strict parser ``engine.dates.parse_date``
+    (ISO text, datetimes, serials 1..2958465; ambiguous text, unrepresentable and future dates refused).
     """
-    from engine.errors import ArgumentError
+    from engine.dates import parse_date
 
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, (datetime, date)):
-        return value
-    if isinstance(value, bool):
-        raise ArgumentError(name, f"expected a date, got {value!r}")
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value) or not 1 <= value < 2958466:
-            raise ArgumentError(name, f"expected a date or an Excel date number, got {value!r}")
-        return EXCEL_EPOCH + timedelta(days=float(value))
-    if isinstance(value, str):
-        return value.strip()
-    raise ArgumentError(name, f"expected a date, got {type(value).__name__}")
+    return parse_date(value, name)
 
 
 def cell_errors(fn: Callable) -> Callable:

@@ -8,9 +8,6 @@ import typer
 from rich.table import Table
 
 from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, spinner
-from engine.data.assemble import MAX_FILL
-from engine.data.store import Store
-from usecases.context import import_folders
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,6 +20,8 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every file and import all of them in one transaction (nothing is imported if any file fails)."""
+    from usecases.context import import_folders
+
     with handle_errors(as_json):
         with spinner(as_json, "validating and importing"):
             rep = import_folders(folders, store, mapping)
@@ -40,6 +39,9 @@ def import_cmd(
 @app.command("status")
 def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """A table of stored series: first and last date, rows, gaps, source, last import."""
+    from engine.data.assemble import MAX_FILL
+    from engine.data.store import Store
+
     with handle_errors(as_json):
         st = Store(store)
         rows = st.status()

@@ -1,35 +1,95 @@
 """`rotation`: the command line of the sector rotation product.
 
-Each command group lives in its own module and registers itself here.
+Commands are registered in ``COMMANDS`` (one line each: name -> ("module:attribute", help)); a
+command's module is imported only when that command runs, so ``rotation --help`` imports no
+command module, no pandas and no scipy. The attribute is a ``typer.Typer`` (a command group) or a
+plain command function.
 """
 from __future__ import annotations
 
+import importlib
+import sys
+
 import typer
+from typer.core import TyperGroup
 
-from addin.cli import (data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
-                       verify_cmd)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("addin.cli.data_cmd:app", "Import vendor files into the local store and inspect it."),
+    "signals": ("addin.cli.signals_cmd:app", "Bond stress reading, validation, history, sector mapping, triggers."),
+    "demo": ("addin.cli.demo_cmd:demo", "Every stage end to end on the synthetic demo market (or --data)."),
+    "factors": ("addin.cli.factors_cmd:app", "Sector factor scores and IC tests."),
+    "optimize": ("addin.cli.optimize_cmd:app", "Target weights within risk limits; compare with plain mean-variance."),
+    "export": ("addin.cli.export_cmd:export", "Write the signed decision workbook."),
+    "template": ("addin.cli.export_cmd:template", "Write the default workbook template to restyle."),
+    "verify": ("addin.cli.verify_cmd:verify", "Verify a signed workbook: signatures, digest, ledger entry."),
+    "keys": ("addin.cli.keys_cmd:app", "Signing keys for audit workbooks."),
+    "ledger": ("addin.cli.ledger_cmd:app", "The hash-chained audit ledger."),
+}
 
-app = typer.Typer(
-    name="rotation",
-    help="Bond-stress early warning and sector rotation (11 SPDR sector ETFs vs SPY).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(data_cmd.app, name="data", help="Import vendor files into the local store and inspect it.")
-app.add_typer(signals_cmd.app, name="signals", help="Bond stress reading, validation, history, sector mapping, triggers.")
-app.command("demo")(demo_cmd.demo)
-app.add_typer(factors_cmd.app, name="factors", help="Sector factor scores and IC tests.")
-app.add_typer(optimize_cmd.app, name="optimize", help="Target weights within risk limits; compare with plain mean-variance.")
-app.command("export")(export_cmd.export)
-app.command("template")(export_cmd.template)
-app.command("verify")(verify_cmd.verify)
-app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
-app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
+
+def load_command(name: str):
+    """The click command registered as ``name`` (imports its module)."""
+    target, help_text = COMMANDS[name]
+    module, attr = target.split(":")
+    obj = getattr(importlib.import_module(module), attr)
+    if isinstance(obj, typer.Typer):
+        cmd = typer.main.get_command(obj)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(obj)
+        cmd = typer.main.get_command(single)
+    cmd.name = name
+    if not cmd.help:
+        cmd.help = help_text
+    return cmd
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: commands from ``COMMANDS``, imported on first use; plain, import-free help."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx, formatter) -> None:
+        self.format_usage(ctx, formatter)
+        self.format_help_text(ctx, formatter)
+        self.format_options(ctx, formatter)
+
+    def format_commands(self, ctx, formatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(n, h) for n, (_, h) in COMMANDS.items()])
+
+
+app = typer.Typer(name="rotation", cls=LazyGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False)
+
+
+@app.callback()
+def rotation() -> None:
+    """Bond-stress early warning and sector rotation (11 SPDR sector ETFs vs SPY)."""
 
 
 def main() -> None:
-    app()
+    """Entry point of the ``rotation`` console script: no traceback ever reaches the terminal."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence; commands handle their own errors
+        from addin.cli.common import unexpected_message
+
+        sys.stderr.write(f"error: {unexpected_message(exc)}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ import typer
 from rich.table import Table
 
 from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
-from usecases import signals
-from usecases.context import open_market
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 StressConfigOpt = Annotated[Optional[Path], typer.Option(
@@ -28,6 +26,8 @@ def _fmt(v, spec=".2f"):
 
 
 def _market(data, store, demo, as_json, what="computing the stress index"):
+    from usecases.context import open_market
+
     with spinner(as_json, what):
         return open_market(data=data, store=store, demo=demo)
 
@@ -38,6 +38,8 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
     """The bond stress reading: index, percentile, regime, strength, 20-session change, warning probability."""
     if ctx.invoked_subcommand is not None:
         return
+    from usecases import signals
+
     with handle_errors(as_json):
         cfg = _config(stress_config)
         market = _market(data, store, demo, as_json)
@@ -79,6 +81,8 @@ def _metric_table(rep: dict) -> Table:
 def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
                  stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Walk-forward validation of the early warning on de-duplicated tech selloff events, against baselines."""
+    from usecases import signals
+
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json, "fitting the warning model walk-forward")
         rep = signals.validation_report(market, _config(stress_config))
@@ -110,6 +114,8 @@ def history_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The daily signal series (index, percentile, regime, strength, change_20d, warning_probability)."""
+    from usecases import signals
+
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
         h = signals.history(market, start, end, _config(stress_config))
@@ -132,6 +138,8 @@ def history_cmd(
 def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
                 stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Forward excess returns of each sector on stress level and change (Newey-West t), by regime."""
+    from usecases import signals
+
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
         rep = signals.sectors_report(market, _config(stress_config))
@@ -155,6 +163,8 @@ def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fa
 def triggers_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
                  stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
     """Dated rebalancing triggers: regime changes and signal-strength moves, each with its reason."""
+    from usecases import signals
+
     with handle_errors(as_json):
         market = _market(data, store, demo, as_json)
         tr = signals.trigger_list(market, _config(stress_config))
