@@ -32,7 +32,9 @@ def test_every_real_series_is_imported_with_its_range(real_market):
 
 def test_known_values(real_market):
     m = real_market
-    assert m.stress.loc["2008-12-15", "hy_oas"] == pytest.approx(21.82)
+    # ICE's HY OAS dated 2008-12-15 (21.82) is published the next morning: it sits on 2008-12-16's row
+    assert m.stress.loc["2008-12-16", "hy_oas"] == pytest.approx(21.82)
+    assert m.lags["hy_oas"] == 1 and m.lags["vix"] == 0
     assert m.prices.loc["2019-12-31", "XLK"] > m.prices.loc["2019-12-30", "XLK"]
     assert m.prices.loc["2019-12-31", "XLK"] == pytest.approx(87.196991)
     assert m.volume.loc["2019-12-31", "XLK"] == 5800900
@@ -54,7 +56,7 @@ def test_bounded_fill_is_reported(real_market):
     # Treasury series have no value on bond-market holidays when stocks trade (e.g. Columbus Day)
     assert real_market.fills["dgs10"] > 0
     assert real_market.fills["dgs10"] < 100
-    assert not real_market.stress["hy_oas"].loc["1997-01-02":].isna().any()
+    assert not real_market.stress["hy_oas"].loc["1997-01-03":].isna().any()
 
 
 @pytest.mark.parametrize("header,fmt", [

@@ -61,7 +61,7 @@ def test_cli_import_then_status_json_lists_every_series(shared_data, tmp_path):
 def _write_version(folder: Path, level: float) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     dates = pd.bdate_range("2015-01-01", periods=400)
-    for i, tk in enumerate(("XLA", "XLB", "XLC", "XLD")):
+    for i, tk in enumerate(("XLE", "XLB", "XLC", "XLF")):
         px = level * (1 + i) + np.arange(400) * 0.01
         pd.DataFrame({"Date": dates.strftime("%Y-%m-%d"), "Close": px}).to_csv(folder / f"{tk}.csv", index=False)
 

@@ -46,7 +46,7 @@ def test_bad_file_is_refused_with_its_message(tmp_path, name):
 def test_failed_import_leaves_store_unchanged(tmp_path):
     good = tmp_path / "good"
     good.mkdir()
-    (good / "XLA.csv").write_text(GOOD_YAHOO)
+    (good / "XLE.csv").write_text(GOOD_YAHOO)
     store = tmp_path / "store.sqlite"
     import_folders([good], store)
     before = Store(store).status()
@@ -54,7 +54,7 @@ def test_failed_import_leaves_store_unchanged(tmp_path):
     for name, (content, _, _) in BAD.items():
         bad = tmp_path / f"bad-{name}"
         shutil.copytree(good, bad)
-        (bad / "XLA.csv").write_text(GOOD_YAHOO.replace("10.8,9.8", "10.8,9.9"))  # a valid change...
+        (bad / "XLE.csv").write_text(GOOD_YAHOO.replace("10.8,9.8", "10.8,9.9"))  # a valid change...
         (bad / name).write_text(content)                                         # ...next to a bad file
         with pytest.raises(ImportFailed):
             import_folders([bad], store)

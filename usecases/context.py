@@ -1,25 +1,26 @@
 """Where market data comes from, for every face (CLI, ribbon, UDFs).
 
-Resolution order: ``demo`` -> the synthetic demo market; ``data`` -> import that folder into a
-store (``store`` if given, else a temporary one) and load it; else the store (``store``,
-``$ROTATION_STORE`` or the user data directory). No data at all is a NoDataError that says what
-to do, never a silent fallback to demo numbers.
+Resolution order: ``demo`` -> the synthetic demo market (``demo`` with ``data`` or ``store`` is an
+ArgumentError: one data source per command); ``data`` -> validate that folder and use it in memory
+(nothing is left on disk), or import it into ``store`` when one is given (kept); else the store
+(``store``, ``$ROTATION_STORE`` or the user data directory). No data at all is a NoDataError that
+says what to do, never a silent fallback to demo numbers.
 """
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from engine.data.demo import demo_market
-from engine.data.folder import now_utc, read_files, read_mapping
+from engine.data.assemble import assemble
+from engine.data.folder import folder_mapping, now_utc, read_files, read_mapping
 from engine.data.model import Market
 from engine.data.store import Store
 from engine.dates import parse_as_of
-from engine.errors import NoDataError
+from engine.errors import ArgumentError, NoDataError
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,24 @@ class ImportReport:
     store: Path
     files: int
     series: dict[str, str]      # name -> new / updated / unchanged
+    skipped: list[str] = field(default_factory=list)    # files skipped as unknown (--skip-unknown)
 
 
-def import_folders(folders: list[Path], store: Path | None = None, mapping: Path | None = None) -> ImportReport:
+def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool):
+    paths = [Path(f) for f in folders]
+    m = read_mapping(mapping) if mapping else folder_mapping(paths)
+    skipped: list[str] = []
+    series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped)
+    return series, m, skipped
+
+
+def import_folders(folders: list[Path], store: Path | None = None, mapping: Path | None = None,
+                   skip_unknown: bool = False) -> ImportReport:
     """Validate every file in ``folders`` and write them to the store in one transaction (all or nothing)."""
-    series = read_files([Path(f) for f in folders], read_mapping(mapping) if mapping else None)
+    series, m, skipped = _read(folders, mapping, skip_unknown)
     files = len({s.source for s in series})
     st = Store(store)
-    return ImportReport(st.path, files, st.write(series, now_utc(), files=files))
+    return ImportReport(st.path, files, st.write(series, now_utc(), files=files, lags=m.lags), skipped)
 
 
 def decision_date(market: Market, as_of=None) -> pd.Timestamp:
@@ -55,13 +66,17 @@ def _demo(seed: int) -> Market:
 
 
 def open_market(data: Path | None = None, store: Path | None = None, demo: bool = False,
-                mapping: Path | None = None) -> Market:
+                mapping: Path | None = None, skip_unknown: bool = False, timeout: float | None = None) -> Market:
     """The Market every use case runs on (see module docstring for the resolution order)."""
     if demo:
+        if data is not None or store is not None:
+            raise ArgumentError("--demo", "cannot be combined with --data or --store; choose one data source")
         return _demo(7)
     if data is not None:
-        target = Path(store) if store else Path(tempfile.mkdtemp(prefix="rotation-")) / "store.sqlite"
-        import_folders([Path(data)], target, mapping)
-        market = Store(target).load()
-        return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
-    return Store(store).load()
+        if store is not None:
+            import_folders([Path(data)], store, mapping, skip_unknown)
+            market = Store(store).load()
+            return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
+        series, m, _ = _read([Path(data)], mapping, skip_unknown)
+        return assemble(series, label=f"vendor files in {data}", imported_at=now_utc(), lags=m.lags)
+    return (Store(store, timeout=timeout) if timeout is not None else Store(store)).load()

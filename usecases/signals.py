@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from engine.data.model import Market
+from engine.dates import parse_as_of, sessions_after
 from engine.errors import RotationError
 from engine.stress.config import StressConfig
 from engine.stress.events import selloff_status
@@ -44,12 +45,41 @@ def defensive_alternatives(market: Market, result: StressResult, as_of=None, top
              "t_change": float(r.t_change)} for r in rows.itertuples()]
 
 
+def stale_report(market: Market, res: StressResult, as_of: str, requested=None) -> dict:
+    """Staleness of a reading: ``stale_sessions`` (sessions between the last session with prices and a
+    later requested date), ``stale_inputs`` (index inputs whose last available value is older than the
+    reading's session: name, sessions, dropped) and ``notes`` (sentences saying so)."""
+    t = parse_as_of(requested)
+    behind = sessions_after(market.last, t) if t is not None else 0
+    cols = []
+    for spec in res.config.index.inputs:
+        cols += [spec.name] + ([spec.fallback] if spec.fallback else [])
+    limit = res.config.index.max_stale
+    stale = market.stale_inputs(as_of, [c for c in dict.fromkeys(cols) if c in market.stress.columns])
+    rows = [{"name": k, "sessions": v, "dropped": v > limit} for k, v in sorted(stale.items())]
+    notes = []
+    if behind:
+        notes.append(f"{t.date()} is {behind} session(s) after the last session with prices ({as_of}); "
+                     f"this is the reading of {as_of}.")
+    dropped = [r["name"] for r in rows if r["dropped"]]
+    if dropped:
+        notes.append(f"inputs {', '.join(dropped)} have no value for more than {limit} sessions and are left "
+                     "out of the index.")
+    late = [f"{r['name']} ({r['sessions']})" for r in rows if not r["dropped"]]
+    if late:
+        notes.append(f"inputs carried forward from an earlier session: {', '.join(late)} session(s) old.")
+    return {"stale_sessions": behind, "stale_inputs": rows, "notes": notes}
+
+
 def reading(market: Market, as_of=None, config: StressConfig | None = None, with_defensive: bool = True) -> dict:
     """The stress reading at ``as_of`` (None: the last session): keys ``as_of, index, percentile,
-    regime, strength, change_20d, warning_probability, warning, defensive, tech_selloff, label``.
+    regime, strength, change_20d, warning_probability, warning, defensive, tech_selloff,
+    stale_sessions, stale_inputs, notes, label``.
 
     ``warning_probability`` is the chance that a NEW tech selloff starts 20-60 sessions ahead; when
-    ``tech_selloff["in_progress"]`` one is already running (since ``tech_selloff["since"]``)."""
+    ``tech_selloff["in_progress"]`` one is already running (since ``tech_selloff["since"]``). A date
+    after the last session (not after today) gives the last session's reading with
+    ``stale_sessions`` > 0; ``stale_inputs`` lists index inputs not updated on the reading's session."""
     res = stress_result(market, config)
     out: dict[str, Any] = res.reading(as_of)
     out["warning"] = (out["warning_probability"] is not None
@@ -57,6 +87,7 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["defensive"] = defensive_alternatives(market, res, out["as_of"]) if with_defensive else []
     status = selloff_status(market.prices, res.config.events, out["as_of"])
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
+    out.update(stale_report(market, res, out["as_of"], as_of))
     out["label"] = market.label
     return out
 
@@ -67,7 +98,11 @@ def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = 
 
 
 def history(market: Market, start=None, end=None, config: StressConfig | None = None) -> pd.DataFrame:
-    """Daily signal series between ``start`` and ``end`` with the reading's columns."""
+    """Daily signal series between ``start`` and ``end`` with the reading's columns (ArgumentError for
+    a bad date or ``start`` after ``end``)."""
+    from engine.dates import parse_range
+
+    start, end = parse_range(start, end)
     daily = stress_result(market, config).history(start, end)
     return daily[["index", "percentile", "regime", "strength", "change_20d", "warning_probability"]]
 

@@ -16,7 +16,8 @@ app = typer.Typer(no_args_is_help=True)
 def import_cmd(
     folders: Annotated[list[Path], typer.Argument(help="Folders (or files) of Yahoo / FRED / Cboe CSV files.")],
     store: StoreOpt = None,
-    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="TOML file: [series] \"vendor name\" = \"canonical_name\".")] = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="TOML file: [series] \"vendor name\" = \"canonical_name\", date_format, [lags].")] = None,
+    skip_unknown: Annotated[bool, typer.Option("--skip-unknown", help="Skip (and list) files whose series is not a known name instead of failing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate every file and import all of them in one transaction (nothing is imported if any file fails)."""
@@ -24,15 +25,17 @@ def import_cmd(
 
     with handle_errors(as_json):
         with spinner(as_json, "validating and importing"):
-            rep = import_folders(folders, store, mapping)
-        result = {"store": str(rep.store), "files": rep.files, "series": rep.series,
+            rep = import_folders(folders, store, mapping, skip_unknown)
+        result = {"store": str(rep.store), "files": rep.files, "series": rep.series, "skipped": rep.skipped,
                   "new": sum(v == "new" for v in rep.series.values()),
                   "updated": sum(v == "updated" for v in rep.series.values()),
                   "unchanged": sum(v == "unchanged" for v in rep.series.values())}
 
         def render(r: dict) -> None:
             out.print(f"Imported {len(r['series'])} series from {r['files']} files into {r['store']} "
-                      f"({r['new']} new, {r['updated']} updated, {r['unchanged']} unchanged).")
+                      f"({r['new']} new, {r['updated']} updated, {r['unchanged']} unchanged).", markup=False)
+            for f in r["skipped"]:
+                out.print(f"Skipped (unknown series): {f}", markup=False)
         emit(result, as_json, render)
 
 
@@ -45,12 +48,14 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     with handle_errors(as_json):
         st = Store(store)
         rows = st.status()
-        if rows:       # forward fills happen when the series are aligned to sessions: report them per series
-            fills = st.load().fills
+        calendar_end = None
+        if rows:       # fills and staleness exist once the series are aligned to the session calendar
+            market = st.load()
+            calendar_end = market.last.date().isoformat()
             for r in rows:
-                r["filled"] = fills.get(r["name"], 0)
+                r.update(series_staleness(market, r))
         result = {"store": str(st.path), "last_import": st.last_import(), "series": rows,
-                  "max_fill_sessions": MAX_FILL}
+                  "max_fill_sessions": MAX_FILL, "calendar_end": calendar_end}
 
         def render(r: dict) -> None:
             if not r["series"]:
@@ -58,12 +63,13 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                 return
             t = Table(title=f"Store {r['store']}", title_justify="left")
             for c, j in (("series", "left"), ("format", "left"), ("first", "left"), ("last", "left"),
-                         ("rows", "right"), ("gaps", "right"), ("filled", "right"), ("imported (UTC)", "left"),
+                         ("rows", "right"), ("gaps", "right"), ("filled", "right"), ("stale", "right"),
+                         ("lag", "right"), ("imported (UTC)", "left"),
                          ("source", "left")):
                 t.add_column(c, justify=j)
             for s in r["series"]:
                 t.add_row(s["name"], s["format"], s["first"], s["last"], f"{s['rows']:,}", f"{s['gaps']:,}",
-                          f"{s.get('filled', 0):,}",
+                          f"{s.get('filled', 0):,}", _stale_text(s), str(s.get("lag", "")),
                           (s["imported_at"] or "")[:19], Path(s["source"]).name)
             out.print(t)
             li = r["last_import"]
@@ -71,5 +77,32 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                 out.print(f"Last import #{li['id']} at {li['at']}: {li['files']} files, {li['series']} series. "
                           "gaps = rows without a value (holiday rows, missing prints); filled = sessions "
                           f"forward-filled when aligned to the trading calendar (at most {r['max_fill_sessions']} "
-                          "in a row, inside a series only).")
+                          "in a row, inside a series only); stale = sessions of the calendar (which ends "
+                          f"{r['calendar_end']}, the last session with sector prices) after the series' last "
+                          "value; lag = sessions after its date at which a value is published.", markup=False)
         emit(result, as_json, render)
+
+
+def _stale_text(s: dict) -> str:
+    if s.get("after_calendar"):
+        return "0 (later rows unused)"
+    return f"{s.get('stale_sessions', 0):,}"
+
+
+def series_staleness(market, row: dict) -> dict:
+    """Forward fills, availability lag, and staleness against the session calendar for one store row:
+    ``stale_sessions`` (calendar sessions after the series' last value) and ``after_calendar`` (true
+    when the series has rows after the calendar's last session: kept in the store but not used)."""
+    import pandas as pd
+
+    from engine.data.formats import adjustment
+    from engine.universe import availability_lag
+
+    name, last = row["name"], row.get("last")
+    info = {"filled": market.fills.get(name, 0), "lag": market.lags.get(name, availability_lag(name)),
+            "adjustment": adjustment(row.get("format", "")), "stale_sessions": 0, "after_calendar": False}
+    if last:
+        t = pd.Timestamp(last)
+        info["stale_sessions"] = int((market.sessions > t).sum())
+        info["after_calendar"] = bool(t > market.last)
+    return info

@@ -32,6 +32,16 @@ def _market(data, store, demo, as_json, what="computing the stress index"):
         return open_market(data=data, store=store, demo=demo)
 
 
+def _check_output(path: Path) -> None:
+    """ArgumentError unless ``path`` can be written as a new or replaced file."""
+    from engine.errors import ArgumentError
+
+    if path.is_dir():
+        raise ArgumentError("--csv", f"{path} is a folder; expected a file path such as {path / 'stress.csv'}")
+    if not path.parent.is_dir():
+        raise ArgumentError("--csv", f"the folder {path.parent} does not exist")
+
+
 @app.callback()
 def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None, store: StoreOpt = None,
                 demo: DemoOpt = False, stress_config: StressConfigOpt = None, as_json: JsonOpt = False) -> None:
@@ -61,6 +71,8 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
                       "new one after it ends)" if ts["in_progress"] else "no")
             t.add_row("Top defensive alternatives", ", ".join(f"{d['sector']} ({d['name']})" for d in r["defensive"]) or "n/a")
             out.print(t)
+            for note in r.get("notes", []):
+                out.print(f"Note: {note}", markup=False)
         emit(r, as_json, render)
 
 
@@ -117,8 +129,15 @@ def history_cmd(
     from usecases import signals
 
     with handle_errors(as_json):
+        if csv is not None:
+            _check_output(Path(csv))
         market = _market(data, store, demo, as_json)
         h = signals.history(market, start, end, _config(stress_config))
+        if not len(h):
+            from engine.errors import NoDataError
+
+            raise NoDataError(f"no sessions with a stress reading between {start or 'the start'} and "
+                              f"{end or 'the end'} (data: {market.first.date()} to {market.last.date()})")
         if csv is not None:
             from workbooks.atomic import atomic_write_bytes
 

@@ -1,6 +1,12 @@
 """Assemble validated raw series into an aligned :class:`Market`.
 
-The session calendar is the union of the traded-price dates (Yahoo files are exchange sessions).
+The session calendar is the union of the traded-price dates (Yahoo files are exchange sessions),
+ending at the last session with prices for the universe (the sector ETFs and SPY): rows of other
+series after it stay in the store but are not used. Daily non-price series are then placed at the
+session at which they become *available* (``engine.universe.AVAILABILITY_LAGS``; a lag-1 FRED
+spread dated t sits on session t+1), so every row of ``Market.stress`` holds only what was
+published by that session's close; ``Market.stale`` counts, per session and series, the sessions
+since the last value so available.
 Daily non-price series (FRED, Cboe, ICE) are aligned to it: values on non-session dates (FRED's
 holiday rows) are dropped, and gaps *inside* a series are forward-filled for at most
 ``max_fill`` sessions, counted per series in ``Market.fills``. Nothing is filled before a series
@@ -14,10 +20,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from engine.data.formats import RawSeries
+from engine.data.formats import PRICE_ONLY_FORMATS, RawSeries
 from engine.data.model import Market, SeriesMeta
 from engine.errors import DataError
-from engine.universe import REFERENCE_SERIES
+from engine.universe import BENCHMARK, REFERENCE_SERIES, SECTORS, availability_lag
 
 log = logging.getLogger(__name__)
 MAX_FILL = 5
@@ -37,53 +43,95 @@ def _bounded_fill(df: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, dict[str,
     return filled, {k: int(v) for k, v in counts.items() if v}
 
 
-def assemble(series: list[RawSeries], label: str, imported_at: str, max_fill: int = MAX_FILL) -> Market:
-    """Build a Market from raw series (already validated). Raises DataError on name clashes."""
+def _sessions(traded: list[RawSeries], levels: list[RawSeries]) -> pd.DatetimeIndex:
+    if traded:
+        sessions = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in traded])))
+        universe = [s for s in traded if s.name in SECTORS or s.name == BENCHMARK] or traded
+        end = max(s.dates[~np.isnan(_price(s))][-1] for s in universe if (~np.isnan(_price(s))).any())
+        sessions = sessions[sessions <= end]
+    elif levels:
+        dates = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in levels])))
+        sessions = dates[dates.day_of_week < 5]
+    else:
+        raise DataError("no daily series found (expected price files or daily FRED/Cboe series)")
+    return pd.DatetimeIndex(sessions, name="date")
+
+
+def _price(s: RawSeries) -> np.ndarray:
+    return s.fields["adj_close"] if "adj_close" in s.fields else s.fields["close"]
+
+
+def is_traded(s: RawSeries) -> bool:
+    """A traded price series (total-return adjusted close, or a price-only vendor's close)."""
+    return "adj_close" in s.fields or (s.format in PRICE_ONLY_FORMATS and "close" in s.fields)
+
+
+def stale_counts(observed: pd.DataFrame) -> pd.DataFrame:
+    """Per session and column: sessions since the last observed value (NaN before the first one)."""
+    n = len(observed)
+    pos = np.arange(n, dtype=float)[:, None]
+    last = np.where(observed.to_numpy(), pos, np.nan)
+    last = pd.DataFrame(last).ffill().to_numpy()
+    return pd.DataFrame(pos - last, index=observed.index, columns=observed.columns)
+
+
+def _shift_available(df: pd.DataFrame, lags: dict[str, int]) -> pd.DataFrame:
+    return pd.DataFrame({c: df[c].shift(availability_lag(c, lags)) for c in df.columns},
+                        index=df.index, columns=df.columns)
+
+
+def assemble(series: list[RawSeries], label: str, imported_at: str, max_fill: int = MAX_FILL,
+             lags: dict[str, int] | None = None) -> Market:
+    """Build a Market from raw series (already validated). Raises DataError on name clashes.
+    ``lags`` overrides ``engine.universe.AVAILABILITY_LAGS`` per series."""
+    lags = dict(lags or {})
     seen: dict[str, str] = {}
     for s in series:
         if s.name in seen:
             raise DataError(f"series {s.name!r} is provided by two files: {seen[s.name]} and {s.source}; "
                             "remove one or map one to another name", s.source)
         seen[s.name] = s.source
-    traded = [s for s in series if "adj_close" in s.fields]
+    traded = [s for s in series if is_traded(s)]
+    returns = [s for s in series if "return" in s.fields]
     reference = [s for s in series if s.name in REFERENCE_SERIES]
-    levels = [s for s in series if s not in traded and s not in reference]
+    levels = [s for s in series if s not in traded and s not in reference and s not in returns]
 
     def col(s: RawSeries, field: str) -> pd.Series:
         return pd.Series(s.fields[field], index=s.dates).dropna()
 
-    if traded:
-        sessions = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in traded])))
-    elif levels:
-        dates = pd.DatetimeIndex(np.unique(np.concatenate([s.dates.values for s in levels])))
-        sessions = dates[dates.day_of_week < 5]
-    else:
-        raise DataError("no daily series found (expected Yahoo price files or daily FRED/Cboe series)")
-    sessions = pd.DatetimeIndex(sessions, name="date")
-
-    prices, pfill = _bounded_fill(_frame({s.name: col(s, "adj_close") for s in traded}, sessions), max_fill)
+    sessions = _sessions(traded, levels)
+    prices, pfill = _bounded_fill(_frame({s.name: pd.Series(_price(s), index=s.dates).dropna() for s in traded},
+                                         sessions), max_fill)
     close = _frame({s.name: col(s, "close") for s in traded if "close" in s.fields}, sessions)
     volume = _frame({s.name: col(s, "volume") for s in traded if "volume" in s.fields}, sessions)
     level_cols = {s.name: col(s, "close" if "close" in s.fields else "value") for s in levels}
-    stress, sfill = _bounded_fill(_frame(level_cols, sessions), max_fill)
-    if "vix" not in stress and "vix_cboe" in stress:
-        stress["vix"] = stress["vix_cboe"]
+    raw = _frame(level_cols, sessions)
+    if "vix" not in raw and "vix_cboe" in raw:
+        raw["vix"] = raw["vix_cboe"]
+    filled, sfill = _bounded_fill(raw, max_fill)
+    stress = _shift_available(filled, lags)
+    stale = stale_counts(_shift_available(raw.notna().astype(float), lags).fillna(0.0).astype(bool))
     ref = _frame({s.name: col(s, "value") for s in reference})
-
-    meta = {}
-    for s in series:
-        main = s.fields.get("adj_close", s.fields.get("close", s.fields.get("value")))
-        ok = ~np.isnan(main)
-        d = s.dates[ok]
-        meta[s.name] = SeriesMeta(
-            name=s.name, source=s.source, format=s.format,
-            first=d[0].date().isoformat() if len(d) else "", last=d[-1].date().isoformat() if len(d) else "",
-            rows=int(ok.sum()), imported_at=imported_at, sha256=s.sha256, fields=tuple(s.fields))
+    if len(sessions):
+        ref = ref.loc[:sessions[-1]]
+    ret = _frame({s.name: col(s, "return") for s in returns})
+    meta = {s.name: _meta(s, imported_at) for s in series}
     fills = {**pfill, **sfill}
     if fills:
         log.info("forward-filled (at most %d sessions, inside each series): %s", max_fill, fills)
+    used_lags = {c: availability_lag(c, lags) for c in list(stress.columns) + list(ref.columns)}
     return Market(prices=prices, close=close, volume=volume, stress=stress, reference=ref,
-                  meta=meta, fills=fills, label=label)
+                  meta=meta, fills=fills, label=label, lags=used_lags, stale=stale, returns=ret)
+
+
+def _meta(s: RawSeries, imported_at: str) -> SeriesMeta:
+    main = s.fields.get("adj_close", s.fields.get("close", s.fields.get("value", s.fields.get("return"))))
+    ok = ~np.isnan(main)
+    d = s.dates[ok]
+    return SeriesMeta(
+        name=s.name, source=s.source, format=s.format,
+        first=d[0].date().isoformat() if len(d) else "", last=d[-1].date().isoformat() if len(d) else "",
+        rows=int(ok.sum()), imported_at=imported_at, sha256=s.sha256, fields=tuple(s.fields))
 
 
 def data_digest(market: Market) -> str:

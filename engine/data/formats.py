@@ -4,13 +4,25 @@ Understood formats (header row, exact names):
 
 - ``yahoo_ohlcv``: ``Date,Open,High,Low,Close,Adj Close,Volume`` (Yahoo Finance download)
 - ``yahoo_close``: ``Date,Close`` (Yahoo auto-adjusted close)
+- ``alphavantage``: ``timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient``
+  (TIME_SERIES_DAILY_ADJUSTED, newest first; prices from ``adjusted_close``, total return)
+- ``stooq``: ``Date,Open,High,Low,Close,Volume`` (Stooq CSV download) and the bulk ``.txt`` layout
+  ``<TICKER>,<PER>,<DATE>,<TIME>,<OPEN>,<HIGH>,<LOW>,<CLOSE>,<VOL>,<OPENINT>`` (``YYYYMMDD``); prices are
+  split-adjusted with incomplete dividend adjustment: flagged as price-adjusted, not total return
+- ``investing``: ``"Date","Price","Open","High","Low","Vol.","Change %"`` (Investing.com, MM/DD/YYYY,
+  newest first, volume with K/M/B suffixes); split- but not dividend-adjusted, flagged so
+- ``french``: Ken French industry portfolios, daily (``YYYYMMDD``, returns in percent, -99.99 missing);
+  the average value-weighted daily section is read, as return series ``ff<N>_<industry>``
 - ``fred``: ``observation_date,<ID>`` or legacy ``DATE,<ID>`` (empty or ``.`` = missing)
 - ``cboe``: ``DATE,OPEN,HIGH,LOW,CLOSE`` with MM/DD/YYYY dates (Cboe ``VIX_History.csv``)
 - ``date_value``: ``Date,Value`` (e.g. ICE MOVE); the series is named after the file
 - ``mapped``: a date column followed by columns named in the user's mapping file
   (e.g. a Bloomberg export with a ``LF98OAS Index`` column mapped to ``hy_oas``)
 
-Parsing keeps vendor line numbers so validation errors can name them.
+Dates are ISO ``YYYY-MM-DD`` unless the format documents another layout; ``date_value`` and
+``mapped`` files in another layout need ``date_format`` in the mapping file (day/month order is never
+guessed). Numbers must be finite (``inf``, ``1e400`` are refused with file, line and value); the
+vendor's missing markers (empty, ``.``) are missing. Parsing keeps file line numbers for every error.
 """
 from __future__ import annotations
 
@@ -27,27 +39,61 @@ from engine.universe import VENDOR_ALIASES
 
 YAHOO_OHLCV = ["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"]
 YAHOO_CLOSE = ["Date", "Close"]
+ALPHAVANTAGE = ["timestamp", "open", "high", "low", "close", "adjusted_close", "volume", "dividend_amount",
+                "split_coefficient"]
+STOOQ = ["Date", "Open", "High", "Low", "Close", "Volume"]
+STOOQ_TXT = ["<TICKER>", "<PER>", "<DATE>", "<TIME>", "<OPEN>", "<HIGH>", "<LOW>", "<CLOSE>", "<VOL>", "<OPENINT>"]
+INVESTING = ["Date", "Price", "Open", "High", "Low", "Vol.", "Change %"]
 CBOE = ["DATE", "OPEN", "HIGH", "LOW", "CLOSE"]
 DATE_VALUE = ["Date", "Value"]
 FRED_DATE_HEADERS = ("observation_date", "DATE")
 MISSING = {"", ".", "null", "NaN", "nan", "N/A", "#N/A", "NA"}
+ISO = "%Y-%m-%d"
 
 UNDERSTOOD = (
     "yahoo_ohlcv (Date,Open,High,Low,Close,Adj Close,Volume); "
     "yahoo_close (Date,Close); "
+    "alphavantage (timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient); "
+    "stooq (Date,Open,High,Low,Close,Volume or <TICKER>,<PER>,<DATE>,...); "
+    "investing (Date,Price,Open,High,Low,Vol.,Change %); "
+    "french (Ken French daily industry portfolios); "
     "fred (observation_date,<ID> or DATE,<ID>); "
     "cboe (DATE,OPEN,HIGH,LOW,CLOSE with MM/DD/YYYY dates); "
     "date_value (Date,Value); "
     "mapped (a Date column plus columns named in the mapping file's [series] table)"
 )
 
-# field names per format, in column order after the date
+# field names per format, in column order after the date (None: column not kept)
 FIELDS = {
     "yahoo_ohlcv": ("open", "high", "low", "close", "adj_close", "volume"),
     "yahoo_close": ("adj_close",),
     "cboe": ("open", "high", "low", "close"),
+    "alphavantage": ("open", "high", "low", "close", "adj_close", "volume", None, None),
+    "stooq": ("open", "high", "low", "close", "volume"),
 }
+DATE_FORMATS = {"cboe": "%m/%d/%Y", "investing": "%m/%d/%Y", "stooq_txt": "%Y%m%d", "french": "%Y%m%d"}
+NEWEST_FIRST = ("alphavantage", "investing")
 PRICE_FIELDS = {"open", "high", "low", "close", "adj_close"}
+TOTAL_RETURN_FORMATS = ("yahoo_ohlcv", "yahoo_close", "alphavantage", "demo")
+PRICE_ONLY_FORMATS = ("stooq", "investing")      # prices used as given: not dividend-adjusted
+
+
+def adjustment(fmt: str) -> str:
+    """What the prices of a format are: 'total return', 'price only (not dividend-adjusted)' or ''."""
+    if fmt in TOTAL_RETURN_FORMATS:
+        return "total return"
+    if fmt in PRICE_ONLY_FORMATS:
+        return "price only (not dividend-adjusted)"
+    return ""
+
+
+@dataclass
+class Mapping:
+    """A mapping file: vendor names -> canonical names, a vendor date format, availability lags."""
+
+    series: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    lags: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -65,101 +111,163 @@ class RawSeries:
     notes: list[str] = field(default_factory=list)
 
 
-def canonical_name(vendor_id: str, mapping: dict[str, str] | None = None) -> str:
+def as_mapping(mapping) -> Mapping:
+    """A Mapping from None, a plain ``{vendor: canonical}`` dict or a Mapping."""
+    if mapping is None:
+        return Mapping()
+    if isinstance(mapping, Mapping):
+        return mapping
+    return Mapping(series=dict(mapping))
+
+
+def canonical_name(vendor_id: str, mapping=None) -> str:
     """Map a vendor id or file stem to the canonical series name."""
-    mapping = mapping or {}
-    if vendor_id in mapping:
-        return mapping[vendor_id]
+    series = as_mapping(mapping).series
+    if vendor_id in series:
+        return series[vendor_id]
     up = vendor_id.upper()
     if up in VENDOR_ALIASES:
         return VENDOR_ALIASES[up]
     return vendor_id.upper() if vendor_id.isalnum() and len(vendor_id) <= 5 else vendor_id.lower()
 
 
-def detect_format(header: list[str], mapping: dict[str, str] | None = None) -> str:
+def detect_format(header: list[str], mapping=None) -> str:
     """Name the format of a CSV from its header row, or raise DataError listing what is understood."""
     h = [c.strip() for c in header]
-    if h == YAHOO_OHLCV:
-        return "yahoo_ohlcv"
-    if h == YAHOO_CLOSE:
-        return "yahoo_close"
-    if h == CBOE:
-        return "cboe"
-    if h == DATE_VALUE:
-        return "date_value"
-    mapping = mapping or {}
-    if len(h) >= 2 and h[0].lower() in ("date", "observation_date") and all(c in mapping for c in h[1:]):
+    exact = {tuple(YAHOO_OHLCV): "yahoo_ohlcv", tuple(YAHOO_CLOSE): "yahoo_close", tuple(CBOE): "cboe",
+             tuple(DATE_VALUE): "date_value", tuple(ALPHAVANTAGE): "alphavantage", tuple(STOOQ): "stooq",
+             tuple(STOOQ_TXT): "stooq_txt", tuple(INVESTING): "investing"}
+    if tuple(h) in exact:
+        return exact[tuple(h)]
+    series = as_mapping(mapping).series
+    if len(h) >= 2 and h[0].lower() in ("date", "observation_date") and all(c in series for c in h[1:]):
         return "mapped"
     if len(h) == 2 and h[0] in FRED_DATE_HEADERS and h[1] and h[1].replace("_", "").isalnum():
         return "fred"
-    raise DataError(f"unknown format (header {','.join(h)!r}); understood formats: {UNDERSTOOD}", line=1)
+    if len(h) >= 2 and h[0] == "" and all(h[1:]):
+        return "french"
+    raise DataError(f"unknown format (header {_short(','.join(h))!r}); understood formats: {UNDERSTOOD}", line=1)
 
 
-def _parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.DatetimeIndex:
+def _short(text: str, n: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[:n] + f"... ({len(text):,} characters)"
+
+
+def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.DatetimeIndex:
+    """Dates in exactly ``fmt``; DataError naming the first line that is not (ISO form suggested)."""
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = parsed.isna().to_numpy()
     if bad.any():
+        from engine.dates import _iso_suggestion
+
         i = int(np.argmax(bad))
-        expected = "YYYY-MM-DD" if fmt == "%Y-%m-%d" else "MM/DD/YYYY"
-        raise DataError(f"unparseable date {text.iloc[i]!r} (expected {expected})", file, int(lines[i]))
+        value = str(text.iloc[i])
+        if fmt == ISO:
+            hint = _iso_suggestion(value.strip())
+            extra = ""
+            if "ambiguous" in hint or "not an ISO" in hint:
+                extra = f": {hint.split('; ', 1)[-1]}, or set date_format in the mapping file"
+            raise DataError(f"unparseable date {_short(value)!r} (expected YYYY-MM-DD){extra}", file, int(lines[i]))
+        raise DataError(f"unparseable date {_short(value)!r} (expected {fmt.replace('%', '')})", file, int(lines[i]))
     return pd.DatetimeIndex(parsed)
 
 
-def _parse_numbers(text: pd.Series, column: str, file: str, lines: np.ndarray) -> np.ndarray:
-    s = text.str.strip()
-    missing = s.isin(MISSING).to_numpy()
-    values = pd.to_numeric(s.where(~missing), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & ~missing
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise DataError(f"non-numeric value {text.iloc[i]!r} in column {column!r}", file, int(lines[i]))
-    return values
+def parse_numbers(values, column: str, file: str, lines: np.ndarray) -> np.ndarray:
+    """Float values of a column (text or already numeric); missing markers -> NaN; DataError naming
+    the line of a non-numeric or non-finite value."""
+    if isinstance(values, pd.Series) and values.dtype.kind in "fi":
+        out = values.to_numpy(dtype=float)
+        text = None
+    else:
+        s = pd.Series(values).astype(str).str.strip()
+        missing = s.isin(MISSING).to_numpy()
+        out = pd.to_numeric(s.where(~missing), errors="coerce").to_numpy(dtype=float)
+        bad = np.isnan(out) & ~missing
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"non-numeric value {_short(s.iloc[i])!r} in column {column!r}", file, int(lines[i]))
+        text = s
+    inf = np.isinf(out)
+    if inf.any():
+        i = int(np.argmax(inf))
+        shown = text.iloc[i] if text is not None else f"{out[i]}"
+        raise DataError(f"non-finite value {_short(shown)!r} in column {column!r} (expected a finite number)",
+                        file, int(lines[i]))
+    return out
 
 
-def parse_csv(data: bytes, source: str, mapping: dict[str, str] | None = None) -> list[RawSeries]:
-    """Parse one vendor CSV (its bytes) into raw series. Raises DataError naming file and line."""
-    stem = Path(source).stem
+def newest_first_to_oldest(s: RawSeries) -> RawSeries:
+    """Reverse a newest-first file whose dates strictly decrease (anything else is left for validation)."""
+    d = s.dates.asi8
+    if len(d) > 1 and (np.diff(d) < 0).all():
+        s.dates = s.dates[::-1]
+        s.fields = {k: v[::-1].copy() for k, v in s.fields.items()}
+        s.lines = s.lines[::-1].copy()
+    return s
+
+
+def parse_csv(data: bytes, source: str, mapping=None) -> list[RawSeries]:
+    """Parse one vendor file (its bytes) into raw series. Raises DataError naming file and line."""
+    from engine.data.table import read_table
+    from engine.data.vendors import parse_french, parse_investing, parse_stooq_txt
+
+    mapping = as_mapping(mapping)
     text = data.decode("utf-8-sig", errors="strict") if data else ""
-    rows = list(csv.reader(io.StringIO(text)))
-    # drop blank lines but keep numbering: line k of the file is rows[k-1]
-    numbered = [(k + 1, r) for k, r in enumerate(rows) if any(c.strip() for c in r)]
-    if not numbered:
+    if not text.strip():
         raise DataError("empty file (no header and no data)", source)
-    header_line, header = numbered[0]
+    if _looks_french(text):
+        return parse_french(text, source)
+    header, header_line, frame, lines = read_table(text, source)
     try:
         fmt = detect_format(header, mapping)
     except DataError as exc:
         raise DataError(exc.problem, source, header_line) from None
-    body = numbered[1:]
-    if not body:
+    if fmt == "french":
+        return parse_french(text, source)
+    if frame is None or not len(frame):
         raise DataError("empty file (a header but no data rows)", source)
-    width = len(header)
-    for ln, r in body:
-        if len(r) != width:
-            raise DataError(f"expected {width} columns, found {len(r)}", source, ln)
-    lines = np.array([ln for ln, _ in body], dtype=np.int64)
-    frame = pd.DataFrame([r for _, r in body], columns=[c.strip() for c in header], dtype=str)
-    date_col = frame.columns[0]
-    date_fmt = "%m/%d/%Y" if fmt == "cboe" else "%Y-%m-%d"
-    raw_dates = frame[date_col].str.strip()
-    if fmt in ("date_value", "mapped") and raw_dates.str.contains("/").any():
-        date_fmt = "%m/%d/%Y"
-    dates = _parse_dates(raw_dates, date_fmt, source, lines)
+    if fmt == "stooq_txt":
+        return parse_stooq_txt(frame, lines, source, mapping)
+    if fmt == "investing":
+        return parse_investing(frame, lines, source, mapping)
+    date_fmt = DATE_FORMATS.get(fmt, ISO)
+    if fmt in ("date_value", "mapped") and mapping.date_format:
+        date_fmt = mapping.date_format
+    dates = parse_dates(frame.iloc[:, 0].astype(str).str.strip(), date_fmt, source, lines)
+    cols = list(frame.columns[1:])
 
     def numbers(col: str) -> np.ndarray:
-        return _parse_numbers(frame[col], col, source, lines)
+        return parse_numbers(frame[col], col, source, lines)
 
     if fmt in FIELDS:
-        name = canonical_name(stem, mapping)
-        cols = list(frame.columns[1:])
-        fields = {f: numbers(c) for f, c in zip(FIELDS[fmt], cols)}
-        return [RawSeries(name, fmt, source, dates, fields, lines)]
+        name = canonical_name(stem_ticker(Path(source).stem), mapping)
+        fields = {f: numbers(c) for f, c in zip(FIELDS[fmt], cols) if f}
+        s = RawSeries(name, fmt, source, dates, fields, lines)
+        return [newest_first_to_oldest(s) if fmt in NEWEST_FIRST else s]
     if fmt == "date_value":
-        return [RawSeries(canonical_name(stem, mapping), fmt, source, dates, {"value": numbers("Value")}, lines)]
+        return [RawSeries(canonical_name(Path(source).stem, mapping), fmt, source, dates,
+                          {"value": numbers(cols[0])}, lines)]
     if fmt == "fred":
-        vid = frame.columns[1]
+        vid = cols[0]
         return [RawSeries(canonical_name(vid, mapping), fmt, source, dates, {"value": numbers(vid)}, lines,
                           header_value_column=vid)]
     # mapped: one series per mapped column
     return [RawSeries(canonical_name(c, mapping), fmt, source, dates, {"value": numbers(c)}, lines,
-                      header_value_column=c) for c in frame.columns[1:]]
+                      header_value_column=c) for c in cols]
+
+
+def stem_ticker(stem: str) -> str:
+    """A ticker from a vendor file name: ``xlk.us`` (Stooq) -> ``XLK``, ``XLK Historical Data`` -> ``XLK``."""
+    s = stem.strip()
+    for suffix in (" Historical Data", " historical data"):
+        if s.endswith(suffix):
+            s = s[: -len(suffix)]
+    if s.lower().endswith(".us"):
+        s = s[:-3]
+    return s.upper() if s.isalnum() and len(s) <= 5 else s
+
+
+def _looks_french(text: str) -> bool:
+    head = text[:4000]
+    return "Average Value Weighted Returns" in head or "CMPT_IND_RETS" in head

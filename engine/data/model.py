@@ -1,7 +1,10 @@
 """The in-memory market: aligned daily series on the exchange-session calendar.
 
 A :class:`Market` is read-only by convention. ``market.asof(t)`` returns the
-point-in-time view used by every walk-forward computation: nothing after ``t``.
+point-in-time view used by every walk-forward computation: nothing *published* after ``t``. Daily
+series are placed at the session they become available (see ``engine.data.assemble``), so cutting
+rows after ``t`` is enough for them; weekly reference series keep their own dates and are cut at
+``t`` minus their availability lag.
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ class Market:
     - ``meta``: provenance by series name.
     - ``fills``: how many values each stress series had forward-filled during alignment.
     - ``label``: shown on every output; ``DEMO DATA (synthetic)`` for the demo market.
+    - ``lags``: availability lag in sessions by series (``engine.universe.AVAILABILITY_LAGS``, overridden
+      by the mapping file); the demo market is generated at availability dates (no lags).
+    - ``stale``: sessions x stress series, sessions since the last value available (None: not tracked).
+    - ``returns``: return series on their own dates (Ken French portfolios), not aligned.
     """
 
     prices: pd.DataFrame
@@ -53,6 +60,9 @@ class Market:
     meta: dict[str, SeriesMeta] = field(default_factory=dict)
     fills: dict[str, int] = field(default_factory=dict)
     label: str = ""
+    lags: dict[str, int] = field(default_factory=dict)
+    stale: pd.DataFrame | None = None
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
@@ -71,14 +81,37 @@ class Market:
         return self.sessions[-1]
 
     def asof(self, t) -> "Market":
-        """The point-in-time view: every row dated after ``t`` removed."""
+        """The point-in-time view at ``t``: every row dated after ``t`` removed, and each reference
+        series cut at its last value published by ``t`` (its availability lag in sessions)."""
         t = pd.Timestamp(t)
         cut = lambda df: df.loc[:t]  # noqa: E731
+        ref = cut(self.reference)
+        if self.lags and len(ref.columns) and len(self.sessions):
+            pos = self.sessions.searchsorted(t, side="right") - 1
+            cols = {}
+            for c in ref.columns:
+                p = pos - self.lags.get(c, 0)
+                limit = self.sessions[p] if p >= 0 else pd.Timestamp.min
+                cols[c] = ref[c].where(ref.index <= limit)
+            ref = pd.DataFrame(cols, index=ref.index)
         return replace(
             self,
             prices=cut(self.prices), close=cut(self.close), volume=cut(self.volume),
-            stress=cut(self.stress), reference=cut(self.reference),
+            stress=cut(self.stress), reference=ref, returns=cut(self.returns),
+            stale=None if self.stale is None else cut(self.stale),
         )
+
+    def stale_inputs(self, t, columns=None) -> dict[str, int]:
+        """Series (of ``columns``, default all stress series) whose last available value is older than
+        session ``t``: name -> sessions stale. Series that have not started by ``t`` are left out."""
+        if self.stale is None or not len(self.stale):
+            return {}
+        row = self.stale.loc[:pd.Timestamp(t)]
+        if not len(row):
+            return {}
+        last = row.iloc[-1]
+        cols = [c for c in (columns if columns is not None else last.index) if c in last.index]
+        return {c: int(last[c]) for c in cols if last[c] == last[c] and last[c] > 0}
 
     def session_on_or_before(self, t) -> pd.Timestamp:
         """The last session at or before ``t`` (raises KeyError if ``t`` precedes the data)."""

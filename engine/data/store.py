@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 from engine.data.assemble import MAX_FILL, assemble
 from engine.data.formats import RawSeries
 from engine.data.model import Market, SeriesMeta
-from engine.errors import NoDataError
+from engine.errors import DataError, NoDataError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS imports (
@@ -29,11 +29,14 @@ CREATE TABLE IF NOT EXISTS imports (
 CREATE TABLE IF NOT EXISTS series (
     name TEXT PRIMARY KEY, source TEXT NOT NULL, format TEXT NOT NULL, first TEXT, last TEXT,
     rows INTEGER, gaps INTEGER, sha256 TEXT, imported_at TEXT, import_id INTEGER, line0 INTEGER);
+CREATE TABLE IF NOT EXISTS lags (name TEXT PRIMARY KEY, sessions INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS columns (
     name TEXT NOT NULL, field TEXT NOT NULL, dates BLOB NOT NULL, vals BLOB NOT NULL,
     PRIMARY KEY (name, field)) WITHOUT ROWID;
 """
 ENV_VAR = "ROTATION_STORE"
+WRITE_TIMEOUT = 30.0      # seconds an import waits for another writer
+READ_TIMEOUT = 5.0        # seconds a reader waits for a lock (UDF calls pass less)
 
 
 def default_store_path() -> Path:
@@ -46,30 +49,72 @@ def default_store_path() -> Path:
     return Path(user_data_dir("sector-rotation", appauthor=False)) / "store.sqlite"
 
 
+def _main_field(s: RawSeries) -> np.ndarray:
+    for f in ("adj_close", "close", "value", "return"):
+        if f in s.fields:
+            return s.fields[f]
+    return next(iter(s.fields.values()))
+
+
 def _days(idx: pd.DatetimeIndex) -> np.ndarray:
     return idx.values.astype("datetime64[D]").astype("<i8")
 
 
-class Store:
-    """A SQLite store of validated series. Cheap to construct; opens a connection per operation."""
+@contextmanager
+def _sqlite_errors(path: Path):
+    """SQLite failures as one-sentence product errors naming the store."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise DataError("the store is locked by another process (an import in progress?); "
+                            "try again in a moment", str(path)) from None
+        raise DataError(f"cannot use the store ({exc})", str(path)) from None
+    except sqlite3.DatabaseError as exc:
+        raise DataError(f"not a rotation store (SQLite) file ({exc}); pass another --store or delete it",
+                        str(path)) from None
 
-    def __init__(self, path: Path | str | None = None):
+
+class Store:
+    """A SQLite store of validated series. Cheap to construct; opens a connection per operation.
+    ``timeout``: seconds a read waits for a lock before a clear DataError (imports wait longer)."""
+
+    def __init__(self, path: Path | str | None = None, timeout: float = READ_TIMEOUT):
         self.path = Path(path) if path else default_store_path()
+        self.timeout = timeout
+        if self.path.is_dir():
+            raise DataError("the store path is a folder; expected a SQLite file path", str(self.path))
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
-        con.executescript(SCHEMA)
+        with _sqlite_errors(self.path):
+            con = sqlite3.connect(self.path, timeout=WRITE_TIMEOUT, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.executescript(SCHEMA)
         return con
 
-    def write(self, series: list[RawSeries], imported_at: str, files: int) -> dict[str, str]:
-        """Replace the given series in one transaction. Returns name -> 'new' | 'updated' | 'unchanged'."""
+    def _reader(self) -> sqlite3.Connection:
+        """A read connection: no schema writes, so a writer's lock costs at most ``timeout`` seconds."""
+        with _sqlite_errors(self.path):
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.timeout, isolation_level=None)
+            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"series", "columns"} <= have:
+            con.close()
+            raise DataError("not a rotation store (no series table); pass another --store or delete it",
+                            str(self.path))
+        return con
+
+    def write(self, series: list[RawSeries], imported_at: str, files: int,
+              lags: dict[str, int] | None = None) -> dict[str, str]:
+        """Replace the given series (and lag overrides) in one transaction.
+        Returns name -> 'new' | 'updated' | 'unchanged'."""
         status: dict[str, str] = {}
-        with closing(self._connect()) as con:
+        with closing(self._connect()) as con, _sqlite_errors(self.path):
             con.execute("BEGIN IMMEDIATE")
             try:
+                con.executemany("INSERT OR REPLACE INTO lags VALUES (?,?)", sorted((lags or {}).items()))
                 old = dict(con.execute("SELECT name, sha256 FROM series").fetchall())
                 cur = con.execute("INSERT INTO imports(at, files, series) VALUES (?,?,?)",
                                   (imported_at, files, len(series)))
@@ -77,7 +122,7 @@ class Store:
                 for s in series:
                     status[s.name] = ("unchanged" if old.get(s.name) == s.sha256 else
                                       "updated" if s.name in old else "new")
-                    main = s.fields.get("adj_close", s.fields.get("close", s.fields.get("value")))
+                    main = _main_field(s)
                     ok = ~np.isnan(main)
                     d = s.dates[ok]
                     gaps = int((~ok).sum())
@@ -101,11 +146,13 @@ class Store:
         if not self.path.exists():
             raise NoDataError(f"no data imported yet: the store {self.path} does not exist; "
                               "run `rotation data import FOLDER` or pass --data FOLDER (or --demo)")
-        with closing(self._connect()) as con:
+        with closing(self._reader()) as con, _sqlite_errors(self.path):
             con.execute("BEGIN")
             rows = con.execute("SELECT * FROM series ORDER BY name").fetchall()
             names = [c[0] for c in con.execute("SELECT * FROM series LIMIT 0").description]
             cols = con.execute("SELECT name, field, dates, vals FROM columns").fetchall()
+            has_lags = con.execute("SELECT 1 FROM sqlite_master WHERE name='lags'").fetchone()
+            self._lags = dict(con.execute("SELECT name, sessions FROM lags").fetchall()) if has_lags else {}
             con.execute("COMMIT")
         if not rows:
             raise NoDataError(f"no data imported yet in {self.path}; run `rotation data import FOLDER` "
@@ -130,7 +177,8 @@ class Store:
         """Load and align everything into a Market."""
         series, info = self.read_series()
         imported = max((m["imported_at"] or "" for m in info.values()), default="")
-        market = assemble(series, label=f"local store {self.path}", imported_at=imported, max_fill=max_fill)
+        market = assemble(series, label=f"local store {self.path}", imported_at=imported, max_fill=max_fill,
+                          lags=self._lags)
         meta = {k: SeriesMeta(**{**v.__dict__, "imported_at": info[k]["imported_at"]}) for k, v in market.meta.items()}
         return Market(**{**market.__dict__, "meta": meta})
 
@@ -138,7 +186,7 @@ class Store:
         """One row per series: name, format, source, first, last, rows, gaps, imported_at, sha256."""
         if not self.path.exists():
             return []
-        with closing(self._connect()) as con:
+        with closing(self._reader()) as con, _sqlite_errors(self.path):
             cur = con.execute("SELECT name, format, source, first, last, rows, gaps, imported_at, sha256 "
                               "FROM series ORDER BY name")
             names = [c[0] for c in cur.description]
@@ -147,6 +195,6 @@ class Store:
     def last_import(self) -> dict | None:
         if not self.path.exists():
             return None
-        with closing(self._connect()) as con:
+        with closing(self._reader()) as con, _sqlite_errors(self.path):
             r = con.execute("SELECT id, at, files, series FROM imports ORDER BY id DESC LIMIT 1").fetchone()
         return dict(zip(("id", "at", "files", "series"), r)) if r else None

@@ -34,6 +34,7 @@ class IndexConfig:
     change_window: int = 20
     sign_anchor: str = "hy_oas"
     pca_min_history: int = 63
+    max_stale: int = 5
     inputs: tuple[InputSpec, ...] = ()
 
 
@@ -140,6 +141,8 @@ class StressConfig:
             raise ArgumentError("index.combine", f"expected 'pca' or 'equal', got {ix.combine!r}")
         if ix.min_history < 20:
             raise ArgumentError("index.min_history", f"expected at least 20 sessions, got {ix.min_history}")
+        if ix.max_stale < 0:
+            raise ArgumentError("index.max_stale", f"expected sessions >= 0, got {ix.max_stale}")
         if ix.change_window < 1:
             raise ArgumentError("index.change_window", f"expected a positive window, got {ix.change_window}")
         if not ix.inputs:
@@ -175,6 +178,11 @@ class StressConfig:
             raise ArgumentError("events", "expected drawdown and underperformance as fractions in (0, 1)")
         if min(ev.drawdown_window, ev.underperformance_window) < 1 or ev.cooldown < 0:
             raise ArgumentError("events", "expected positive windows and a non-negative cooldown")
+        if ev.cooldown > wc.horizon_max:
+            raise ArgumentError("events.cooldown", f"{ev.cooldown} sessions is longer than warning.horizon_max "
+                                f"({wc.horizon_max}): whether a session is inside an event would be known only "
+                                "after the label horizon, so training would see the future; use at most "
+                                f"{wc.horizon_max}")
         if not self.sectors.horizons or min(self.sectors.horizons) < 1:
             raise ArgumentError("sectors.horizons", "expected positive horizons")
 
@@ -195,7 +203,9 @@ def _build(cls, table: str, values: dict[str, Any]):
         if key not in known:
             raise ArgumentError(f"{table}.{key}", f"unknown setting; expected one of {sorted(known)}")
     out = {}
+    defaults = cls()
     for key, val in values.items():
+        _check_type(f"{table}.{key}", getattr(defaults, key), val)
         if key == "inputs":
             try:
                 val = tuple(InputSpec(**spec) for spec in val)
@@ -205,3 +215,30 @@ def _build(cls, table: str, values: dict[str, Any]):
             val = tuple(val)
         out[key] = val
     return cls(**out)
+
+
+def _check_type(name: str, default, val) -> None:
+    """ArgumentError when a TOML value has the wrong type for its setting (``min_history = "lots"``)."""
+    if isinstance(default, bool):
+        ok = isinstance(val, bool)
+        want = "true or false"
+    elif isinstance(default, int):
+        ok = isinstance(val, int) and not isinstance(val, bool)
+        want = "a whole number"
+    elif isinstance(default, float):
+        ok = isinstance(val, (int, float)) and not isinstance(val, bool)
+        want = "a number"
+    elif isinstance(default, str) or default is None:
+        ok = isinstance(val, str) or (default is None and val is None)
+        want = "a text value"
+    elif isinstance(default, tuple):
+        ok = isinstance(val, list) and all(not isinstance(v, (list, dict)) or name.endswith("inputs") for v in val)
+        if ok and default and not name.endswith("inputs"):
+            kind = type(default[0])
+            ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) if kind in (int, float)
+                     else isinstance(v, kind) for v in val)
+        want = "a list" if not default else f"a list of {type(default[0]).__name__} values"
+    else:
+        return
+    if not ok:
+        raise ArgumentError(name, f"expected {want}, got {val!r}")

@@ -99,6 +99,10 @@ def compute(market, config: StressConfig | None = None) -> StressResult:
     cfg = config or StressConfig.default()
     sessions = market.prices.index
     stress = market.stress.reindex(sessions)
+    stale = getattr(market, "stale", None)
+    if stale is not None and len(stale.columns):      # stopped inputs drop out instead of being carried
+        age = stale.reindex(index=sessions, columns=stress.columns)
+        stress = stress.where(~(age > cfg.index.max_stale))
     x = transformed_inputs(stress, cfg.index)
     z = expanding_zscore(x, cfg.index.min_history)
     index, loadings = combine(z, cfg.index.sign_anchor, cfg.index.combine, cfg.index.pca_min_history)
