@@ -49,13 +49,14 @@ def _inputs(market: Market) -> dict[str, str]:
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4) -> DecisionReport:
-    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session)."""
+                 steps: int = 4, stress_config=None) -> DecisionReport:
+    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session); ``stress_config``
+    (a StressConfig, default: the shipped one) sets the regime every decision in it uses."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
-    res = signals.stress_result(pit)
-    rd = signals.reading(pit, t)
+    res = signals.stress_result(pit, stress_config)
+    rd = signals.reading(pit, t, stress_config)
     hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D
     daily = hist[["index", "percentile", "change_20d", "regime", "strength", "warning_probability"]].copy()
     daily["percentile"] = daily["percentile"] / 100.0
@@ -67,7 +68,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    alloc = optimize_as_of(pit, t, current, limits, steps)
+    alloc = optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
@@ -128,9 +129,9 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False) -> dict:
+                    allow_ephemeral_key: bool = False, stress_config=None) -> dict:
     """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify."""
-    report = build_report(market, as_of, current, limits)
+    report = build_report(market, as_of, current, limits, stress_config=stress_config)
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)

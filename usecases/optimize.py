@@ -7,15 +7,11 @@ covariance -> benchmark (sector replication of SPY) -> allocator (all limits) ->
 """
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from engine.data.model import Market
-from engine.errors import ArgumentError, DataError
+from engine.errors import ArgumentError
 from engine.optimize.benchmark import replicating_weights
 from engine.optimize.costs import average_dollar_volume, impact_coefficients, trade_bounds
 from engine.optimize.covariance import risk_model
@@ -25,44 +21,9 @@ from engine.optimize.problem import AllocationInputs, allocate
 from engine.optimize.transition import transition_path
 from engine.universe import SECTORS
 from usecases import factors, signals
+from usecases.weights import read_weights_csv  # noqa: F401  (the weights-file reader, re-exported)
 
 TICKERS = list(SECTORS)
-
-
-def read_weights_csv(path: Path) -> pd.Series:
-    """Current weights from a CSV of ``ticker,weight`` rows (header optional; percent or fractions).
-
-    Raises DataError naming the file and line for an unknown ticker, a non-number, a negative weight,
-    or weights that do not add up to 100%.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"cannot read weights file: {exc}", str(path)) from None
-    out: dict[str, float] = {}
-    for line, r in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(c.strip() for c in r):
-            continue
-        if not out and line == 1 and r[0].strip().lower() in ("ticker", "sector", "symbol"):
-            continue                                           # header
-        if len(r) < 2:
-            raise DataError("expected two columns: ticker,weight", str(path), line)
-        tk = r[0].strip().upper()
-        if tk not in SECTORS and tk != "CASH":
-            raise DataError(f"unknown ticker {tk!r}; expected one of {', '.join(SECTORS)} or CASH", str(path), line)
-        try:
-            w = float(r[1].strip().rstrip("%"))
-        except ValueError:
-            raise DataError(f"weight {r[1]!r} is not a number", str(path), line) from None
-        if w < 0:
-            raise DataError(f"weight {w:g} is negative (long only)", str(path), line)
-        out[tk] = w
-    w = pd.Series(out, dtype=float)
-    if w.sum() > 1.5:            # given in percent
-        w = w / 100.0
-    if not 0.98 <= w.sum() <= 1.02:
-        raise DataError(f"weights sum to {w.sum():.2%}; expected 100%", str(path))
-    return w.drop("CASH", errors="ignore").reindex(TICKERS).fillna(0.0)
 
 
 def describe_binding(name: str, limits: Limits) -> str:
@@ -93,12 +54,12 @@ def binding_sentences(names: list[str], limits: Limits) -> list[str]:
 
 
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                   steps: int = 4) -> dict:
-    """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
+                   steps: int = 4, stress_config=None) -> dict:
+    """Target weights at ``as_of`` within ``limits`` (the regime from ``stress_config``, default: the shipped one); keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
     scores, expected_returns, label``. Raises InfeasibleError (with conflicts) for limits that cannot hold."""
     limits = limits or Limits()
-    res = signals.stress_result(market)
+    res = signals.stress_result(market, stress_config)
     reading = res.reading(as_of)
     t = pd.Timestamp(reading["as_of"])
     regime = reading["regime"] or "calm"
@@ -148,7 +109,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
 
 
 def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None,
-                       window: int = 252) -> dict:
+                       window: int = 252, stress_config=None) -> dict:
     """Plain mean-variance (no turnover, tracking-error or cost control) against the allocator, monthly,
     walk-forward out of sample on the same expected returns, with drifting weights and the same cost model.
 
@@ -161,7 +122,7 @@ def compare_allocators(market: Market, limits: Limits | None = None, start="1999
     from engine.optimize.compare import compare
 
     limits = limits or Limits()
-    res = signals.stress_result(market)
+    res = signals.stress_result(market, stress_config)
     panel = factor_panel(market, res.daily["index"])
     composite = composite_score(panel, "equal").reindex(columns=TICKERS)
     prices = market.prices.loc[:end] if end else market.prices

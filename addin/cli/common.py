@@ -80,6 +80,9 @@ StoreOpt = Annotated[Optional[Path], typer.Option(
     "--store", help="SQLite store to use (default: $ROTATION_STORE or the user data directory).", dir_okay=False)]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the deterministic synthetic demo market.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
+StressConfigOpt = Annotated[Optional[Path], typer.Option(
+    "--stress-config", help="TOML overriding engine/stress/default.toml (inputs, regime thresholds, events, warning).",
+    dir_okay=False)]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: the last session).")]
 
 
@@ -199,3 +202,12 @@ def spinner(as_json: bool, description: str):
     with progress(as_json) as bar:
         bar.add_task(description, total=None)
         yield
+
+
+def stress_config(path: Path | None):
+    """The StressConfig of ``--stress-config`` (None: the shipped defaults)."""
+    if path is None:
+        return None
+    from engine.stress.config import StressConfig
+
+    return StressConfig.from_toml(path)

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
+from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, handle_errors, out,
+                              spinner, stress_config as read_stress_config)
 from addin.cli.optimize_cmd import ConfigOpt, CurrentOpt, load_limits
 from usecases.context import open_market
 
@@ -38,6 +39,7 @@ def export(
     as_of: AsOfOpt = None, out_path: OutOpt = None, current: CurrentOpt = None, config: ConfigOpt = None,
     keys: KeysOpt = None, ledger: LedgerOpt = None, template: TemplateOpt = None,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    stress_config: StressConfigOpt = None,
 ) -> None:
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
     from usecases.export import export_decision
@@ -46,10 +48,11 @@ def export(
     with handle_errors(as_json):
         limits = load_limits(config)
         cur = read_weights_csv(current) if current else None
+        scfg = read_stress_config(stress_config)
         with spinner(as_json, "computing the decision, writing and signing the workbook"):
             market = open_market(data=data, store=store, demo=demo)
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
-                                allow_ephemeral_key=market.is_demo)
+                                allow_ephemeral_key=market.is_demo, stress_config=scfg)
         emit(r, as_json, render_export)
         if not (r["verify"] or {}).get("ok"):
             raise typer.Exit(1)

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
+from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, handle_errors, out,
+                              spinner, stress_config as read_stress_config)
 from engine.optimize.limits import Limits
 from usecases.context import open_market
 
@@ -33,6 +34,7 @@ def optimize_cmd(
     defensive_floor: Annotated[Optional[float], typer.Option("--defensive-floor", help="Minimum XLU+XLP+XLV in stress regimes.")] = None,
     steps: Annotated[int, typer.Option("--steps", help="Rebalances in the transition path.")] = 4,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
+    stress_config: StressConfigOpt = None,
 ) -> None:
     """Target weights within the limits, with tracking error, turnover, cost, binding constraints and a transition path."""
     if ctx.invoked_subcommand is not None:
@@ -43,9 +45,10 @@ def optimize_cmd(
         lim = load_limits(config, tech_cap=tech_cap, tracking_error=tracking_error, turnover=turnover,
                           defensive_floor=defensive_floor)
         cur = read_weights_csv(current) if current else None
+        scfg = read_stress_config(stress_config)
         with spinner(as_json, "scores, risk model and allocation"):
             market = open_market(data=data, store=store, demo=demo)
-            r = optimize_as_of(market, as_of, cur, lim, steps)
+            r = optimize_as_of(market, as_of, cur, lim, steps, stress_config=scfg)
 
         def render(r: dict) -> None:
             t = Table(title=f"Allocation as of {r['as_of']} (regime {r['regime']})  [{r['label']}]", title_justify="left")
@@ -65,14 +68,14 @@ def optimize_cmd(
 
 @app.command("compare")
 def compare_cmd(config: ConfigOpt = None, data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False,
-                as_json: JsonOpt = False) -> None:
+                as_json: JsonOpt = False, stress_config: StressConfigOpt = None) -> None:
     """Plain mean-variance vs the allocator, monthly, walk-forward out of sample: turnover, Sharpe, tracking error."""
     from usecases.optimize import compare_allocators
 
     with handle_errors(as_json):
         with spinner(as_json, "walk-forward comparison (monthly rebalances)"):
             market = open_market(data=data, store=store, demo=demo)
-            r = compare_allocators(market, load_limits(config))
+            r = compare_allocators(market, load_limits(config), stress_config=read_stress_config(stress_config))
 
         def render(r: dict) -> None:
             cols = list(r["table"])

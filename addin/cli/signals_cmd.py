@@ -7,18 +7,11 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
+from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, handle_errors, out,
+                              spinner, stress_config)
 
 app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
-StressConfigOpt = Annotated[Optional[Path], typer.Option(
-    "--stress-config", help="TOML overriding engine/stress/default.toml (inputs, regime thresholds, events, warning).",
-    dir_okay=False)]
-
-
-def _config(path: Path | None):
-    from engine.stress.config import StressConfig
-
-    return StressConfig.from_toml(path) if path else None
+_config = stress_config
 
 
 def _fmt(v, spec=".2f"):

@@ -238,7 +238,14 @@ def parse_csv(data: bytes, source: str, mapping=None) -> list[RawSeries]:
     cols = list(frame.columns[1:])
 
     def numbers(col: str) -> np.ndarray:
-        return parse_numbers(frame[col], col, source, lines)
+        try:
+            return parse_numbers(frame[col], col, source, lines)
+        except DataError as exc:                    # show the vendor's own text of a non-finite value
+            if "non-finite" not in exc.problem or exc.line is None:
+                raise
+            raw = text.splitlines()[exc.line - 1].split(",")[list(frame.columns).index(col)].strip()
+            raise DataError(f"non-finite value {_short(raw)!r} in column {col!r} (expected a finite number)",
+                            source, exc.line) from None
 
     if fmt in FIELDS:
         name = canonical_name(stem_ticker(Path(source).stem), mapping)
