@@ -1,12 +1,53 @@
-"""Shared fixtures: the real data folder (skipped when absent), the real and demo markets."""
+"""Shared fixtures: the real data folder, the real and demo markets, and the CI rule.
+
+CI rule: under ``CI=true`` a test whose dependency CI installs (``../shared/data``, LibreOffice /
+python3-uno / poppler, openssl) FAILS instead of skipping when that dependency is missing. Use
+:func:`require` (or the ``shared_data`` fixture); a plain ``pytest.skip``/``skipif`` whose reason
+names one of these dependencies is turned into a failure by the hook below, so no test can hide.
+Tests that take more than ~20 s are marked ``@pytest.mark.slow``.
+"""
 from __future__ import annotations
 
+import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CI_DEPENDENCIES = re.compile(r"shared.data|libreoffice|soffice|uno|openssl|pdftoppm|poppler", re.IGNORECASE)
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (locally) or fail (under CI=true) when ``what`` is not available."""
+    if available:
+        return
+    if CI:
+        pytest.fail(f"{what} is missing, and CI installs it (CI=true: failing instead of skipping)")
+    pytest.skip(f"{what} is not available")
+
+
+def have_openssl() -> bool:
+    return shutil.which("openssl") is not None
+
+
+def have_libreoffice() -> bool:
+    return shutil.which("soffice") is not None and Path("/usr/lib/python3/dist-packages/uno.py").exists()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true, a skip caused by a missing CI dependency is a failure."""
+    outcome = yield
+    rep = outcome.get_result()
+    if CI and rep.skipped and not hasattr(rep, "wasxfail"):
+        reason = str(rep.longrepr[-1] if isinstance(rep.longrepr, tuple) else rep.longrepr)
+        if CI_DEPENDENCIES.search(reason):
+            rep.outcome = "failed"
+            rep.longrepr = f"CI=true: skipped for a missing CI dependency, which is a failure: {reason}"
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +61,20 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not (SHARED_DATA / "README.md").exists():
-        pytest.skip("../shared/data is not available")
+    require((SHARED_DATA / "README.md").exists(), "../shared/data")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def openssl() -> str:
+    require(have_openssl(), "openssl")
+    return shutil.which("openssl")
+
+
+@pytest.fixture(scope="session")
+def libreoffice() -> str:
+    require(have_libreoffice(), "LibreOffice (soffice with python3-uno)")
+    return shutil.which("soffice")
 
 
 @pytest.fixture(scope="session")
