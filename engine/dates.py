@@ -38,7 +38,7 @@ def today() -> pd.Timestamp:
 def excel_serial_to_datetime(serial: float, name: str = "as_of") -> datetime:
     """An Excel serial date number (1 .. 2958465, fractions are times of day) as a ``datetime``."""
     if isinstance(serial, bool) or not math.isfinite(serial) or not 1 <= serial < MAX_SERIAL + 1:
-        raise ArgumentError(name, f"expected an Excel date number from 1 to {MAX_SERIAL}, got {serial!r}")
+        raise ArgumentError(name, f"expected a date or an Excel date number (1 to {MAX_SERIAL}), got {serial!r}")
     if 60 <= serial < 61:
         raise ArgumentError(name, "Excel serial 60 is 1900-02-29, a day that does not exist")
     days = serial if serial >= 61 else serial + 1     # before the phantom leap day Excel counts one more

@@ -94,3 +94,76 @@ def test_every_udf_has_docs_and_no_keyword_only_args(udfs):
             assert a["doc"], (f.__name__, a["name"])
         params = inspect.signature(f).parameters.values()
         assert all(p.kind is not inspect.Parameter.KEYWORD_ONLY for p in params)
+
+
+@pytest.mark.parametrize("arg,words", [
+    ("10.06.2008", "ambiguous"),
+    ("03/04/2008", "2008-04-03 or 2008-03-04"),
+    (2958465, "outside the dates this product handles"),
+    ("9999-12-31", "outside the dates this product handles"),
+    ("2999-01-01", "outside the dates"),
+    ("2200-01-01", "in the future"),
+])
+def test_dates_cells_cannot_misread_are_short_errors(udfs, arg, words):
+    mod, _ = udfs
+    [[out]] = xh.excel_call(mod.BOND_STRESS, arg)
+    assert isinstance(out, str) and out.startswith("#ERROR:") and words in out and "internal error" not in out
+
+
+def _locked_store(tmp_path, wal: bool):
+    import sqlite3
+
+    from engine.data.formats import RawSeries
+    from engine.data.store import Store
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "s.sqlite"
+    d = pd.bdate_range("2019-01-01", periods=5)
+    Store(path).write([RawSeries("XLK", "yahoo_close", "XLK.csv", d, {"adj_close": np.arange(1.0, 6.0)},
+                                 np.arange(2, 7))], "2020-01-01T00:00:00", 1)
+    con = sqlite3.connect(path, isolation_level=None, timeout=0)
+    if not wal:
+        con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("BEGIN EXCLUSIVE")
+    return path, con
+
+
+def test_a_store_locked_by_a_writer_is_a_quick_clear_cell_error(udfs, monkeypatch, tmp_path):
+    import time
+
+    from udfs import runtime
+
+    mod, _ = udfs
+    monkeypatch.delenv("ROTATION_UDF_SOURCE")
+    path, con = _locked_store(tmp_path, wal=False)     # rollback journal: readers really are locked out
+    monkeypatch.setenv("ROTATION_STORE", str(path))
+    runtime._cache.update(key=None, market=None)
+    t0 = time.perf_counter()
+    [[out]] = xh.excel_call(mod.BOND_STRESS, xh.MISSING)
+    took = time.perf_counter() - t0
+    con.rollback() if con.in_transaction else None
+    con.close()
+    assert out.startswith("#ERROR:") and "locked by another process" in out and took < 5
+
+
+def test_a_wal_store_being_written_is_still_read(tmp_path):
+    from engine.data.store import Store
+
+    path, con = _locked_store(tmp_path, wal=True)      # an import holding the write lock
+    try:
+        series, _ = Store(path, timeout=0.5).read_series()
+        assert [s.name for s in series] == ["XLK"]
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+
+
+def test_a_store_that_is_not_sqlite_is_a_clean_error(udfs, monkeypatch, tmp_path):
+    mod, _ = udfs
+    monkeypatch.delenv("ROTATION_UDF_SOURCE")
+    bad = tmp_path / "notes.sqlite"
+    bad.write_text("this is not a database\n" * 100)
+    monkeypatch.setenv("ROTATION_STORE", str(bad))
+    [[out]] = xh.excel_call(mod.BOND_STRESS, xh.MISSING)
+    assert out.startswith("#ERROR:") and "not a rotation store" in out

@@ -21,6 +21,7 @@ from usecases.context import open_market
 
 log = logging.getLogger(__name__)
 _cache: dict[str, Any] = {"key": None, "market": None}
+LOCK_TIMEOUT = 1.0      # seconds a cell waits for a store locked by a writer before a clear #ERROR
 
 
 def _store_signature(path: Path) -> tuple:
@@ -44,7 +45,7 @@ def current_market() -> Market:
     path = Store().path
     key = ("store", str(path), _store_signature(path))
     if _cache["key"] != key:
-        _cache.update(key=key, market=open_market(store=path))
+        _cache.update(key=key, market=open_market(store=path, timeout=LOCK_TIMEOUT))
     return _cache["market"]
 
 
