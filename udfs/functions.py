@@ -8,7 +8,6 @@ from __future__ import annotations
 import xlwings as xw
 
 from udfs.runtime import as_of_arg, cell_errors, current_market
-from usecases import signals
 
 CATEGORY = "Sector Rotation"
 
@@ -18,4 +17,6 @@ CATEGORY = "Sector Rotation"
 @cell_errors
 def BOND_STRESS(as_of=None):
     """Composite bond stress index (standard-deviation units; 0 = average stress) at a date."""
+    from usecases import signals          # imported on first call: loading the add-in stays fast
+
     return signals.bond_stress_value(current_market(), as_of_arg(as_of))

@@ -14,10 +14,12 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.data.model import Market
-from engine.data.store import Store
+from typing import TYPE_CHECKING
+
 from engine.errors import RotationError
-from usecases.context import open_market
+
+if TYPE_CHECKING:
+    from engine.data.model import Market
 
 log = logging.getLogger(__name__)
 _cache: dict[str, Any] = {"key": None, "market": None}
@@ -35,8 +37,11 @@ def _store_signature(path: Path) -> tuple:
     return tuple(sig)
 
 
-def current_market() -> Market:
-    """The market UDFs read, cached until the store changes."""
+def current_market() -> "Market":
+    """The market UDFs read, cached until the store changes (engine and pandas imported on first use)."""
+    from engine.data.store import Store
+    from usecases.context import open_market
+
     if os.environ.get("ROTATION_UDF_SOURCE", "").lower() == "demo":
         key: tuple = ("demo",)
         if _cache["key"] != key:

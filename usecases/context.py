@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.data.demo import demo_market
 from engine.data.assemble import assemble
 from engine.data.folder import folder_mapping, now_utc, read_files, read_mapping
 from engine.data.model import Market
@@ -62,6 +61,8 @@ def decision_date(market: Market, as_of=None) -> pd.Timestamp:
 
 @lru_cache(maxsize=4)
 def _demo(seed: int) -> Market:
+    from engine.data.demo import demo_market
+
     return demo_market(seed)
 
 

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from engine.data.model import Market, SeriesMeta
 from engine.universe import DEMO_LABEL
@@ -68,6 +67,8 @@ def _bump(n: int, i0: int, rise: int, amp: float, decay: int) -> np.ndarray:
 
 
 def _ou(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
+    from scipy.signal import lfilter          # imported here: scipy.signal costs 0.5 s at startup
+
     e = rng.standard_normal(n) * sd * np.sqrt(1 - phi**2)
     return lfilter([1.0], [1.0, -phi], e)
 

@@ -158,6 +158,10 @@ def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.D
     """Dates in exactly ``fmt``; DataError naming the first line that is not (ISO form suggested)."""
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     bad = parsed.isna().to_numpy()
+    if bad.any():                                   # surrounding spaces are allowed: strip only when needed
+        text = text.astype(str).str.strip()
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        bad = parsed.isna().to_numpy()
     if bad.any():
         from engine.dates import _iso_suggestion
 
@@ -234,7 +238,7 @@ def parse_csv(data: bytes, source: str, mapping=None) -> list[RawSeries]:
     date_fmt = DATE_FORMATS.get(fmt, ISO)
     if fmt in ("date_value", "mapped") and mapping.date_format:
         date_fmt = mapping.date_format
-    dates = parse_dates(frame.iloc[:, 0].astype(str).str.strip(), date_fmt, source, lines)
+    dates = parse_dates(frame.iloc[:, 0], date_fmt, source, lines)
     cols = list(frame.columns[1:])
 
     def numbers(col: str) -> np.ndarray:

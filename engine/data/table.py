@@ -43,7 +43,7 @@ def read_table(text: str, source: str):
         if rows == 0:
             return header, 1, None, np.zeros(0, dtype=np.int64)
         try:
-            frame = pd.read_csv(io.StringIO(text), header=0, names=header, dtype={header[0]: str},
+            frame = pd.read_csv(io.StringIO(text), header=0, names=header, dtype={header[0]: object},
                                 na_values=MISSING_MARKERS, keep_default_na=False, skipinitialspace=True)
         except (ValueError, pd.errors.ParserError):      # duplicate column names, odd rows: the careful path
             return _slow(text, source)
