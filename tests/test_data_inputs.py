@@ -210,3 +210,26 @@ def test_data_import_accepts_folders_of_each_new_vendor(tmp_path, shared_data):
     assert rep.series["XLK"] == "new" and rep.series["ff10_hitec"] == "new"
     rows = {r["name"]: r for r in Store(tmp_path / "s.sqlite").status()}
     assert rows["XLK"]["format"] == "alphavantage" and rows["ff10_hitec"]["last"] == "2019-12-31"
+
+
+def test_data_option_leaves_no_temporary_store_behind(tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "XLK.csv").write_text(YAHOO)
+    m = open_market(data=folder)
+    assert m.prices["XLK"].iloc[-1] == 9.8 and list(scratch.iterdir()) == []
+    kept = tmp_path / "kept.sqlite"
+    open_market(data=folder, store=kept)                 # --store keeps one
+    assert kept.exists()
+
+
+def test_demo_with_data_is_refused(tmp_path):
+    from engine.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="--demo.*cannot be combined"):
+        open_market(data=tmp_path, demo=True)
