@@ -157,12 +157,12 @@ def test_stooq_csv_and_bulk_txt(tmp_path):
 def test_investing_com_export(tmp_path):
     (tmp_path / "XLK Historical Data.csv").write_text(
         '"Date","Price","Open","High","Low","Vol.","Change %"\n'
-        '"12/31/2019","91.67","91.07","91.77","90.95","5.80M","0.32%"\n'
-        '"12/30/2019","91.38","91.89","91.90","90.68","8.25M","-0.58%"\n'
+        '"12/31/2019","1,091.67","91.07","91.77","90.95","5.80M","0.32%"\n'
+        '"12/30/2019","1,091.38","91.89","91.90","90.68","8.25M","-0.58%"\n'
         '"12/27/2019","1,091.91","92.29","92.29","91.68","-","0.00%"\n')
     [s] = read_files([tmp_path], today=pd.Timestamp("2020-01-01"))
     assert s.name == "XLK" and s.format == "investing" and s.dates.is_monotonic_increasing
-    assert s.fields["close"].tolist() == [1091.91, 91.38, 91.67]
+    assert s.fields["close"].tolist() == [1091.91, 1091.38, 1091.67]
     assert s.fields["volume"][1:].tolist() == [8.25e6, 5.80e6] and np.isnan(s.fields["volume"][0])
 
 
@@ -233,3 +233,10 @@ def test_demo_with_data_is_refused(tmp_path):
 
     with pytest.raises(ArgumentError, match="--demo.*cannot be combined"):
         open_market(data=tmp_path, demo=True)
+
+
+def test_price_only_vendor_bad_print_is_caught_by_the_jump_check(tmp_path):
+    (tmp_path / "xlk.us.csv").write_text("Date,Open,High,Low,Close,Volume\n2019-12-27,91,92,91,91.9,1\n"
+                                         "2019-12-30,91,92,91,19.1,1\n2019-12-31,91,92,91,91.7,1\n")
+    [err] = _errors(tmp_path)
+    assert err.line == 3 and "probable bad print" in str(err)

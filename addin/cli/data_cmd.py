@@ -68,7 +68,8 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                          ("source", "left")):
                 t.add_column(c, justify=j)
             for s in r["series"]:
-                t.add_row(s["name"], s["format"], s["first"], s["last"], f"{s['rows']:,}", f"{s['gaps']:,}",
+                fmt = s["format"] + (" (price only)" if s.get("adjustment", "").startswith("price") else "")
+                t.add_row(s["name"], fmt, s["first"], s["last"], f"{s['rows']:,}", f"{s['gaps']:,}",
                           f"{s.get('filled', 0):,}", _stale_text(s), str(s.get("lag", "")),
                           (s["imported_at"] or "")[:19], Path(s["source"]).name)
             out.print(t)

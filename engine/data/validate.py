@@ -8,7 +8,8 @@ from engine.data.formats import PRICE_FIELDS, RawSeries
 from engine.errors import DataError
 
 MAX_DAILY_JUMP = 0.50          # a one-day price move above this is a probable bad print
-TRADED_FORMATS = ("yahoo_ohlcv", "yahoo_close")
+TRADED_FORMATS = ("yahoo_ohlcv", "yahoo_close", "alphavantage")   # jump check on adj_close
+PRICE_ONLY = ("stooq", "investing")                                  # jump check on close
 
 
 def validate(series: RawSeries, today: pd.Timestamp | None = None, max_jump: float = MAX_DAILY_JUMP,
@@ -49,7 +50,8 @@ def validate(series: RawSeries, today: pd.Timestamp | None = None, max_jump: flo
                 i = int(np.argmax(bad))
                 raise DataError(f"negative volume {values[i]:g}", f, int(lines[i]))
     # Jump check on traded prices only: index levels (VIX, MOVE) legitimately move more than 50% in a day.
-    price_field = "adj_close" if series.format in TRADED_FORMATS else None
+    price_field = ("adj_close" if series.format in TRADED_FORMATS else
+                   "close" if series.format in PRICE_ONLY else None)
     if price_field and positive is not False:
         v = series.fields[price_field]
         ok = ~np.isnan(v)
