@@ -180,12 +180,16 @@ def handle_errors(as_json: bool = False):
         print_error(str(exc), as_json, getattr(exc, "conflicts", None))
         raise typer.Exit(2)
     except Exception as exc:  # noqa: BLE001 - the top-level guarantee: no traceback reaches the user
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        if _is_click_exception(exc):
             raise
         print_error(unexpected_message(exc), as_json)
         raise typer.Exit(2)
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    """Usage errors raised by the command-line parser (typer's click, vendored or not) are its to print."""
+    return any(c.__name__ in ("ClickException", "Abort", "Exit") and "click" in c.__module__
+               for c in type(exc).__mro__)
 
 
 def progress(as_json: bool):
