@@ -18,6 +18,8 @@ from lo_helpers import LibreOffice, cell_edits, rewrite_part, soffice_available
 from workbooks.sign_cms import verify_cms
 from workbooks.sign_ooxml import verify_package
 
+pytestmark = pytest.mark.slow          # the whole demo, LibreOffice and every single-cell edit: minutes
+
 runner = CliRunner()
 SMALL_SHEETS = ("Dashboard", "Weights", "Early Warning", "Commentary", "Audit")
 

@@ -12,7 +12,7 @@ import pytest
 from workbooks.report import example_report
 from workbooks.writer import write_workbook
 
-pytestmark = pytest.mark.libreoffice
+pytestmark = [pytest.mark.libreoffice, pytest.mark.slow]   # LibreOffice renders: minutes on a loaded machine
 
 
 def _ink(png) -> float:
