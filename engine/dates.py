@@ -45,7 +45,8 @@ def excel_serial_to_datetime(serial: float, name: str = "as_of") -> datetime:
     return EXCEL_EPOCH + timedelta(days=float(days))
 
 
-def _iso_suggestion(text: str) -> str:
+def iso_hint(text: str) -> str:
+    """What to say about a non-ISO date text: both ISO readings when day/month order is ambiguous."""
     m = OTHER_RE.match(text)
     if not m:
         return f"expected {EXAMPLE}, got {text!r}"
@@ -75,7 +76,7 @@ def _iso_suggestion(text: str) -> str:
 def _from_text(text: str, name: str) -> datetime:
     m = ISO_RE.match(text)
     if not m:
-        raise ArgumentError(name, _iso_suggestion(text))
+        raise ArgumentError(name, iso_hint(text))
     y, mo, d, hh, mm, ss, frac = m.groups()
     try:
         return datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0),

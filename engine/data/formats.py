@@ -26,8 +26,6 @@ vendor's missing markers (empty, ``.``) are missing. Parsing keeps file line num
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,12 +161,12 @@ def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.D
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         bad = parsed.isna().to_numpy()
     if bad.any():
-        from engine.dates import _iso_suggestion
+        from engine.dates import iso_hint
 
         i = int(np.argmax(bad))
         value = str(text.iloc[i])
         if fmt == ISO:
-            hint = _iso_suggestion(value.strip())
+            hint = iso_hint(value.strip())
             extra = ""
             if "ambiguous" in hint or "not an ISO" in hint:
                 extra = f": {hint.split('; ', 1)[-1]}, or set date_format in the mapping file"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,5 @@ def parse_investing(frame: pd.DataFrame, lines: np.ndarray, source: str, mapping
 
     fields = {"open": price("Open"), "high": price("High"), "low": price("Low"), "close": price("Price"),
               "volume": _volume(frame["Vol."], source, lines)}
-    from pathlib import Path
-
     name = canonical_name(stem_ticker(Path(source).stem), mapping)
     return [newest_first_to_oldest(RawSeries(name, "investing", source, dates, fields, lines))]
