@@ -47,6 +47,7 @@ class BacktestResult:
     transition_te: dict
     rf_daily: pd.Series
     notes: list[str] = field(default_factory=list)
+    expected: dict = field(default_factory=dict)     # decision date -> the allocator's Allocation (rotation)
 
     returns = property(lambda self: self.run.returns)
     weights = property(lambda self: self.run.weights)
@@ -193,7 +194,8 @@ def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> B
     shown = {k: v for k, v in p.items() if k not in ("universe",)}
     shown["universe"] = list(policy.tickers)
     shown["cost_model"] = main.config.cost_model.to_dict()
-    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes)
+    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes,
+                          dict(getattr(policy, "expected", {})))
 
 
 def attribute(main: Run, bench: Run, method: str = "carino") -> Attribution:
