@@ -142,6 +142,7 @@ def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray
     t = sessions[t_pos]
     w_now = book.weights(t_pos)
     current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
     try:
         target = policy.target(market.asof(t), t, current)
     except InfeasibleError as e:
