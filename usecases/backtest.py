@@ -116,6 +116,8 @@ def _params(strategy: str, params: dict) -> dict:
 def _cost_model(strategy: str, p: dict, limits: Limits) -> CostModel:
     if p["cost_bps"] is not None:
         return CostModel(half_spread_bps=float(p["cost_bps"]), impact_eta=0.0)
+    if limits.costs is not None and strategy not in ("benchmark", "spy"):
+        return limits.costs             # an explicit [costs] table applies to every traded strategy
     if strategy == "momentum":
         return CostModel(half_spread_bps=10.0, impact_eta=0.0)   # EXP-002: 10 bps of traded notional
     if strategy in ("benchmark", "spy"):
