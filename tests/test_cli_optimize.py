@@ -86,6 +86,7 @@ def test_current_weights_csv(tmp_path):
     assert code == 2 and "bad.csv, line 2" in r["error"] and "not a number" in r["error"]
 
 
+@pytest.mark.slow   # two rotation backtests 1999-2019 through the simulator
 def test_compare_prints_both_portfolios(real_store):
     code, r = run_json("optimize", "compare", "--store", real_store, "--json")
     assert code == 0
