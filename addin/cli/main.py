@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("addin.cli.verify_cmd:verify", "Verify a signed workbook: signatures, digest, ledger entry."),
     "keys": ("addin.cli.keys_cmd:app", "Signing keys for audit workbooks."),
     "ledger": ("addin.cli.ledger_cmd:app", "The hash-chained audit ledger."),
+    "backtest": ("addin.cli.backtest_cmd:backtest", "Walk-forward backtest of a strategy against its benchmark and SPY."),
 }
 
 
