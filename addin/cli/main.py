@@ -26,6 +26,8 @@ app.command("template")(export_cmd.template)
 app.command("verify")(verify_cmd.verify)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
+app.command("trades")(__import__("addin.cli.trades_cmd", fromlist=["trades"]).trades)
+app.command("slippage")(__import__("addin.cli.slippage_cmd", fromlist=["slippage"]).slippage)
 
 
 def main() -> None:
