@@ -124,6 +124,16 @@ def rebalance_trades(market: Market, holdings, as_of=None, limits: Limits | None
     capped at ``participation`` x its expected volume (the same cap is the per-step liquidity limit).
     ``tax``: TaxSettings or a TOML path (default FIFO, 37% / 20%). Returns a dict (keys in the README).
     """
+    return rebalance_with_allocation(market, holdings, as_of, limits, steps, step, all_steps, schedule, days,
+                                     participation, tax, options, profile, bucket_minutes)[0]
+
+
+def rebalance_with_allocation(market: Market, holdings, as_of=None, limits: Limits | None = None, steps="auto",
+                              step: int | None = None, all_steps: bool = False, schedule: str = "vwap", days: int = 5,
+                              participation: float = 0.10, tax=None, options: TradeOptions | None = None,
+                              profile=None, bucket_minutes: int = 30) -> tuple[dict, dict]:
+    """:func:`rebalance_trades` and the allocation it traded to (``usecases.optimize.optimize_as_of``'s
+    dict), for the decision workbook."""
     h = load_holdings(holdings)
     settings = tax if isinstance(tax, taxmod.TaxSettings) else (taxmod.TaxSettings.from_toml(tax) if tax else taxmod.TaxSettings())
     opts = options or TradeOptions()
@@ -145,7 +155,7 @@ def rebalance_trades(market: Market, holdings, as_of=None, limits: Limits | None
     if step is not None and not (isinstance(step, int) and 1 <= step <= m):
         raise ArgumentError("--step", f"expected a step between 1 and {m} of the transition path, got {step!r}")
     todo = list(range(1, m + 1)) if all_steps else [step or 1]
-    return _execute(h, settings, opts, sopts, inp, nav, path, todo, lim, plan, days, t, market.label)
+    return _execute(h, settings, opts, sopts, inp, nav, path, todo, lim, plan, days, t, market.label), plan
 
 
 def _check_lot_dates(h: Holdings, t: pd.Timestamp) -> None:
