@@ -20,12 +20,16 @@ def nyse():
 
 def sessions_after(day, n: int) -> list[pd.Timestamp]:
     """The ``n`` NYSE sessions strictly after ``day`` (a trade decided at the close of D starts at D+1)."""
+    return list(_sessions_after(pd.Timestamp(day).normalize(), int(n)))
+
+
+@lru_cache(maxsize=4096)
+def _sessions_after(d: pd.Timestamp, n: int) -> tuple:
     cal = nyse()
-    d = pd.Timestamp(day).normalize()
     if d > cal.last_session:
         raise ArgumentError("as_of", f"{d.date()} is beyond the NYSE calendar's last session {cal.last_session.date()}")
     first = cal.next_session(cal.date_to_session(d, direction="previous"))
-    return list(cal.sessions_window(first, n))
+    return tuple(cal.sessions_window(first, n))
 
 
 @lru_cache(maxsize=4096)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,13 @@ def split_integer(total: int, weights: np.ndarray, caps: np.ndarray | None = Non
     """``total`` whole units in proportion to ``weights``, none above ``caps`` (water-filling, then
     largest remainders). The caps must hold the total."""
     w = np.asarray(weights, dtype=float)
+    if caps is None and total >= 0 and w.sum() > 0:              # the common case: no cap, largest remainders
+        x = total * w / w.sum()
+        out = np.floor(x + 1e-9)
+        rem = int(round(total - out.sum()))
+        if rem > 0:
+            out[np.argsort(-(x - out), kind="stable")[:rem]] += 1
+        return out.astype(np.int64)
     caps = np.full(w.shape, np.inf) if caps is None else np.asarray(caps, dtype=float)
     x = np.zeros_like(w)
     free = (w > 0) & (caps > 0)
@@ -68,34 +76,32 @@ def split_integer(total: int, weights: np.ndarray, caps: np.ndarray | None = Non
         free &= ~over
     out = np.floor(x + 1e-9)
     rem = int(round(total - out.sum()))
-    room = np.floor(caps) - out if np.isfinite(caps).any() else np.full(w.shape, np.inf)
-    order = np.argsort(-(x - out) - 1e-12 * np.arange(w.size))
-    for i in order:
-        if rem <= 0:
-            break
-        if room[i] >= 1 and (w[i] > 0 or not (w > 0).any()):
-            out[i] += 1
-            room[i] -= 1
-            rem -= 1
     if rem > 0:
-        raise ArgumentError("participation", f"{total} shares do not fit under the participation caps")
+        room = np.floor(caps) - out
+        ok = (room >= 1) & ((w > 0) if (w > 0).any() else True)
+        cand = np.nonzero(ok)[0]
+        cand = cand[np.argsort(-(x - out)[cand], kind="stable")]
+        if cand.size < rem:
+            raise ArgumentError("participation", f"{total} shares do not fit under the participation caps")
+        out[cand[:rem]] += 1
     return out.astype(np.int64)
 
 
 def _session_table(sessions, opts: ScheduleOptions) -> list[dict]:
-    prof = np.asarray(opts.profile, dtype=float)
-    prof = prof / prof.sum()
-    out = []
-    for s in sessions:
-        o, c = cal.session_hours(s)
-        minutes = int((c - o).total_seconds() // 60)
-        bw = bucket_weights(prof, minutes, opts.bucket_minutes)
-        starts = [o + pd.Timedelta(minutes=i * opts.bucket_minutes) for i in range(len(bw))]
-        ends = [f"{min(st + pd.Timedelta(minutes=opts.bucket_minutes), c):%H:%M}" for st in starts]
-        starts = [f"{st:%H:%M}" for st in starts]
-        out.append({"date": pd.Timestamp(s), "minutes": minutes, "volume_share": float(bw.sum()), "buckets": bw,
-                    "starts": starts, "ends": ends})
-    return out
+    return [_session_entry(pd.Timestamp(s), opts.bucket_minutes, tuple(opts.profile)) for s in sessions]
+
+
+@lru_cache(maxsize=8192)
+def _session_entry(s: pd.Timestamp, bucket_minutes: int, profile: tuple) -> dict:
+    """One session's buckets (New York HH:MM) and their expected shares of a full session's volume."""
+    prof = np.asarray(profile, dtype=float)
+    o, c = cal.session_hours(s)
+    minutes = int((c - o).total_seconds() // 60)
+    bw = bucket_weights(prof / prof.sum(), minutes, bucket_minutes)
+    starts = [o + pd.Timedelta(minutes=i * bucket_minutes) for i in range(len(bw))]
+    ends = [f"{min(st + pd.Timedelta(minutes=bucket_minutes), c):%H:%M}" for st in starts]
+    return {"date": s, "minutes": minutes, "volume_share": float(bw.sum()), "buckets": bw,
+            "starts": [f"{st:%H:%M}" for st in starts], "ends": ends}
 
 
 def schedule_parent(parent_id: str, ticker: str, side: str, shares: int, sessions: list, adv_shares: float,
@@ -130,13 +136,13 @@ def schedule_parent(parent_id: str, ticker: str, side: str, shares: int, session
             continue
         bw = d["buckets"] if opts.strategy == "vwap" else np.ones(len(d["buckets"]))
         per_b = split_integer(int(q), bw)
-        exp_vol = adv_shares * d["buckets"]
-        day = d["date"].date()
-        tag, dp = f"{parent_id}-{d['date']:%Y%m%d}-", float(q / adv_shares)
-        for j in np.nonzero(per_b)[0]:
-            qb = int(per_b[j])
-            children.append((parent_id, f"{tag}{j + 1:02d}", day, d["starts"][j], d["ends"][j], ticker, side, qb,
-                             limit, opts.strategy, qb / exp_vol[j] if exp_vol[j] > 0 else math.nan, dp))
+        nz = np.nonzero(per_b)[0]
+        exp_vol = adv_shares * d["buckets"][nz]
+        part = np.divide(per_b[nz], exp_vol, out=np.full(nz.size, math.nan), where=exp_vol > 0).tolist()
+        day, tag, dp = d["date"].date(), f"{parent_id}-{d['date']:%Y%m%d}-", float(q / adv_shares)
+        st_, en_ = d["starts"], d["ends"]
+        children += [(parent_id, f"{tag}{j + 1:02d}", day, st_[j], en_[j], ticker, side, qb, limit, opts.strategy,
+                      pj, dp) for j, qb, pj in zip(nz.tolist(), per_b[nz].tolist(), part)]
     return children, max(used, base)
 
 

@@ -92,7 +92,12 @@ def trade_step(shares: pd.Series, cash: float, target: pd.Series, mkt: Market1, 
         bad = [t for t, ok, n in zip(tickers, np.isfinite(p) & (p > 0), need_price) if n and not ok]
         raise ArgumentError("prices", f"no price at the decision date for {', '.join(bad)}")
     p = np.where(np.isfinite(p) & (p > 0), p, 1.0)          # tickers neither held nor wanted: never traded
-    mkt = Market1(pd.Series(p, index=tickers), mkt.sigma_daily, mkt.adv_dollars)
+    sig = mkt.sigma_daily.reindex(tickers).fillna(0).to_numpy(float)
+    adv = mkt.adv_dollars.reindex(tickers).to_numpy(float)
+
+    def costs(shares: np.ndarray) -> np.ndarray:
+        return model.dollars(shares * p, p, sig, adv)
+
     nav = float(held @ p + cash)
     if nav <= 0:
         raise ArgumentError("holdings", "the book has no value (no shares with a price and no cash)")
@@ -100,12 +105,12 @@ def trade_step(shares: pd.Series, cash: float, target: pd.Series, mkt: Market1, 
     for _ in range(4):                          # cost reserve to a fixed point (converges in 2-3 passes)
         exact = w * (nav - reserve_cost - opts.cash_buffer * nav) / p
         order = _orders(held, exact, p, w, opts)
-        c = float(mkt.costs(model, tickers, order).sum())
+        c = float(costs(order).sum())
         if abs(c - reserve_cost) <= 0.01:
             break
         reserve_cost = c
-    order = _fund(order, held, p, cash, nav, mkt, model, tickers, opts)
-    cost = mkt.costs(model, tickers, order)
+    order = _fund(order, held, p, cash, nav, costs, opts)
+    cost = costs(order)
     after = held + order
     cash_after = float(cash - order @ p - cost.sum())
     w_after = after * p / nav
@@ -126,13 +131,13 @@ def _orders(held, exact, p, w, opts: TradeOptions) -> np.ndarray:
     return np.where(small, 0.0, order)
 
 
-def _fund(order, held, p, cash, nav, mkt, model, tickers, opts) -> np.ndarray:
+def _fund(order, held, p, cash, nav, costs, opts) -> np.ndarray:
     """Cut buys until sells + cash pay for them and every order's cost, above the cash buffer."""
     order = order.copy()
     floor = opts.cash_buffer * nav
 
     def short_by() -> float:
-        return float(order @ p + mkt.costs(model, tickers, order).sum() - cash + floor)
+        return float(order @ p + costs(order).sum() - cash + floor)
 
     gap = short_by()
     if gap <= 0:
