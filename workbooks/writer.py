@@ -475,6 +475,8 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
                 _set(cell, value)
     from workbooks.backtest_sheets import decorate
     decorate(wb, report)                      # Backtest/Attribution charts and metrics (issue 9)
+    from workbooks import execution_sheet
+    execution_sheet.add(wb, report)              # before the seal: the digest covers it
     audit_sheet.fill(wb, report)
     audit_sheet.seal(wb)
     wb.active = 0

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("addin.cli.keys_cmd:app", "Signing keys for audit workbooks."),
     "ledger": ("addin.cli.ledger_cmd:app", "The hash-chained audit ledger."),
     "backtest": ("addin.cli.backtest_cmd:backtest", "Walk-forward backtest of a strategy against its benchmark and SPY."),
+    "trades": ("addin.cli.trades_cmd:trades", "Rebalance trade list in whole shares: lots, tax, costs, schedule, orders."),
+    "slippage": ("addin.cli.slippage_cmd:slippage", "Implementation shortfall of executed orders from a fills file."),
 }
 
 

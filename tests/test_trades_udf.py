@@ -1,0 +1,41 @@
+"""=REBALANCE_TRADES(range, as_of) calls the same use case as `rotation trades` and never puts a traceback in a cell."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture()
+def udf(monkeypatch):
+    monkeypatch.setenv("ROTATION_UDF_SOURCE", "demo")
+    from udfs.functions import REBALANCE_TRADES
+
+    return REBALANCE_TRADES
+
+
+def test_rebalance_trades_udf_matches_the_use_case(udf):
+    from udfs.runtime import current_market
+    from usecases.trades import rebalance_trades
+
+    rng = [["ticker", "shares", "acquired", "cost_basis"], ["XLK", 10000, "2019-01-02", 500000.0],
+           ["XLU", 5000, None, None], ["CASH", 100000, None, None]]
+    out = udf(rng, "2019-06-28")
+    assert out[0] == ["ticker", "side", "shares", "notional", "expected_cost_bps"]
+    r = rebalance_trades(current_market(), rng, "2019-06-28")
+    assert [row[:3] for row in out[1:]] == [[o["ticker"], o["side"], o["shares"]] for o in r["orders"]]
+
+
+def test_rebalance_trades_udf_errors_name_the_row(udf):
+    out = udf([["ticker", "shares"], ["XLK", 10], ["QQQ", 5]], None)
+    assert out.startswith("#ERROR: holdings range, line 3: unknown ticker 'QQQ'")
+
+
+def test_trades_are_point_in_time(monkeypatch):
+    """Data after the decision date cannot change the trade list (the market is cut at D)."""
+    from usecases.context import open_market
+    from usecases.trades import rebalance_trades
+
+    m = open_market(demo=True)
+    rng = [["ticker", "shares"], ["XLK", 20000], ["XLE", 5000], ["CASH", 50000]]
+    full = rebalance_trades(m, rng, "2015-06-30", steps=2)
+    cut = rebalance_trades(m.asof("2015-06-30"), rng, "2015-06-30", steps=2)
+    assert full["orders"] == cut["orders"] and full["schedule"][0]["date"].isoformat() == "2015-07-01"
