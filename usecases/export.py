@@ -8,6 +8,7 @@ holds nothing dated after the decision.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import secrets
 import tempfile
@@ -41,16 +42,31 @@ def software_version() -> str:
         return "0+unknown"
 
 
-def _inputs(market: Market) -> dict[str, str]:
-    files = {Path(m.source).name: m.sha256 for m in market.meta.values() if m.sha256}
-    if not files:
-        files = {f"{market.label} (generated, no input files)": data_digest(market)}
-    return dict(sorted(files.items()))
+def _inputs(market: Market, extra=()) -> list[tuple[str, str, str]]:
+    """(role, absolute path, SHA-256) of every data file, then of each ``extra`` (role, path) file."""
+    files = sorted({(str(Path(m.source).resolve()), m.sha256) for m in market.meta.values() if m.sha256})
+    rows = [("data", p, h) for p, h in files]
+    if not rows:
+        rows = [("data", f"{market.label} (generated, no input files)", data_digest(market))]
+    for role, path in extra:
+        if path is not None:
+            p = Path(path)
+            rows.append((role, str(p.resolve()), hashlib.sha256(p.read_bytes()).hexdigest()))
+    return rows
+
+
+def _data_label(market: Market) -> str:
+    """The market label with any data folder written as an absolute path."""
+    prefix = "vendor files in "
+    if market.label.startswith(prefix):
+        return prefix + str(Path(market.label[len(prefix):]).resolve())
+    return market.label
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4) -> DecisionReport:
-    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session)."""
+                 steps: int = 4, inputs=(), operator: str | None = None) -> DecisionReport:
+    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session). ``inputs``:
+    extra (role, path) files to hash on the Audit sheet (weights, limits TOML, template)."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
@@ -92,8 +108,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     now = datetime.now(timezone.utc)
     return DecisionReport(
         run_id=f"{t:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=t.date(), created_utc=now,
-        operator=current_operator(), software_version=software_version(), data_label=market.label,
-        config=cfg, inputs=_inputs(market), data_rows_sha256=data_digest(pit),
+        operator=operator or current_operator(), software_version=software_version(),
+        data_label=_data_label(market), config=cfg, inputs=_inputs(market, inputs), data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
         scores=scores[score_cols], weights=weights, transition=transition,
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
@@ -128,18 +144,32 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False) -> dict:
-    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify."""
-    report = build_report(market, as_of, current, limits)
+                    allow_ephemeral_key: bool = False, force: bool = False, pdf: bool = False,
+                    inputs=()) -> dict:
+    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
+
+    ``inputs``: (role, path) files the decision read besides the data (``weights``, ``limits``...), hashed
+    on the Audit sheet; the template is added. ``force`` supersedes an existing record; ``pdf`` also
+    writes the print areas as a PDF (its SHA-256 in the ledger entry)."""
+    from workbooks.keys import operator_identity
+    from workbooks.trust import TrustStore
+
+    extra = list(inputs) + ([("template", template)] if template is not None else [])
+    report = build_report(market, as_of, current, limits, inputs=extra, operator=operator_identity(keys_dir))
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)
     if out.is_dir():
         out = out / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     signer, note = signer_for(keys_dir, allow_ephemeral_key)
+    trust = TrustStore.for_keys(keys_dir)
+    if note:          # the ephemeral demo certificate is trusted for this run's own check only
+        trust = TrustStore(trust.folder, extra=[signer.certificate])
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
-    res = export_signed(report, out, signer, led, template)
+    res = export_signed(report, out, signer, led, template, force=force, trust=trust, pdf=pdf)
     return {"path": str(res.path), "p7s": str(res.p7s), "sha256": res.sha256, "content_digest": res.content_digest,
+            "superseded": str(res.superseded) if res.superseded else None,
+            "pdf": str(res.pdf) if res.pdf else None, "pdf_sha256": res.pdf_sha256,
             "ledger_seq": res.ledger_seq, "ledger": str(led.path), "verify": res.verify, "as_of": report.as_of,
             "run_id": report.run_id, "label": report.data_label, "signer": signer.subject, "note": note,
             "target_weights": report.target_weights()}

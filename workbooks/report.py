@@ -19,6 +19,9 @@ REGIMES = ("calm", "elevated", "stress", "crisis")
 SIGNAL_COLUMNS = ("index", "percentile", "change_20d", "regime", "strength", "warning_probability")
 EVENT_COLUMNS = ("start", "first_warning", "lead_sessions", "within_window", "from_calm")
 WEIGHT_COLUMNS = ("current", "target", "benchmark")
+DEFAULT_DISCLAIMER = ("This record documents a model-based allocation decision. It is not investment advice or an offer; "
+                      "past stress episodes and backtests do not predict future returns. Figures are as of the decision "
+                      "date and use only data published by then.")
 
 
 @dataclass
@@ -28,8 +31,11 @@ class DecisionReport:
     Run metadata (required):
         run_id, as_of (date), created_utc (aware or naive-UTC datetime), operator, software_version,
         data_label (e.g. ``"DEMO DATA (synthetic)"`` or the data folder), config (nested dict of
-        parameters), inputs (file name -> SHA-256 hex of its bytes), data_rows_sha256 (digest of the
-        data rows used).
+        parameters), inputs (list of ``(role, path, SHA-256 hex)``: data files, weights or holdings,
+        limits and stress TOML, template; a dict name -> SHA-256 is read as role ``data``; add one with
+        :meth:`add_input`), data_rows_sha256 (digest of the data rows used).
+        ledger_seq / ledger_head: the ledger head before this export (set by the exporter; written on
+        the Audit sheet as an anchor). disclaimer: the text closing the commentary.
 
     Optional parts (``None`` leaves the sheet, table or dashboard block out):
         reading: dict with keys index, percentile, regime, strength, change_20d, warning_probability,
@@ -56,8 +62,11 @@ class DecisionReport:
     software_version: str
     data_label: str
     config: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, str] = field(default_factory=dict)
+    inputs: list[tuple[str, str, str]] | dict[str, str] = field(default_factory=list)
     data_rows_sha256: str = ""
+    ledger_seq: int | None = None
+    ledger_head: str | None = None
+    disclaimer: str = DEFAULT_DISCLAIMER
 
     reading: dict[str, Any] | None = None
     signals: pd.DataFrame | None = None
@@ -73,7 +82,22 @@ class DecisionReport:
     risk: dict[str, Any] | None = None
     signal_drivers: list[str] | None = None
 
+    def add_input(self, role: str, path, sha256: str | None = None) -> None:
+        """Record one input: ``role`` (e.g. ``holdings``), its absolute path, and the SHA-256 of its bytes
+        (read from the file when not given)."""
+        import hashlib
+        from pathlib import Path
+
+        p = Path(path)
+        if sha256 is None:
+            sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
+        self.inputs.append((str(role), str(p.resolve()) if p.exists() else str(p), str(sha256)))
+
     def __post_init__(self) -> None:
+        if isinstance(self.inputs, dict):
+            self.inputs = [("data", str(k), str(v)) for k, v in self.inputs.items()]
+        else:
+            self.inputs = [tuple(map(str, x)) for x in self.inputs]
         for name in ("run_id", "operator", "software_version", "data_label"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():

@@ -66,7 +66,7 @@ LABELS = {
     "cost": "Cost (bps)", "cost_bps": "Cost (bps)", "composite": "Composite", "model": "Model",
     "start": "Event start", "first_warning": "First warning", "lead_sessions": "Lead (sessions)",
     "within_window": "Within window", "from_calm": "From calm", "parameter": "Parameter",
-    "value": "Value", "file": "Input file", "sha256": "SHA-256",
+    "value": "Value", "file": "Input file", "sha256": "SHA-256", "role": "Role",
 }
 TICKERS = tuple(SECTORS) + (BENCHMARK,)
 PCT_KEYS = {"percentile", "warning_probability", "current", "target", "benchmark", "weight",
@@ -146,7 +146,7 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("Attribution", "Attribution", "A6", ("sector", "allocation", "selection", "total"), "Attribution"),
     TableSpec("Scorecard", "Scorecard", "A6", ("metric", "value"), "Scorecard"),
     TableSpec("Parameters", "Parameters", "A6", ("parameter", "value"), "Configuration of this run"),
-    TableSpec("AuditInputs", "Audit", "A20", ("file", "sha256"), "Input files"),
+    TableSpec("AuditInputs", "Audit", "A31", ("role", "file", "sha256"), "Inputs (role, absolute path, SHA-256)"),
 )}
 
 # Workbook-level named cells: name -> (sheet, cell, caption shown left or above, number format)
@@ -167,15 +167,20 @@ AUDIT_CELLS = (  # (name, caption, row)
     ("AuditRunId", "Run id", 6),
     ("AuditAsOf", "Decision date", 7),
     ("AuditCreatedUtc", "Created (UTC)", 8),
-    ("AuditOperator", "Operator", 9),
+    ("AuditOperator", "Operator (configured name and login)", 9),
     ("AuditSoftwareVersion", "Software version", 10),
-    ("AuditDataLabel", "Data", 11),
+    ("AuditDataLabel", "Data (absolute folder)", 11),
     ("AuditDataRowsSha256", "SHA-256 of the data rows used", 12),
     ("AuditConfigSha256", "SHA-256 of the configuration (canonical JSON)", 13),
     ("AuditConfig", "Configuration (canonical JSON)", 14),
-    ("AuditContentDigest", "Content digest of every other sheet", 15),
-    ("AuditDigestScope", "Digest scope", 16),
+    ("AuditLedgerSeq", "Ledger entry before this export (sequence)", 15),
+    ("AuditLedgerHead", "Ledger head hash before this export", 16),
+    ("AuditContentDigest", "Content digest (every sheet, this cell excepted)", 17),
+    ("AuditDigestScope", "Digest scope", 18),
 )
+APPROVAL_ROWS = (("Prepared by", 22), ("Reviewed by", 23), ("Approved by", 24))
+APPROVAL_NOTE = ("Approvals are recorded as separate signatures (`rotation approve BOOK.xlsx`), which leave this "
+                 "signed record unchanged; `rotation verify` lists who signed what and when.")
 # Dashboard blocks the writer blanks when their data is missing.
 BLOCKS = {"DashboardReadingBlock": ("Dashboard", "B5:M8"), "DashboardRiskBlock": ("Dashboard", "K10:O17")}
 COMMENTARY_START = ("Commentary", "A6")
@@ -376,7 +381,27 @@ def build_template() -> Workbook:
                 ws[f"B{row}"].alignment = Alignment(wrap_text=True, vertical="top")
                 ws[f"B{row}"].font = Font(name="Consolas", size=9)
                 _name(wb, name, "Audit", f"B{row}")
+            ws["B14"].alignment = Alignment(wrap_text=False, vertical="top")   # long JSON: one clipped line
+            _approvals(wb, ws)
     return wb
+
+
+def _approvals(wb: Workbook, ws) -> None:
+    """The Approvals block: name, role and date lines for people to fill or sign."""
+    ws["A20"] = "Approvals"
+    ws["A20"].font = Font(bold=True, size=12, color=NAVY)
+    ws["B21"] = "Name, date (UTC) and signature"
+    ws["B21"].font = Font(size=9, italic=True, color="595959")
+    for caption, row in APPROVAL_ROWS:
+        ws[f"A{row}"] = caption
+        ws[f"A{row}"].font = Font(bold=True, color="404040")
+        ws[f"B{row}"].border = Border(bottom=Side(style="thin", color="404040"))
+        ws.row_dimensions[row].height = 24
+    _name(wb, "AuditPreparedBy", "Audit", f"B{APPROVAL_ROWS[0][1]}")
+    ws["A26"] = APPROVAL_NOTE
+    ws["A26"].font = Font(size=9, italic=True, color="595959")
+    ws.merge_cells("A26:B27")
+    ws["A26"].alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _prob_scale():

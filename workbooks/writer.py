@@ -180,7 +180,7 @@ def table_frames(report: DecisionReport) -> dict[str, pd.DataFrame | None]:
         "Scorecard": _with_key_column(report.scorecard, "metric") if report.scorecard is not None else None,
         "Parameters": pd.DataFrame(flatten_config(report.config), columns=["parameter", "value"])
         if report.config else None,
-        "AuditInputs": pd.DataFrame(sorted(report.inputs.items()), columns=["file", "sha256"]),
+        "AuditInputs": pd.DataFrame(list(report.inputs), columns=["role", "file", "sha256"]),
     }
     return frames
 
@@ -474,9 +474,23 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
             if cell is not None:
                 _set(cell, value)
     audit_sheet.fill(wb, report)
+    from workbooks.printing import set_print_areas
+    set_print_areas(wb)
     audit_sheet.seal(wb)
     wb.active = 0
     return wb
+
+
+def render_bytes(report: DecisionReport, template: str | Path | None = None) -> bytes:
+    """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
+    :func:`workbooks.digest.seal_package` writes the content digest of the saved package."""
+    import io
+
+    from workbooks.digest import seal_package
+
+    buf = io.BytesIO()
+    render(report, template).save(buf)
+    return seal_package(buf.getvalue())[0]
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:
@@ -486,7 +500,7 @@ def write_workbook(report: DecisionReport, path: str | Path, template: str | Pat
         raise ArgumentError("path", f"the workbook must be an .xlsx file, got {path.name!r}")
     if not path.parent.is_dir():
         raise ArgumentError("path", f"folder {str(path.parent)!r} does not exist")
-    wb = render(report, template)
-    wb.save(path)
+    from workbooks.atomic import atomic_write_bytes
+    atomic_write_bytes(path, render_bytes(report, template))
     log.info("wrote workbook %s", path)
     return path
