@@ -80,6 +80,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     reading["percentile"] = rd["percentile"] / 100.0
     reading["defensive"] = [d["sector"] for d in rd["defensive"]]
     reading["elevated_threshold"] = res.config.regime.enter[0]
+    if (rd.get("tech_selloff") or {}).get("in_progress"):
+        reading["selloff_since"] = rd["tech_selloff"]["since"]
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 

@@ -161,7 +161,8 @@ DASH_TILES = (  # (name, caption, first column, number format)
 RISK_CELLS = (  # (name, caption, row, number format)
     ("TrackingError", "Tracking error (ex-ante, annual)", 12, "0.00%"),
     ("Turnover", "One-way turnover", 13, "0.0%"),
-    ("ExpectedCostBps", "Expected cost (bps)", 14, "0.0"),
+    ("ExpectedCostBps", "Cost if traded at once, one-shot (bps)", 14, "0.0"),
+    ("PathCostBps", "Cost along the transition path (bps)", 15, "0.0"),
 )
 AUDIT_CELLS = (  # (name, caption, row)
     ("AuditRunId", "Run id", 6),
@@ -297,7 +298,7 @@ def _dashboard(wb: Workbook, ws) -> None:
                 ws.cell(rr, cc).fill = tile_fill
         _name(wb, name, "Dashboard", f"{col}6")
     _regime_rules(ws, "F6:G7", "$F$6")
-    ws["B8"] = "Defensive sectors favoured"
+    ws["B8"] = "Defensive sectors"
     ws["B8"].font = Font(size=9, bold=True, color="595959")
     ws.merge_cells("E8:M8")
     ws["E8"].font = Font(bold=True, color=NAVY)
@@ -313,12 +314,13 @@ def _dashboard(wb: Workbook, ws) -> None:
         v.font = Font(bold=True, size=11, color=NAVY)
         v.alignment = Alignment(horizontal="right")
         _name(wb, name, "Dashboard", f"N{row}")
-    ws["K15"] = "Binding constraints"
-    ws["K15"].font = Font(size=10, color="404040")
-    ws.merge_cells("K16:O17")
-    ws["K16"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["K16"].font = Font(size=9, color=NAVY)
-    _name(wb, "BindingConstraints", "Dashboard", "K16")
+    ws["K16"] = "Binding constraints"
+    ws["K16"].font = Font(size=10, color="404040")
+    ws.merge_cells("K17:O17")
+    ws["K17"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["K17"].font = Font(size=9, color=NAVY)
+    ws.row_dimensions[17].height = 40
+    _name(wb, "BindingConstraints", "Dashboard", "K17")
     for blk, (sheet, ref) in BLOCKS.items():
         _name(wb, blk, sheet, ref)
     spec = TABLES["DashboardWeights"]
@@ -359,6 +361,9 @@ def build_template() -> Workbook:
         elif sheet == "Weights":
             _sign_rules(ws, "F7:G7")
             _widths(ws, {"B": 24})
+        elif sheet == "Early Warning":
+            ws["A4"].font = Font(size=11, bold=True, color="C00000")
+            _name(wb, "EarlyWarningVerdict", "Early Warning", "A4")
         elif sheet == "Sector Scores":
             ws.conditional_formatting.add("B7:B7", _score_scale())
         elif sheet == "Commentary":

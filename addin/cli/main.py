@@ -24,6 +24,7 @@ app.add_typer(optimize_cmd.app, name="optimize", help="Target weights within ris
 app.command("export")(export_cmd.export)
 app.command("template")(export_cmd.template)
 app.command("verify")(verify_cmd.verify)
+app.command("approve")(__import__("addin.cli.approve_cmd", fromlist=["approve"]).approve)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
 
