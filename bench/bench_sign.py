@@ -28,7 +28,7 @@ def _prepare() -> dict:
     from openpyxl.workbook.defined_name import DefinedName
 
     from lo_helpers import trial_signer
-    from workbooks.digest import content_digest
+    from workbooks.digest import PLACEHOLDER, seal_package
     from workbooks.ledger import Ledger, export_payload
     from workbooks.sign import sign_workbook
 
@@ -46,9 +46,10 @@ def _prepare() -> dict:
         w.append([day + timedelta(days=30 * i)] + [1 / 11] * 11)
     audit = wb.create_sheet("Audit")
     wb.defined_names["AuditContentDigest"] = DefinedName("AuditContentDigest", attr_text="Audit!$B$1")
-    audit["B1"] = content_digest(wb)
+    audit["B1"] = PLACEHOLDER
     unsigned = d / "unsigned.xlsx"
     wb.save(unsigned)
+    unsigned.write_bytes(seal_package(unsigned.read_bytes())[0])
     signer = trial_signer(d / "keys")
     signed = d / "signed.xlsx"
     shutil.copy(unsigned, signed)

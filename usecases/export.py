@@ -156,6 +156,9 @@ def export_decision(market: Market, as_of=None, out: Path | None = None, current
     from workbooks.keys import operator_identity
     from workbooks.trust import TrustStore
 
+    from workbooks.export import check_target
+    if out is not None and not Path(out).is_dir():
+        check_target(out, force)          # refuse an occupied target before computing anything
     extra = list(inputs) + ([("template", template)] if template is not None else [])
     report = build_report(market, as_of, current, limits, inputs=extra, operator=operator_identity(keys_dir))
     if out is None:

@@ -64,7 +64,7 @@ class ExportResult:
     pdf_sha256: str | None = None
 
 
-def _check_target(out_path: str | os.PathLike, force: bool) -> Path:
+def check_target(out_path: str | os.PathLike, force: bool) -> Path:
     out = Path(out_path)
     if out.suffix.lower() != ".xlsx":
         raise ArgumentError("out_path", f"the workbook must be an .xlsx file, got {out.name!r}")
@@ -74,6 +74,9 @@ def _check_target(out_path: str | os.PathLike, force: bool) -> Path:
         raise ArgumentError("--out", f"{out} already holds a signed record; pass --force to supersede it (the old "
                                      f"pair is kept as {out.stem}.superseded-N.xlsx and the ledger says so)")
     return out
+
+
+_check_target = check_target
 
 
 def _clean_stale(out: Path) -> None:
@@ -142,7 +145,7 @@ def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: A
     :func:`workbooks.verify.verify_workbook` of the final file against ``trust``. Raises ArgumentError for
     a bad or occupied target; every failure leaves the previous record as it was (see module doc).
     """
-    out = _check_target(out_path, force)
+    out = check_target(out_path, force)
     _clean_stale(out)
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
     head = led.anchor()
