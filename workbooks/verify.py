@@ -134,9 +134,10 @@ def _half_finished(p7s_bytes: bytes, led: Ledger | None) -> str | None:
     if not hits:
         return None
     e = hits[-1]
+    kept = (e.payload.get("supersedes") or {}).get("file")
     return (f"CMS signature: this .p7s belongs to ledger entry {e.seq} (workbook sha256 "
             f"{e.payload.get('file_sha256', '')[:16]}...), whose workbook was never put in place: an interrupted "
-            "export; the previous record is kept as " + str(e.payload.get("supersedes") or "(none)"))
+            "export; " + (f"the previous record is kept intact as {kept}" if kept else "there was no previous record"))
 
 
 def verify_workbook(path: str | os.PathLike, ledger: Ledger | str | os.PathLike | None = None,
