@@ -377,7 +377,7 @@ def build_template() -> Workbook:
         elif sheet == "Parameters":
             _widths(ws, {"A": 40, "B": 60})
         elif sheet == "Audit":
-            _widths(ws, {"A": 44, "B": 90})
+            _widths(ws, {"A": 44, "B": 90, "C": 68})
             ws["A5"] = "Run record"
             ws["A5"].font = Font(bold=True, size=12, color=NAVY)
             for name, caption, row in AUDIT_CELLS:
