@@ -152,3 +152,12 @@ def test_approval_adds_a_signature_and_keeps_the_decision_valid(env, tmp_path):
     assert not r2["ok"] and any("no approval entry" in p for p in r2["problems"])
     with pytest.raises(ArgumentError, match="not a recorded export"):
         approve(p7s_path_for(res.path), env["approver"], led)
+
+
+def test_pdf_without_libreoffice_is_one_clear_sentence_and_writes_nothing(env, tmp_path, monkeypatch):
+    from workbooks.pdf import PdfUnavailable
+    monkeypatch.setenv("ROTATION_SOFFICE", str(tmp_path / "no-soffice"))
+    led = Ledger(tmp_path / "ledger.sqlite")
+    with pytest.raises(PdfUnavailable, match="--pdf needs LibreOffice"):
+        _export(env, tmp_path / "book.xlsx", led, pdf=True)
+    assert _state(tmp_path) == {} and not led.find(kind="export")
