@@ -124,9 +124,10 @@ def package_digest(data: bytes) -> tuple[str | None, str]:
     return stored, _digest(parts, stored if stored and stored != PLACEHOLDER else None)
 
 
-def seal_package(data: bytes) -> tuple[bytes, str]:
+def seal_package(data: bytes, compress: bool = True) -> tuple[bytes, str]:
     """Compute the digest of a saved workbook whose digest cell holds :data:`PLACEHOLDER` and write it
-    in its place; returns (new package bytes, digest). Raises DataError without the placeholder."""
+    in its place; returns (new package bytes, digest). Raises DataError without the placeholder.
+    ``compress=False`` stores the parts uncompressed (an intermediate the signer re-packs anyway)."""
     parts = _parts(data)
     digest = _digest(parts, None)
     old, new = b">" + _text(PLACEHOLDER) + b"<", b">" + digest.encode("ascii") + b"<"
@@ -135,9 +136,10 @@ def seal_package(data: bytes) -> tuple[bytes, str]:
         raise DataError("the workbook has no (or more than one) content-digest placeholder to seal")
     parts[hits[0]] = parts[hits[0]].replace(old, new)
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", method) as zout:
         for info in zin.infolist():
-            zout.writestr(info, parts.get(info.filename, b""), compress_type=zipfile.ZIP_DEFLATED)
+            zout.writestr(info, parts.get(info.filename, b""), compress_type=method)
     return out.getvalue(), digest
 
 

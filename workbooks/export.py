@@ -155,7 +155,7 @@ def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: A
     final_p7s = p7s_path_for(out)
     try:
         _step("render")
-        data = render_bytes(report, template)
+        data = render_bytes(report, template, compress=False)     # the signer re-packs it compressed
         digest = read_audit_digest(data) or ""
         _step("sign")
         signed = sign_bytes(data, signer, path=out)

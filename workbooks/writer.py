@@ -496,16 +496,17 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
     return wb
 
 
-def render_bytes(report: DecisionReport, template: str | Path | None = None) -> bytes:
+def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
     """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
-    :func:`workbooks.digest.seal_package` writes the content digest of the saved package."""
+    :func:`workbooks.digest.seal_package` writes the content digest of the saved package
+    (``compress=False``: parts stored, for the signer to re-pack)."""
     import io
 
     from workbooks.digest import seal_package
 
     buf = io.BytesIO()
     render(report, template).save(buf)
-    return seal_package(buf.getvalue())[0]
+    return seal_package(buf.getvalue(), compress=compress)[0]
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:
