@@ -85,14 +85,14 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    alloc = optimize_as_of(pit, t, current, limits, steps)
+    scores = factors.current_scores(pit, res.daily["index"], t)          # once, for the allocator and the sheet
+    alloc = optimize_as_of(pit, t, current, limits, steps, scores=scores)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
     transition = path[[c for c in SECTORS if c in path.columns]].copy()
     transition["cost"] = path["cost_bps"]
 
-    scores = factors.current_scores(pit, res.daily["index"], t)
     score_cols = [c for c in scores.columns if c not in ("composite_equal", "composite_ic", "rank")]
     early = None
     try:

@@ -93,16 +93,18 @@ def binding_sentences(names: list[str], limits: Limits) -> list[str]:
 
 
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                   steps: int = 4) -> dict:
+                   steps: int = 4, scores: pd.DataFrame | None = None) -> dict:
     """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
-    scores, expected_returns, label``. Raises InfeasibleError (with conflicts) for limits that cannot hold."""
+    scores, expected_returns, label``. Raises InfeasibleError (with conflicts) for limits that cannot hold.
+    ``scores``: the :func:`usecases.factors.current_scores` table at ``as_of`` when the caller has it already."""
     limits = limits or Limits()
     res = signals.stress_result(market)
     reading = res.reading(as_of)
     t = pd.Timestamp(reading["as_of"])
     regime = reading["regime"] or "calm"
-    scores = factors.current_scores(market, res.daily["index"], t)
+    if scores is None:
+        scores = factors.current_scores(market, res.daily["index"], t)
     rets = market.prices[TICKERS].pct_change(fill_method=None)
     risk = risk_model(rets, t)
     cov = risk.cov.loc[TICKERS, TICKERS]
