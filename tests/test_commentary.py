@@ -34,7 +34,7 @@ def _report_numbers(r) -> set[str]:
         out |= {f"{row['current'] * 100:.1f}", f"{row['target'] * 100:.1f}",
                 f"{(row['target'] - row['current']) * 100:+.1f}"}
     out |= {f"{v:+.2f}" for v in r.scores["composite"]}
-    for b in rk["binding"]:
+    for b in rk["binding"] + [r.early_warning.get("verdict", "")]:
         out |= set(NUM.findall(b))
     return out
 

@@ -22,7 +22,6 @@ Also returned: ``ok`` (all five), ``signer``, ``signed_at``, ``cert_sha256``, ``
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 from pathlib import Path
