@@ -27,7 +27,7 @@ def _setup():
 def _export(s):
     from workbooks.export import export_signed
 
-    export_signed(s["report"], s["out"], s["signer"], s["ledger"], verify=False)
+    export_signed(s["report"], s["out"], s["signer"], s["ledger"], verify=False, force=True)
 
 
 def _write(s):
@@ -36,8 +36,34 @@ def _write(s):
     write_workbook(s["report"], s["out"].with_name("preview.xlsx"))
 
 
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _cli(*args: str) -> None:
+    import subprocess
+    s = _setup()
+    env = {**os.environ, "ROTATION_KEYS_DIR": str(s["out"].parent / "keys"),
+           "ROTATION_LEDGER": str(s["out"].parent / "cli-ledger.sqlite")}
+    subprocess.run(["rotation", *args], check=True, capture_output=True, env=env)
+
+
+def _cli_export(_):
+    _cli("export", "--data", str(DATA), "--as-of", "2008-10-10", "--out", str(_setup()["out"].with_name("cli.xlsx")),
+         "--force")
+
+
+def _cli_verify(_):
+    out = _setup()["out"].with_name("cli.xlsx")
+    if not out.exists():
+        _cli_export(None)
+    _cli("verify", str(out))
+
+
 def rows() -> list[Row]:
-    return [
+    whole = [Row("export: whole process, rotation export --data ../shared/data (2008-10-10)", _cli_export, 2.0,
+                 setup=_setup, repeat=3),
+             Row("verify: whole process, rotation verify on that record", _cli_verify, 0.6, setup=_setup, repeat=3)]
+    return (whole if DATA.is_dir() else []) + [
         Row("export: render + sign + ledger, 5,000 sessions (no verify)", _export, 1.5, setup=_setup, repeat=5),
         Row("export: unsigned preview workbook, 5,000 sessions", _write, None, setup=_setup, repeat=5),
     ]

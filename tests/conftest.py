@@ -50,6 +50,23 @@ def pytest_runtest_makereport(item, call):
             rep.longrepr = f"CI=true: skipped for a missing CI dependency, which is a failure: {reason}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_user_dirs_session(tmp_path_factory):
+    """The same isolation for session- and module-scoped fixtures (they run before function fixtures)."""
+    import os
+
+    base = tmp_path_factory.getbasetemp() / "userdirs"
+    keys = {"ROTATION_STORE": "store.sqlite", "ROTATION_LEDGER": "ledger.sqlite", "ROTATION_KEYS_DIR": "keys"}
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: str(base / v) for k, v in keys.items()})
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """Never touch the real user's store, keys or ledger from a test."""

@@ -29,7 +29,7 @@ def make_sample_workbook(path: Path) -> Path:
     from openpyxl.styles import Font
     from openpyxl.workbook.defined_name import DefinedName
 
-    from workbooks.digest import content_digest
+    from workbooks.digest import PLACEHOLDER, seal_package
 
     wb = Workbook()
     ws = wb.active
@@ -59,8 +59,11 @@ def make_sample_workbook(path: Path) -> Path:
     audit["A2"] = "Run id"
     audit["B2"] = "run-0001"
     wb.defined_names["AuditContentDigest"] = DefinedName("AuditContentDigest", attr_text="Audit!$B$1")
-    audit["B1"] = content_digest(wb)
-    wb.save(path)
+    audit["B1"] = PLACEHOLDER
+    import io
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(seal_package(buf.getvalue())[0])
     return path
 
 
@@ -219,10 +222,21 @@ def trial_signer(folder: Path, subject: str = "Test Signer", rsa_key: bool = Fal
                 .not_valid_after(now + dt.timedelta(days=30))
                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                 .sign(key, hashes.SHA256()))
+        trust_default(cert)
         return Signer(key=key, certificate=cert, chain=[], key_id=key_id_of(cert))
     init_keys(folder, subject=subject, passphrase="test-passphrase")
     key, cert, chain = pkcs12.load_key_and_certificates((folder / "signer.p12").read_bytes(), b"test-passphrase")
+    trust_default(cert)
     return Signer(key=key, certificate=cert, chain=list(chain or []), key_id=key_id_of(cert))
+
+
+def trust_default(cert) -> None:
+    """Add ``cert`` to the trust store of the test session's keys folder ($ROTATION_KEYS_DIR)."""
+    import os
+
+    from workbooks.trust import TrustStore
+    assert os.environ.get("ROTATION_KEYS_DIR"), "tests must run with an isolated ROTATION_KEYS_DIR"
+    TrustStore.for_keys().add(cert)
 
 
 def write_cert_pem(signer, path: Path) -> Path:

@@ -58,10 +58,20 @@ def test_demo_runs_every_stage_on_labelled_synthetic_data(demo_run):
 def test_rotation_verify_accepts_the_demo_workbook(demo_run):
     out, env, _ = demo_run
     r = runner.invoke(app, ["verify", out["export"]["path"], "--json"], env=env)
-    assert r.exit_code == 0, r.output
     v = json.loads(r.stdout)
     assert all(v[k] is True for k in ("embedded_signature", "cms_signature", "content_digest", "ledger"))
     assert v["signer"] and v["signed_at"]
+    # the ephemeral demo certificate is in no trust store: a later verify says so and fails (exit 1)
+    assert r.exit_code == 1 and v["trusted_signer"] is False
+    assert any("neither in the trust store" in p or "trust store" in p for p in v["problems"])
+    from cryptography.hazmat.primitives import serialization
+    from workbooks.sign_ooxml import verify_package as vp
+    cert = vp(Path(out["export"]["path"]).read_bytes()).certificate
+    pem = Path(env["ROTATION_KEYS_DIR"]).parent / "demo-cert.pem"
+    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    assert runner.invoke(app, ["keys", "trust", "add", str(pem)], env=env).exit_code == 0
+    r2 = runner.invoke(app, ["verify", out["export"]["path"], "--json"], env=env)
+    assert r2.exit_code == 0, r2.output        # once someone decides to trust it, it verifies
 
 
 def _sheet_names(book: Path) -> dict[str, str]:

@@ -1,142 +1,107 @@
-"""content_digest: same digest in memory and after an openpyxl round trip; any edit changes it."""
+"""The content digest: the documented canonical form (recomputed here independently), sealing, and
+coverage of every part a reader sees, including sheets a later stage adds."""
 from __future__ import annotations
 
-import sys
-from datetime import date, datetime, time, timedelta
-from pathlib import Path
+import hashlib
+import io
+import zipfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from openpyxl import Workbook, load_workbook
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+from openpyxl.workbook.defined_name import DefinedName
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lo_helpers import make_sample_workbook  # noqa: E402
-
-from engine.errors import DataError  # noqa: E402
-from workbooks.digest import content_digest, iter_canonical, read_audit_digest  # noqa: E402
-
-
-def _roundtrip(wb: Workbook, tmp_path: Path) -> Workbook:
-    p = tmp_path / "rt.xlsx"
-    wb.save(p)
-    return load_workbook(p)
+from engine.errors import DataError
+from workbooks.digest import PLACEHOLDER, content_digest, covered, package_digest, read_audit_digest, seal_package
 
 
-def test_sample_roundtrip_and_audit_cell(tmp_path):
-    p = make_sample_workbook(tmp_path / "s.xlsx")
-    wb = load_workbook(p)
-    assert read_audit_digest(wb) == content_digest(p) == content_digest(wb)
-    assert len(content_digest(p)) == 64
-
-
-def test_audit_sheet_is_excluded_and_other_sheets_are_not(tmp_path):
-    wb = load_workbook(make_sample_workbook(tmp_path / "s.xlsx"))
-    d0 = content_digest(wb)
-    wb["Audit"]["C9"] = "anything"
-    assert content_digest(wb) == d0
-    assert content_digest(wb, exclude=()) != d0
-    wb["Weights"]["B2"] = 0.1000001
-    assert content_digest(wb) != d0
-
-
-scalars = st.one_of(
-    st.integers(min_value=-(2**53), max_value=2**53),
-    st.floats(allow_nan=False, allow_infinity=False, width=64),
-    st.booleans(),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
-    .filter(lambda s: not s.startswith("=") and s.strip() == s),
-    st.dates(min_value=date(1901, 1, 1), max_value=date(2099, 12, 31)),
-    st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2099, 12, 31)),
-    st.sampled_from(["=SUM(A1:A3)", "=A1*2", '=IF(A1>0,"up","down")']),
-)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cells=st.dictionaries(st.tuples(st.integers(1, 6), st.integers(1, 4)), scalars, min_size=1, max_size=12),
-       fmt=st.sampled_from(["General", "0.00%", "#,##0.00"]))
-def test_roundtrip_property(tmp_path, cells, fmt):
+def _book(extra_sheet: str | None = None, value=1.5) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = "Data"
-    for (r, c), v in cells.items():
-        cell = ws.cell(row=r, column=c, value=v)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            cell.number_format = fmt
-    ws.cell(row=8, column=8)  # touched but empty: must not matter
-    before = content_digest(wb)
-    after = _roundtrip(wb, tmp_path)
-    assert list(iter_canonical(after)) == list(iter_canonical(wb))
-    assert content_digest(after) == before
+    ws.title = "Dashboard"
+    ws["A1"], ws["B1"] = "Stress index", value
+    ws["B1"].number_format = "0.00"
+    if extra_sheet:
+        wb.create_sheet(extra_sheet)["A1"] = "added later"
+    audit = wb.create_sheet("Audit")
+    audit["A1"], audit["B1"] = "Content digest", PLACEHOLDER
+    audit["A2"], audit["B2"] = "Run id", "run-1"
+    wb.defined_names["AuditContentDigest"] = DefinedName("AuditContentDigest", attr_text="Audit!$B$1")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_any_single_edit_changes_digest(tmp_path, data):
-    wb = load_workbook(make_sample_workbook(tmp_path / "s.xlsx"))
-    d0 = content_digest(wb)
-    sheet = data.draw(st.sampled_from(["Dashboard", "Weights"]))
-    ws = wb[sheet]
-    coords = sorted(c.coordinate for row in ws.iter_rows() for c in row if c.value is not None)
-    coord = data.draw(st.sampled_from(coords))
-    old = ws[coord].value
-    kind = data.draw(st.sampled_from(["value", "format", "clear"]))
-    if kind == "value":
-        new = data.draw(scalars.filter(lambda v: type(v) is not type(old) or v != old))
-        if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(new, bool) \
-                and not isinstance(old, bool) and float(new) == float(old):
-            new = float(new) + 1.0
-        ws[coord] = new
-    elif kind == "format":
-        ws[coord].number_format = "0.000" if ws[coord].number_format != "0.000" else "0.0"
-    else:
-        ws[coord] = None
-    assert content_digest(wb) != d0
+def _independent(data: bytes, stored: str) -> str:
+    """The canonical form as README/digest.py document it, written from the text, not the code."""
+    h = hashlib.sha256()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = sorted((n for n in z.namelist() if not n.endswith("/")), key=lambda n: n.encode())
+        for n in names:
+            if n in ("[Content_Types].xml", "_rels/.rels") or n.startswith(("docProps/", "_xmlsignatures/")):
+                continue
+            body = z.read(n).replace(f">{stored}<".encode(), f">{PLACEHOLDER}<".encode())
+            h.update(n.encode() + b"\0" + f"{len(body):012d}".encode() + body)
+    return h.hexdigest()
 
 
-def test_sheet_rename_add_and_order_change_digest(tmp_path):
-    p = make_sample_workbook(tmp_path / "s.xlsx")
-    d0 = content_digest(p)
-    wb = load_workbook(p)
-    wb["Weights"].title = "Weights2"
-    assert content_digest(wb) != d0
-    wb = load_workbook(p)
-    wb.create_sheet("Extra")
-    assert content_digest(wb) != d0
-    wb = load_workbook(p)
-    wb.move_sheet("Weights", offset=-1)
-    assert content_digest(wb) != d0
+def test_seal_then_verify_and_independent_recomputation():
+    sealed, digest = seal_package(_book())
+    stored, actual = package_digest(sealed)
+    assert stored == digest == actual == read_audit_digest(sealed) == content_digest(sealed)
+    assert _independent(sealed, digest) == digest
 
 
-def test_times_and_durations_roundtrip(tmp_path):
-    wb = Workbook()
-    ws = wb.active
-    ws["A1"] = time(13, 45, 30)
-    ws["A2"] = timedelta(hours=30, minutes=5)
-    ws["A3"] = datetime(2020, 2, 29, 23, 59, 59, 999)
-    ws["A4"] = 43830.25              # a number shown as a date is read back as a datetime
-    ws["A4"].number_format = "yyyy-mm-dd hh:mm"
-    ws["A5"] = 0.5
-    ws["A5"].number_format = "[h]:mm:ss"
-    assert content_digest(_roundtrip(wb, tmp_path)) == content_digest(wb)
+def test_a_sheet_added_later_is_covered_without_code_here():
+    plain, d1 = seal_package(_book())
+    more, d2 = seal_package(_book(extra_sheet="Backtest"))
+    assert d1 != d2 and package_digest(more)[0] == package_digest(more)[1]
 
 
-def test_missing_name_and_bad_path(tmp_path):
-    wb = Workbook()
-    assert read_audit_digest(wb) is None
-    with pytest.raises(DataError, match="not found"):
-        content_digest(tmp_path / "nope.xlsx")
-    bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(b"not a zip")
-    with pytest.raises(DataError, match="bad.xlsx"):
-        content_digest(bad)
+@settings(max_examples=25, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, width=32))
+def test_any_value_gives_its_own_digest(value):
+    a = seal_package(_book(value=value))[1]
+    b = seal_package(_book(value=value + 1.0 if abs(value) < 1e6 else value * 2 + 1))[1]
+    assert a != b
 
 
-@pytest.mark.parametrize("value", [datetime(2000, 1, 1, 0, 0, 1, 500), datetime(2019, 12, 31, 23, 59, 59, 999_500),
-                                   datetime(1999, 6, 30, 12, 0, 0, 1_500)])
-def test_half_millisecond_datetimes_digest_like_their_saved_copy(tmp_path, value):
-    """Found by hypothesis: 1.0005 s is written as a 16-digit serial and read back as 1.001 s."""
-    wb = Workbook()
-    wb.active["A1"] = value
-    path = tmp_path / "d.xlsx"
-    wb.save(path)
-    assert content_digest(wb) == content_digest(load_workbook(path))
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_any_byte_change_in_a_covered_part_changes_the_digest(data):
+    sealed, digest = seal_package(_book())
+    with zipfile.ZipFile(io.BytesIO(sealed)) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    name = data.draw(st.sampled_from(sorted(parts)))
+    body = bytearray(parts[name])
+    pos = data.draw(st.integers(0, len(body) - 1))
+    body[pos] = (body[pos] + 1) % 256
+    parts[name] = bytes(body)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    try:
+        stored, actual = package_digest(buf.getvalue())
+    except DataError:
+        return                                   # the edit broke the package or the digest cell: caught too
+    assert (stored == actual) == (not covered(name)) or stored != digest
+
+
+def test_placeholder_and_digest_cell_errors():
+    with pytest.raises(DataError, match="placeholder"):
+        seal_package(seal_package(_book())[0])                 # already sealed: no placeholder left
+    with pytest.raises(DataError, match="not a readable .xlsx"):
+        package_digest(b"not a zip")
+    sealed, digest = seal_package(_book())
+    with zipfile.ZipFile(io.BytesIO(sealed)) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/") and b"run-1" in parts[n])
+    parts[sheet] = parts[sheet].replace(b">run-1<", f">{digest}<".encode())      # the digest twice
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    with pytest.raises(DataError, match="appears 2 times"):
+        package_digest(buf.getvalue())

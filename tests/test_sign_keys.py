@@ -158,7 +158,7 @@ def test_import_rejects_ed25519(tmp_path, mem_keyring):
             .serial_number(5).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1)).sign(key, None))
     p = tmp_path / "ed.p12"
     p.write_bytes(pkcs12.serialize_key_and_certificates(b"ed", key, cert, None, serialization.NoEncryption()))
-    with pytest.raises(ArgumentError, match="ECDSA"):
+    with pytest.raises(K.SigningKeyError, match="RSA or ECDSA"):
         K.import_p12(p, None, tmp_path / "keys")
 
 

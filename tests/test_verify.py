@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lo_helpers import cell_edits, make_sample_workbook, rewrite_part, sheet_parts, trial_signer  # noqa: E402
 
 from engine.errors import DataError  # noqa: E402
-from workbooks.digest import content_digest  # noqa: E402
+from workbooks.digest import PLACEHOLDER, seal_package  # noqa: E402
 from workbooks.ledger import Ledger, export_payload  # noqa: E402
 from workbooks.sign import sign_workbook  # noqa: E402
 from workbooks.verify import CHECKS, verify_workbook  # noqa: E402
@@ -69,9 +69,10 @@ def test_every_single_cell_edit_is_detected(signed, tmp_path):
 def test_resave_with_recomputed_digest_is_caught(signed, tmp_path):
     wb = load_workbook(signed["book"])
     wb["Weights"]["B2"] = 0.5
-    wb["Audit"]["B1"] = content_digest(wb)       # a careful forger updates the digest too
+    wb["Audit"]["B1"] = PLACEHOLDER              # a careful forger re-seals the digest too
     target = tmp_path / "forged.xlsx"
     wb.save(target)
+    target.write_bytes(seal_package(target.read_bytes())[0])
     _copy_with_p7s(signed, target, target.read_bytes())
     r = verify_workbook(target, ledger=signed["ledger"])
     assert r["content_digest"] and not r["embedded_signature"] and not r["cms_signature"] and not r["ledger"]
@@ -89,7 +90,7 @@ def test_sheet_rename_in_package_is_caught(signed, tmp_path):
 
 
 def test_missing_p7s_and_missing_ledger_entry(signed, tmp_path):
-    target = tmp_path / "copy.xlsx"
+    target = tmp_path / "book.xlsx"            # same name, other folder: only the .p7s is missing
     target.write_bytes(signed["book"].read_bytes())
     r = verify_workbook(target, ledger=signed["ledger"])
     assert r["embedded_signature"] and r["content_digest"] and r["ledger"] and not r["cms_signature"]

@@ -20,7 +20,10 @@ def signer(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:          # no environment change outlives this fixture
         mp.setenv("ROTATION_SIGNING_PASSPHRASE", "trial-passphrase")
         init_keys(keys_dir=keys, passphrase="trial-passphrase")
-        return load_signer(keys_dir=keys)
+        signer = load_signer(keys_dir=keys)
+    from workbooks.trust import TrustStore
+    TrustStore.for_keys().add(signer.certificate)      # the session's isolated trust store
+    return signer
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +38,7 @@ def test_export_signed_verifies_and_is_in_the_ledger(report, signer, tmp_path, m
     res = ex.export_signed(report, out, signer, ledger)
     assert res.path == out and out.is_file() and res.p7s.is_file()
     assert res.verify["ok"], res.verify["problems"]
-    for key in ("embedded_signature", "cms_signature", "content_digest", "ledger"):
+    for key in ("embedded_signature", "cms_signature", "trusted_signer", "content_digest", "ledger"):
         assert res.verify[key] is True
     import hashlib
     assert res.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
@@ -44,13 +47,14 @@ def test_export_signed_verifies_and_is_in_the_ledger(report, signer, tmp_path, m
     assert entry.seq == res.ledger_seq
     p = entry.payload
     assert p["file"] == "decision.xlsx" and p["run_id"] == report.run_id and p["as_of"] == report.as_of.isoformat()
-    assert p["content_digest"] == res.content_digest and p["inputs"] == report.inputs
+    assert p["content_digest"] == res.content_digest and p["inputs"] == [list(x) for x in report.inputs]
+    assert p["cert_sha256"] == res.verify["cert_sha256"] and p["ledger_anchor"] == "0:" + "0" * 64
     assert p["data_rows_sha256"] == report.data_rows_sha256
     assert p["target_weights"] == pytest.approx(report.target_weights())
     assert sorted(x.name for x in tmp_path.iterdir()) == ["decision.xlsx", "decision.xlsx.p7s", "ledger.sqlite"]
 
 
-@pytest.mark.parametrize("where", ["sign_workbook", "append", "commit"])
+@pytest.mark.parametrize("where", ["sign_bytes", "append", "commit"])
 def test_failure_midway_leaves_no_file(report, signer, tmp_path, monkeypatch, where):
     ledger = Ledger(tmp_path / "ledger.sqlite")
     out = tmp_path / "decision.xlsx"
@@ -58,8 +62,8 @@ def test_failure_midway_leaves_no_file(report, signer, tmp_path, monkeypatch, wh
     def boom(*a, **k):
         raise RotationError(f"injected failure in {where}")
 
-    if where == "sign_workbook":
-        monkeypatch.setattr(ex, "sign_workbook", boom)
+    if where == "sign_bytes":
+        monkeypatch.setattr(ex, "sign_bytes", boom)
     elif where == "append":
         monkeypatch.setattr(Ledger, "append", boom)
     else:  # the .p7s is in place, the workbook rename fails
@@ -73,7 +77,7 @@ def test_failure_midway_leaves_no_file(report, signer, tmp_path, monkeypatch, wh
         monkeypatch.setattr(ex.atomic, "commit", second_fails)
     with pytest.raises(RotationError, match="injected"):
         ex.export_signed(report, out, signer, ledger)
-    left = sorted(x.name for x in tmp_path.iterdir() if x.name != "ledger.sqlite")
+    left = sorted(x.name for x in tmp_path.iterdir() if not x.name.startswith("ledger.sqlite"))
     assert left == [], left
 
 

@@ -7,6 +7,8 @@ import subprocess
 import uuid
 import zipfile
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from workbooks.report import example_report
@@ -29,8 +31,12 @@ def _ink(png) -> float:
 @pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
                     reason="LibreOffice (soffice) or pdftoppm not installed")
 def test_libreoffice_renders_every_sheet_with_charts(tmp_path):
-    r = example_report(sessions=5000)
-    r = dataclasses.replace(r, signals=r.signals)  # full 20 years, charted as a weekly sample
+    r = example_report(sessions=5000)            # full 20 years of daily signals, charted as a weekly sample
+    trades = pd.DataFrame({"side": ["sell", "buy"] * 5 + ["buy"], "trade": np.linspace(-0.05, 0.05, 11),
+                           "shares": np.arange(100, 1200, 100), "notional": np.linspace(-5e6, 5e6, 11),
+                           "cost_bps": np.linspace(1, 3, 11), "participation": np.linspace(0.01, 0.05, 11)},
+                          index=pd.Index(r.weights.index, name="ticker"))
+    r = dataclasses.replace(r, trades=trades)    # a Trades sheet, as the trades stage adds
     book = tmp_path / "book.xlsx"
     write_workbook(r, book)
     with zipfile.ZipFile(book) as z:
@@ -47,7 +53,12 @@ def test_libreoffice_renders_every_sheet_with_charts(tmp_path):
     subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(out / "first")], check=True)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout if shutil.which("pdfinfo") else ""
     pages = int(next((ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")), "1"))
-    assert pages >= 8  # one page at least per sheet
+    assert 5 <= pages <= 8  # the decision record, daily history outside the print area
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    for title in ("Decision Dashboard", "Early-Warning Validation", "Transition Path", "Trades", "Commentary",
+                  "Audit Record", "Approvals", "Disclaimer"):
+        assert title in text, title
+    assert "Bond Stress Signals" not in text and "Configuration of this run" not in text
     subprocess.run(["pdftoppm", "-r", "50", "-f", str(pages), "-l", str(pages), str(pdf), str(out / "last")],
                    check=True)
     first = next(out.glob("first*.ppm"))

@@ -97,7 +97,8 @@ def stage_export(ctx: DemoContext) -> dict:
 
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=ctx.market.is_demo,
+    # the demo may always fall back to an ephemeral trial certificate (labelled), and re-runs supersede
+    return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=True, force=True,
                            backtest=ctx.results.get("backtest_result"))
 
 

@@ -42,21 +42,37 @@ def software_version() -> str:
         return "0+unknown"
 
 
-def _inputs(market: Market) -> dict[str, str]:
-    files = {Path(m.source).name: m.sha256 for m in market.meta.values() if m.sha256}
-    if not files:
-        files = {f"{market.label} (generated, no input files)": data_digest(market)}
-    return dict(sorted(files.items()))
+def _inputs(market: Market, extra=()) -> list[tuple[str, str, str]]:
+    """(role, absolute path, SHA-256) of every data file, then of each ``extra`` (role, path) file."""
+    files = sorted({(str(Path(m.source).resolve()), m.sha256) for m in market.meta.values() if m.sha256})
+    rows = [("data", p, h) for p, h in files]
+    if not rows:
+        rows = [("data", f"{market.label} (generated, no input files)", data_digest(market))]
+    for role, path in extra:
+        if path is not None:
+            p = Path(path)
+            rows.append((role, str(p.resolve()), hashlib.sha256(p.read_bytes()).hexdigest()))
+    return rows
+
+
+def _data_label(market: Market) -> str:
+    """The market label with any data folder written as an absolute path."""
+    prefix = "vendor files in "
+    if market.label.startswith(prefix):
+        return prefix + str(Path(market.label[len(prefix):]).resolve())
+    return market.label
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4, stress_config=None, backtest=None, holdings=None, tax=None) -> DecisionReport:
+                 steps: int = 4, stress_config=None, backtest=None, holdings=None, tax=None, inputs=(),
+                 operator: str | None = None) -> DecisionReport:
     """Fill a DecisionReport for the decision at ``as_of`` (default: the last session); ``stress_config``
     (a StressConfig, default: the shipped one) sets the regime every decision in it uses. ``backtest``: a
     :class:`usecases.backtest.BacktestResult` ending at or before ``as_of`` for the Backtest and
     Attribution sheets (None leaves them out). With ``holdings`` (a CSV path) the current weights are the
     holdings' and the report carries the Trades and Execution sheets
-    (:func:`usecases.trades.rebalance_with_allocation`) and the holdings file's SHA-256."""
+    (:func:`usecases.trades.rebalance_with_allocation`) and the holdings file's SHA-256. ``inputs``:
+    extra (role, path) files to hash on the Audit sheet (weights, limits TOML, template)."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
@@ -70,32 +86,35 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     reading["percentile"] = rd["percentile"] / 100.0
     reading["defensive"] = [d["sector"] for d in rd["defensive"]]
     reading["elevated_threshold"] = res.config.regime.enter[0]
+    if (rd.get("tech_selloff") or {}).get("in_progress"):
+        reading["selloff_since"] = rd["tech_selloff"]["since"]
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
+    scores = factors.current_scores(pit, res.daily["index"], t)          # once, for the allocator and the sheet
     if holdings is not None:
         from usecases.trades import rebalance_with_allocation
         trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,
                                                   stress_config=stress_config)
     else:
-        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config)
+        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
+                                             scores=scores)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
     transition = path[[c for c in SECTORS if c in path.columns]].copy()
     transition["cost"] = path["cost_bps"]
 
-    scores = factors.current_scores(pit, res.daily["index"], t)
     score_cols = [c for c in scores.columns if c not in ("composite_equal", "composite_ic", "rank")]
     early = None
     try:
-        rep = signals.validation_report(pit)
+        rep = signals.validation_report(pit, stress_config)
         metrics = {"model": rep["model"], **rep["baselines"]}
         events = pd.DataFrame(rep["events"])
         early = {"metrics": metrics, "events": events, "verdict": rep["verdict"]}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
-    sectors = pd.DataFrame(signals.sectors_report(pit)["regressions"])
+    sectors = pd.DataFrame(signals.sectors_report(pit, stress_config)["regressions"])
 
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
@@ -109,14 +128,13 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         bt_frame, att_frame = workbook_frames(backtest)
         cfg["backtest"] = {"strategy": backtest.strategy, **{k: str(v) for k, v in backtest.params.items()}}
     now = datetime.now(timezone.utc)
-    inputs = _inputs(market)
     if holdings is not None:
-        inputs[f"holdings: {Path(holdings).name}"] = hashlib.sha256(Path(holdings).read_bytes()).hexdigest()
+        inputs = [*inputs, ("holdings", holdings)]
         cfg["trades"] = {k: trades[k] for k in ("tax_settings", "schedule_options", "cost_model")}
     return DecisionReport(
         run_id=f"{t:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=t.date(), created_utc=now,
-        operator=current_operator(), software_version=software_version(), data_label=market.label,
-        config=cfg, inputs=inputs, data_rows_sha256=data_digest(pit),
+        operator=operator or current_operator(), software_version=software_version(),
+        data_label=_data_label(market), config=cfg, inputs=_inputs(market, inputs), data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
         scores=scores[score_cols], weights=weights, transition=transition, backtest=bt_frame, attribution=att_frame,
         **_trade_sheets(trades, holdings),
@@ -176,22 +194,38 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False, stress_config=None, backtest=None, holdings=None,
-                    tax=None) -> dict:
+                    allow_ephemeral_key: bool = False, force: bool = False, pdf: bool = False,
+                    inputs=(), stress_config=None, backtest=None, holdings=None, tax=None) -> dict:
     """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
-    ``backtest``: an optional BacktestResult for the Backtest and Attribution sheets; ``holdings``: a holdings
-    CSV (adds the Trades and Execution sheets and the file's SHA-256)."""
+
+    ``inputs``: (role, path) files the decision read besides the data (``weights``, ``limits``...), hashed
+    on the Audit sheet; the template is added. ``force`` supersedes an existing record; ``pdf`` also
+    writes the print areas as a PDF (its SHA-256 in the ledger entry). ``backtest``: an optional
+    BacktestResult for the Backtest and Attribution sheets; ``holdings``: a holdings CSV (adds the Trades
+    and Execution sheets; its SHA-256 is among the inputs)."""
+    from workbooks.keys import operator_identity
+    from workbooks.trust import TrustStore
+
+    from workbooks.export import check_target
+    if out is not None and not Path(out).is_dir():
+        check_target(out, force)          # refuse an occupied target before computing anything
+    extra = list(inputs) + ([("template", template)] if template is not None else [])
     report = build_report(market, as_of, current, limits, stress_config=stress_config, backtest=backtest,
-                          holdings=holdings, tax=tax)
+                          holdings=holdings, tax=tax, inputs=extra, operator=operator_identity(keys_dir))
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)
     if out.is_dir():
         out = out / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     signer, note = signer_for(keys_dir, allow_ephemeral_key)
+    trust = TrustStore.for_keys(keys_dir)
+    if note:          # the ephemeral demo certificate is trusted for this run's own check only
+        trust = TrustStore(trust.folder, extra=[signer.certificate])
     led = ledger if isinstance(ledger, Ledger) else Ledger(ledger)
-    res = export_signed(report, out, signer, led, template)
+    res = export_signed(report, out, signer, led, template, force=force, trust=trust, pdf=pdf)
     return {"path": str(res.path), "p7s": str(res.p7s), "sha256": res.sha256, "content_digest": res.content_digest,
+            "superseded": str(res.superseded) if res.superseded else None,
+            "pdf": str(res.pdf) if res.pdf else None, "pdf_sha256": res.pdf_sha256,
             "ledger_seq": res.ledger_seq, "ledger": str(led.path), "verify": res.verify, "as_of": report.as_of,
             "run_id": report.run_id, "label": report.data_label, "signer": signer.subject, "note": note,
             "target_weights": report.target_weights(), "inputs": dict(report.inputs)}

@@ -67,19 +67,22 @@ def _plan(market, t, inputs, limits, steps, current, bound, cov, sigma_daily, ad
 
 
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                   steps: int | str = 4, adv_dollars: pd.Series | None = None, stress_config=None) -> dict:
+                   steps: int | str = 4, adv_dollars: pd.Series | None = None, stress_config=None,
+                   scores: pd.DataFrame | None = None) -> dict:
     """Target weights at ``as_of`` within ``limits`` (the regime from ``stress_config``, default: the shipped one); keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
     scores, expected_returns, label, steps, steps_tradeoff``. ``steps``: rebalances in the path, or
     ``"auto"``; the target is the allocation every per-step limit lets the path reach (see
     :mod:`engine.optimize.multistep`). ``adv_dollars``: the liquidity figure per ticker (default: the
-    63-session average dollar volume). Raises InfeasibleError (with conflicts) for limits that cannot hold."""
+    63-session average dollar volume). Raises InfeasibleError (with conflicts) for limits that cannot hold.
+    ``scores``: the :func:`usecases.factors.current_scores` table at ``as_of`` when the caller has it already."""
     limits = limits or Limits()
     res = signals.stress_result(market, stress_config)
     reading = res.reading(as_of)
     t = pd.Timestamp(reading["as_of"])
     regime = reading["regime"] or "calm"
-    scores = factors.current_scores(market, res.daily["index"], t)
+    if scores is None:
+        scores = factors.current_scores(market, res.daily["index"], t)
     rets = market.prices[TICKERS].pct_change(fill_method=None)
     risk = risk_model(rets, t)
     cov = risk.cov.loc[TICKERS, TICKERS]

@@ -18,8 +18,9 @@ from workbooks.report import DecisionReport
 
 AUDIT_SHEET = "Audit"
 DIGEST_NAME = "AuditContentDigest"
-SCOPE = ("SHA-256 over one JSON line per non-empty cell of every sheet except Audit, in workbook order: "
-         "[sheet, cell, type, value or formula, number format]. Recompute with `rotation verify`.")
+SCOPE = ("SHA-256 over every part of the saved package (all sheets with values, formulas, formats, merged cells; "
+         "defined names; tables; charts; this sheet) except docProps, content types and package relationships, "
+         "with this digest cell read as a placeholder (workbooks/digest.py). Recompute with `rotation verify`.")
 MAX_CELL = 32_000
 
 
@@ -55,6 +56,8 @@ def fill(wb: Workbook, report: DecisionReport) -> None:
         "AuditOperator": report.operator,
         "AuditSoftwareVersion": report.software_version,
         "AuditDataLabel": report.data_label,
+        "AuditLedgerSeq": str(report.ledger_seq) if report.ledger_seq is not None else "(not recorded)",
+        "AuditLedgerHead": report.ledger_head or "(not recorded)",
         "AuditDataRowsSha256": report.data_rows_sha256 or "(not given)",
         "AuditConfigSha256": config_sha256(report.config),
         "AuditConfig": cfg if len(cfg) <= MAX_CELL else "(too long for one cell: see the Parameters sheet)",
@@ -66,14 +69,14 @@ def fill(wb: Workbook, report: DecisionReport) -> None:
         cell.data_type = "s"
 
 
-def seal(wb: Workbook) -> str:
-    """Compute the content digest of every sheet but Audit and store it in ``AuditContentDigest``."""
-    from workbooks.digest import content_digest
+def seal(wb: Workbook) -> None:
+    """Put the digest placeholder in ``AuditContentDigest``; :func:`workbooks.digest.seal_package`
+    replaces it with the digest of the saved bytes (see :func:`workbooks.writer.render_bytes`)."""
+    from workbooks.digest import PLACEHOLDER
 
     cell = _cell(wb, DIGEST_NAME)
     if cell.parent.title != AUDIT_SHEET:
         raise ArgumentError("template", f"{DIGEST_NAME!r} must be on the {AUDIT_SHEET!r} sheet, "
                             f"found on {cell.parent.title!r}")
-    digest = content_digest(wb, exclude=(AUDIT_SHEET,))
-    cell.value = digest
-    return digest
+    cell.value = PLACEHOLDER
+    cell.data_type = "s"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from openpyxl.chart.axis import DateAxis
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.layout import Layout, ManualLayout
 from openpyxl.chart.shapes import GraphicalProperties
@@ -32,6 +33,15 @@ def _solid(colour: str) -> GraphicalProperties:
     gp = GraphicalProperties(solidFill=colour)
     gp.line = LineProperties(solidFill=colour)
     return gp
+
+
+def _small_font(size: int):
+    """Axis label text properties at ``size`` hundredths of a point."""
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    cp = CharacterProperties(sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
 
 
 def stress_chart(sheet: str, header_row: int, first_col: int, n_rows: int):
@@ -60,11 +70,12 @@ def stress_chart(sheet: str, header_row: int, first_col: int, n_rows: int):
     bands.y_axis.scaling.max = 1
     bands.y_axis.delete = True
     bands.y_axis.majorGridlines = None
-    bands.x_axis.delete = False
+    # a date axis with one label per two years: a category axis skipping every N weekly points drifts
+    # against the calendar and prints some years twice
+    bands.x_axis = DateAxis(axId=10, crossAx=200, delete=False, majorTimeUnit="years",
+                            majorUnit=2, baseTimeUnit="days", lblOffset=100, majorTickMark="out")
     bands.x_axis.number_format = "yyyy"
-    bands.x_axis.tickLblSkip = 52
-    bands.x_axis.tickMarkSkip = 52
-    bands.x_axis.noMultiLvlLbl = True
+    bands.x_axis.txPr = _small_font(800)
 
     line = LineChart()
     line.add_data(Reference_for(sheet, first_col + 1, header_row, first_col + 1, last), titles_from_data=True)

@@ -1,191 +1,163 @@
-"""Digest of the canonical cell content of a workbook.
+"""The content digest sealed on the Audit sheet: everything a reader of the workbook sees.
 
-The Audit sheet of every exported workbook holds, in the cell named ``AuditContentDigest``,
-the SHA-256 of the canonical content of every other sheet. It is computed on the in-memory
-openpyxl workbook just before saving and must equal the digest of the saved file loaded back,
-so values are canonicalized to what survives an openpyxl round trip:
+Canonical form (computed on the saved package, so it needs no re-reading through openpyxl and covers
+any sheet a later stage adds without code here):
 
-- numbers (int or float) -> ``'%.16g' % v``, the text openpyxl writes (NaN/inf: empty);
-- dates and datetimes -> ISO datetime to the millisecond (a date is midnight);
-- times -> ISO time to the millisecond; timedeltas -> seconds to the millisecond;
-- booleans, strings, errors as they are; formulas by their text (``=SUM(A1:A3)``);
-- a number with a date/time format is read as the date/time openpyxl would read back;
-- empty cells (value None) are skipped, whatever their style.
+    SHA-256 over, for every part of the .xlsx package in byte order of its name, except
+    ``[Content_Types].xml``, ``_rels/.rels``, ``docProps/*`` and ``_xmlsignatures/*``:
+        the part name (UTF-8), a NUL byte, the part's length as 12 decimal digits, the part's bytes,
+    where the one string element ``>DIGEST<`` holding the value of the cell named
+    ``AuditContentDigest`` is read as ``>PLACEHOLDER<`` (:data:`PLACEHOLDER`).
 
-Each non-empty cell contributes one JSON line ``[sheet, coordinate, type, value, number_format]``;
-sheets in workbook order, cells by row then column. Sheet names and the sheet order are part of
-the digest, so renaming, adding, removing or reordering a sheet changes it.
+So the digest covers every sheet's cell values, formulas, number formats and styles, merged cells,
+column widths, print areas, defined names (``xl/workbook.xml``), tables (``xl/tables/*``), charts
+(series references, titles, axes: ``xl/charts/*``), drawings, comments and every cell of the Audit
+sheet except the digest cell itself. The excluded parts are the ones signing itself rewrites (content
+types, package relationships) or that hold document metadata (docProps); the detached ``.p7s``, which
+signs the exact file bytes, covers them, as it covers a re-zip or trailing bytes.
+
+Sealing (:func:`seal_package`): the writer puts :data:`PLACEHOLDER` in the digest cell, saves, and
+this module computes the digest of the saved bytes and writes it in place of the placeholder.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
-import math
-from datetime import date, datetime, time, timedelta
+import io
+import posixpath
+import zipfile
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles.numbers import is_date_format, is_timedelta_format
-from openpyxl.utils.cell import get_column_letter
-from openpyxl.utils.datetime import from_excel, to_excel
+from lxml import etree
 
 from engine.errors import DataError
 
 AUDIT_NAME = "AuditContentDigest"
+PLACEHOLDER = "(content digest: sealed after saving)"
+EXCLUDED = ("[Content_Types].xml", "_rels/.rels")
+EXCLUDED_PREFIXES = ("docProps/", "_xmlsignatures/")
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+      "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+      "pr": "http://schemas.openxmlformats.org/package/2006/relationships"}
 
 
-def _ms(dt: datetime) -> datetime:
-    """Round to the millisecond (Excel serials do not keep microseconds exactly)."""
-    us = int(round(dt.microsecond / 1000.0)) * 1000
-    if us >= 1_000_000:
-        return dt.replace(microsecond=0) + timedelta(seconds=1)
-    return dt.replace(microsecond=us)
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))   # built once: the C fast path
-_is_date_format = functools.lru_cache(maxsize=512)(is_date_format)
-_is_timedelta_format = functools.lru_cache(maxsize=512)(is_timedelta_format)
-
-
-def _as_read_back(v: datetime, epoch) -> datetime:
-    """The datetime openpyxl reads back after writing ``v``: a serial number printed with 16 significant
-    digits (so 1.0005 s can come back as 1.001 s). Mirroring the round trip keeps the in-memory digest
-    equal to the saved file's."""
-    if epoch is None:
-        return v
+def _parts(data: bytes, what: str = "workbook") -> dict[str, bytes]:
     try:
-        back = from_excel(float("%.16g" % to_excel(v, epoch)), epoch)
-    except (ValueError, OverflowError, TypeError):
-        return v
-    return back if isinstance(back, datetime) else v
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return {i.filename: z.read(i.filename) for i in z.infolist() if not i.is_dir()}
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise DataError(f"the {what} is not a readable .xlsx package ({exc})") from exc
 
 
-def _canonical(cell, epoch=None) -> tuple[str, object] | None:
-    v = cell.value
-    if v is None:
-        return None
-    if (isinstance(v, (int, float)) and not isinstance(v, bool) and epoch is not None
-            and _is_date_format(cell.number_format or "General")):
-        # openpyxl reads a number with a date/time format back as a datetime/time/timedelta
-        try:
-            v = from_excel(v, epoch, timedelta=_is_timedelta_format(cell.number_format))
-        except (ValueError, OverflowError):
-            pass
-    if getattr(cell, "data_type", None) == "e":
-        return "e", str(v)
-    if isinstance(v, bool):
-        return "b", v
-    if isinstance(v, (int, float)) or type(v).__module__ == "numpy":
-        text = "%.16g" % (float(v) + 0.0)  # what openpyxl writes and reads back; -0 reads as 0
-        if not math.isfinite(float(text)):  # NaN/inf (or overflow) is read back as empty
-            return None
-        return "n", text
-    if isinstance(v, datetime):
-        return "d", _ms(_as_read_back(v.replace(tzinfo=None), epoch)).isoformat(timespec="milliseconds")
-    if isinstance(v, date):
-        return "d", datetime(v.year, v.month, v.day).isoformat(timespec="milliseconds")
-    if isinstance(v, time):
-        base = _ms(datetime.combine(date(1900, 1, 1), v.replace(tzinfo=None)))
-        return "t", base.time().isoformat(timespec="milliseconds")
-    if isinstance(v, timedelta):
-        return "t", f"{round(v.total_seconds(), 3):.3f}s"
-    if isinstance(v, str):
-        if getattr(cell, "data_type", None) == "f" or (v.startswith("=") and len(v) > 1):
-            return "f", v
-        return "s", v
-    text = getattr(v, "text", None)  # ArrayFormula / DataTableFormula
-    if text is not None:
-        return "f", str(text)
-    return "s", str(v)
+def covered(name: str) -> bool:
+    """True when part ``name`` is inside the digest (see the module doc)."""
+    return name not in EXCLUDED and not name.startswith(EXCLUDED_PREFIXES)
 
 
-def _sorted_cells(ws) -> Iterator:
-    cells = getattr(ws, "_cells", None)
-    if cells is not None:
-        for key in sorted(cells):
-            yield cells[key]
-    else:  # read-only worksheets stream rows in the same row-major order
-        for row in ws.iter_rows():
-            for cell in row:
-                if getattr(cell, "value", None) is not None:
-                    yield cell
+def _text(s: str) -> bytes:
+    """``s`` as it appears between tags in the XML openpyxl writes."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
 
 
-def iter_canonical(wb: Workbook, exclude: Iterable[str] = ("Audit",)) -> Iterator[list]:
-    """Yield ``[sheet, coordinate, type, value, number_format]`` for every non-empty cell of every
-    worksheet not in ``exclude`` (chart sheets yield only their name)."""
-    skip = set(exclude)
-    for ws in wb.worksheets + list(getattr(wb, "chartsheets", [])):
-        if ws.title in skip:
-            continue
-        yield [ws.title, "", "sheet", ws.sheet_state, ""]
-        if not hasattr(ws, "iter_rows"):       # chart sheets have no cells
-            continue
-        for cell in _sorted_cells(ws):
-            canon = _canonical(cell, wb.epoch)
-            if canon is None:
-                continue
-            coord = f"{get_column_letter(cell.column)}{cell.row}"
-            yield [ws.title, coord, canon[0], canon[1], cell.number_format or "General"]
-
-
-def _load(wb_or_path) -> Workbook:
-    if isinstance(wb_or_path, Workbook):
-        return wb_or_path
-    path = Path(wb_or_path)
-    if not path.is_file():
-        raise DataError("workbook not found", file=str(path))
-    try:
-        return load_workbook(path)
-    except Exception as exc:  # openpyxl raises many types for a damaged package
-        raise DataError(f"cannot be read as an .xlsx workbook ({exc})", file=str(path)) from exc
-
-
-def content_digest(wb_or_path, exclude: Iterable[str] = ("Audit",)) -> str:
-    """SHA-256 (hex, 64 chars) of the canonical content of every sheet except ``exclude``.
-
-    ``wb_or_path`` is an openpyxl Workbook (in memory, e.g. just before saving) or a path to
-    an .xlsx file (loaded with openpyxl). Both give the same digest for the same content.
-    Raises DataError if the path is missing or not a workbook.
-    """
-    wb = _load(wb_or_path)
+def _digest(parts: dict[str, bytes], value: str | None) -> str:
+    old, new = (b">" + _text(value) + b"<", b">" + _text(PLACEHOLDER) + b"<") if value else (None, None)
     h = hashlib.sha256()
-    for item in iter_canonical(wb, exclude):
-        h.update(_ENCODER.encode(item).encode("utf-8"))
-        h.update(b"\n")
+    hits = 0
+    for name in sorted(parts, key=lambda n: n.encode("utf-8")):
+        if not covered(name):
+            continue
+        body = parts[name]
+        if old is not None and old in body:
+            hits += body.count(old)
+            body = body.replace(old, new)
+        h.update(name.encode("utf-8") + b"\0" + b"%012d" % len(body) + body)
+    if old is not None and hits != 1:
+        raise DataError(f"the digest cell's value appears {hits} times in the package; exactly once is expected")
     return h.hexdigest()
 
 
-def audit_cell(wb: Workbook):
-    """The cell the workbook-level defined name ``AuditContentDigest`` points at, or None."""
-    dn = None
-    names = wb.defined_names
-    try:
-        dn = names.get(AUDIT_NAME)
-    except AttributeError:  # pragma: no cover - openpyxl < 3.1
-        dn = next((d for d in names.definedName if d.name == AUDIT_NAME), None)
-    if dn is None:
-        for ws in wb.worksheets:  # tolerate a sheet-scoped name
-            dn = ws.defined_names.get(AUDIT_NAME)
-            if dn is not None:
-                break
-    if dn is None:
+def _sheet_part(parts: dict[str, bytes], title: str) -> str | None:
+    wbx = etree.fromstring(parts["xl/workbook.xml"])
+    rid = next((s.get(f"{{{NS['r']}}}id") for s in wbx.iterfind("m:sheets/m:sheet", NS) if s.get("name") == title),
+               None)
+    rels = etree.fromstring(parts.get("xl/_rels/workbook.xml.rels", b"<r/>"))
+    target = next((r.get("Target") for r in rels.iterfind("pr:Relationship", NS) if r.get("Id") == rid), None)
+    if target is None:
         return None
-    for title, coord in dn.destinations:
-        if title in wb.sheetnames:
-            coord = coord.replace("$", "")
-            if ":" in coord:
-                coord = coord.split(":")[0]
-            return wb[title][coord]
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def _destination(parts: dict[str, bytes], name: str) -> tuple[str, str] | None:
+    wbx = etree.fromstring(parts["xl/workbook.xml"])
+    for dn in wbx.iterfind("m:definedNames/m:definedName", NS):
+        if dn.get("name") == name and dn.get("localSheetId") is None and dn.text and "!" in dn.text:
+            sheet, ref = dn.text.rsplit("!", 1)
+            return sheet.strip("'").replace("''", "'"), ref.replace("$", "").split(":")[0]
     return None
 
 
-def read_audit_digest(wb) -> str | None:
-    """The digest stored in the cell named ``AuditContentDigest`` (stripped), or None when the
-    name or the value is missing. ``wb`` is an openpyxl Workbook or a path."""
-    cell = audit_cell(_load(wb))
-    if cell is None or cell.value is None:
+def named_cell_text(parts: dict[str, bytes], name: str) -> str | None:
+    """The text of the cell a workbook-level defined name points at, read from the package XML."""
+    try:
+        dest = _destination(parts, name)
+        part = _sheet_part(parts, dest[0]) if dest else None
+        if part is None or part not in parts:
+            return None
+        cell = etree.fromstring(parts[part]).find(f".//m:c[@r='{dest[1]}']", NS)
+        if cell is None:
+            return None
+        kind, v = cell.get("t"), cell.findtext("m:v", None, NS)
+        if kind == "s" and v is not None:
+            sst = etree.fromstring(parts["xl/sharedStrings.xml"])
+            si = sst.findall("m:si", NS)[int(v)]
+            return "".join(si.itertext())
+        if kind == "inlineStr":
+            return "".join(cell.find("m:is", NS).itertext())
+        return v
+    except (KeyError, IndexError, ValueError, etree.XMLSyntaxError):
         return None
-    return str(cell.value).strip() or None
+
+
+def package_digest(data: bytes) -> tuple[str | None, str]:
+    """(digest stored in the cell named ``AuditContentDigest`` or None, digest recomputed)."""
+    parts = _parts(data)
+    stored = named_cell_text(parts, AUDIT_NAME)
+    return stored, _digest(parts, stored if stored and stored != PLACEHOLDER else None)
+
+
+def seal_package(data: bytes, compress: bool = True) -> tuple[bytes, str]:
+    """Compute the digest of a saved workbook whose digest cell holds :data:`PLACEHOLDER` and write it
+    in its place; returns (new package bytes, digest). Raises DataError without the placeholder.
+    ``compress=False`` stores the parts uncompressed (an intermediate the signer re-packs anyway)."""
+    parts = _parts(data)
+    digest = _digest(parts, None)
+    old, new = b">" + _text(PLACEHOLDER) + b"<", b">" + digest.encode("ascii") + b"<"
+    hits = [n for n, b in parts.items() if covered(n) and old in b]
+    if len(hits) != 1 or parts[hits[0]].count(old) != 1:
+        raise DataError("the workbook has no (or more than one) content-digest placeholder to seal")
+    parts[hits[0]] = parts[hits[0]].replace(old, new)
+    out = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", method) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, parts.get(info.filename, b""), compress_type=method)
+    return out.getvalue(), digest
+
+
+def content_digest(path_or_bytes) -> str:
+    """The recomputed content digest of a saved workbook (path or bytes), per the module doc."""
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else _read(path_or_bytes)
+    return package_digest(data)[1]
+
+
+def read_audit_digest(path_or_bytes) -> str | None:
+    """The digest stored in the cell named ``AuditContentDigest`` of a saved workbook, or None."""
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else _read(path_or_bytes)
+    stored = named_cell_text(_parts(data), AUDIT_NAME)
+    return None if not stored or stored == PLACEHOLDER else stored.strip()
+
+
+def _read(path) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise DataError("workbook not found", file=str(p))
+    return p.read_bytes()

@@ -5,8 +5,20 @@ payload (canonical JSON: sorted keys, no spaces), ``prev_hash`` (the previous en
 zeros for the first) and ``hash = sha256(prev_hash + canonical JSON of [seq, time, operator,
 kind, payload])``. Changing, deleting, inserting or reordering an entry breaks the chain;
 ``verify()`` says where. Deleting the newest entries is caught through SQLite's AUTOINCREMENT
-counter (``sqlite_sequence``); a rewrite of the whole file by someone with write access is only
-evident against an outside anchor (e.g. a hash recorded in a signed workbook).
+counter (``sqlite_sequence``).
+
+What is and is not detectable:
+
+- without an anchor: any change, deletion, insertion or reordering of an entry that is followed
+  by an intact entry; deleting the newest entries while SQLite's counter is left as it was.
+- only with an anchor: someone with write access who deletes the newest entries *and* resets the
+  counter, rewrites the tail and re-hashes it, or empties or replaces the whole file. An anchor is
+  the head ``SEQ:HASH`` kept outside the ledger: printed by ``rotation ledger anchor`` (for an
+  email or a ticket), and written into every exported workbook's Audit sheet (the head before its
+  own entry). ``verify(anchors=[(seq, hash)])`` proves that nothing at or before each anchor was
+  changed or removed; a ledger that ends before an anchor, or holds a different hash there, fails.
+- never: entries appended after the newest anchor and then removed together with it, by someone who
+  also holds no copy of the anchor.
 
 Concurrency: WAL journal, ``BEGIN IMMEDIATE`` with a busy timeout, so writers in several
 processes serialize and lose nothing; an append is one transaction, so a writer killed midway
@@ -164,13 +176,19 @@ class Ledger:
         return Entry(seq, now, operator, kind, dict(payload), prev, h)
 
     # -- reading
-    def _rows(self) -> list[tuple]:
+    def _query(self, sql: str, one: bool = False):
         con = self._connect()
         try:
-            return con.execute("SELECT seq, time, operator, kind, payload, prev_hash, hash "
-                               "FROM entries ORDER BY seq").fetchall()
+            cur = con.execute(sql)
+            return cur.fetchone() if one else cur.fetchall()
+        except sqlite3.Error as exc:
+            raise DataError(f"the ledger is damaged and cannot be read (SQLite: {exc}); restore it from a backup",
+                            file=str(self.path)) from exc
         finally:
             con.close()
+
+    def _rows(self) -> list[tuple]:
+        return self._query("SELECT seq, time, operator, kind, payload, prev_hash, hash FROM entries ORDER BY seq")
 
     def entries(self) -> list[Entry]:
         """Every entry in seq order (payloads decoded; an undecodable payload becomes {})."""
@@ -194,16 +212,37 @@ class Ledger:
         rows = self._rows()
         return rows[-1][6] if rows else GENESIS
 
-    def verify(self) -> dict:
-        """Check the chain: ``{"ok", "entries", "head", "problems"}``; problems name the seq."""
+    def anchor(self) -> dict:
+        """The head as an anchor: ``{"seq", "hash", "time", "anchor": "SEQ:HASH"}`` (seq 0 when empty)."""
+        row = self._query("SELECT seq, hash, time FROM entries ORDER BY seq DESC LIMIT 1", one=True)
+        seq, h, time = row if row else (0, GENESIS, "")
+        return {"seq": seq, "hash": h, "time": time, "anchor": f"{seq}:{h}", "path": str(self.path)}
+
+    def verify(self, anchors: list[tuple[int, str]] | None = None) -> dict:
+        """Check the chain and each ``(seq, hash)`` anchor: ``{"ok", "entries", "head", "problems",
+        "warnings"}``; problems name the seq (see the module doc for what needs an anchor)."""
+        rows = self._rows()
+        counter = self._query("SELECT seq FROM sqlite_sequence WHERE name='entries'", one=True)
+        problems = self._chain_problems(rows, counter)
+        by_seq = {r[0]: r[6] for r in rows}
+        last = rows[-1][0] if rows else 0
+        for seq, h in anchors or []:
+            if seq == 0:
+                continue
+            if seq > last:
+                problems.append(f"the ledger ends at entry {last} but an anchor refers to entry {seq}: "
+                                "entries were removed from the end (truncated)")
+            elif by_seq.get(seq) != h.lower():
+                problems.append(f"entry {seq} differs from the anchor {seq}:{h[:16]}... (rewritten or removed)")
+        warnings = [] if rows or anchors else [
+            "the ledger is empty: without an anchor an emptied ledger cannot be told from a new one"]
+        return {"ok": not problems, "entries": len(rows), "head": rows[-1][6] if rows else GENESIS,
+                "last_seq": last, "problems": problems, "warnings": warnings, "path": str(self.path),
+                "anchors_checked": len(anchors or [])}
+
+    @staticmethod
+    def _chain_problems(rows: list[tuple], counter) -> list[str]:
         problems: list[str] = []
-        con = self._connect()
-        try:
-            rows = con.execute("SELECT seq, time, operator, kind, payload, prev_hash, hash "
-                               "FROM entries ORDER BY seq").fetchall()
-            counter = con.execute("SELECT seq FROM sqlite_sequence WHERE name='entries'").fetchone()
-        finally:
-            con.close()
         prev = GENESIS
         expected_seq = 1
         for seq, time, op, kind, payload, prev_hash, h in rows:
@@ -228,14 +267,23 @@ class Ledger:
         last = rows[-1][0] if rows else 0
         if counter is not None and counter[0] > last:
             problems.append(f"entries {last + 1}..{counter[0]} were removed from the end")
-        return {"ok": not problems, "entries": len(rows), "head": prev, "problems": problems,
-                "path": str(self.path)}
+        return problems
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``"SEQ:HASH"`` (as printed by ``rotation ledger anchor``) -> (seq, hash)."""
+    seq, sep, h = str(text).strip().partition(":")
+    h = h.strip().lower()
+    if not sep or not seq.strip().isdigit() or len(h) != 64 or any(c not in "0123456789abcdef" for c in h):
+        raise ArgumentError("--anchor", f"expected SEQ:HASH (a number, a colon, 64 hex digits), got {text!r}")
+    return int(seq), h
 
 
 def export_payload(info, **extra: Any) -> dict:
     """The payload of an ``export`` entry for a signed workbook (``info`` is a SignInfo):
     ``file_sha256`` (what ``verify_workbook`` looks for), file name, signer, signed_at, plus extra."""
     payload = {"file_sha256": info.sha256, "file": getattr(info, "path", None) and Path(info.path).name,
-               "signer": info.signer, "signed_at": info.signed_at}
+               "signer": info.signer, "signed_at": info.signed_at,
+               "cert_sha256": getattr(info, "cert_sha256", None), "p7s_sha256": getattr(info, "p7s_sha256", None)}
     payload.update(extra)
     return payload

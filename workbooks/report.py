@@ -19,6 +19,9 @@ REGIMES = ("calm", "elevated", "stress", "crisis")
 SIGNAL_COLUMNS = ("index", "percentile", "change_20d", "regime", "strength", "warning_probability")
 EVENT_COLUMNS = ("start", "first_warning", "lead_sessions", "within_window", "from_calm")
 WEIGHT_COLUMNS = ("current", "target", "benchmark")
+DEFAULT_DISCLAIMER = ("This record documents a model-based allocation decision. It is not investment advice or an offer; "
+                      "past stress episodes and backtests do not predict future returns. Figures are as of the decision "
+                      "date and use only data published by then.")
 
 
 @dataclass
@@ -28,8 +31,11 @@ class DecisionReport:
     Run metadata (required):
         run_id, as_of (date), created_utc (aware or naive-UTC datetime), operator, software_version,
         data_label (e.g. ``"DEMO DATA (synthetic)"`` or the data folder), config (nested dict of
-        parameters), inputs (file name -> SHA-256 hex of its bytes), data_rows_sha256 (digest of the
-        data rows used).
+        parameters), inputs (list of ``(role, path, SHA-256 hex)``: data files, weights or holdings,
+        limits and stress TOML, template; a dict name -> SHA-256 is read as role ``data``; add one with
+        :meth:`add_input`), data_rows_sha256 (digest of the data rows used).
+        ledger_seq / ledger_head: the ledger head before this export (set by the exporter; written on
+        the Audit sheet as an anchor). disclaimer: the text closing the commentary.
 
     Optional parts (``None`` leaves the sheet, table or dashboard block out):
         reading: dict with keys index, percentile, regime, strength, change_20d, warning_probability,
@@ -56,8 +62,11 @@ class DecisionReport:
     software_version: str
     data_label: str
     config: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, str] = field(default_factory=dict)
+    inputs: list[tuple[str, str, str]] | dict[str, str] = field(default_factory=list)
     data_rows_sha256: str = ""
+    ledger_seq: int | None = None
+    ledger_head: str | None = None
+    disclaimer: str = DEFAULT_DISCLAIMER
 
     reading: dict[str, Any] | None = None
     signals: pd.DataFrame | None = None
@@ -75,7 +84,22 @@ class DecisionReport:
     execution: pd.DataFrame | None = None            # child orders (the Execution sheet, workbooks.execution_sheet)
     execution_summary: dict[str, Any] | None = None  # label -> value shown above the schedule
 
+    def add_input(self, role: str, path, sha256: str | None = None) -> None:
+        """Record one input: ``role`` (e.g. ``holdings``), its absolute path, and the SHA-256 of its bytes
+        (read from the file when not given)."""
+        import hashlib
+        from pathlib import Path
+
+        p = Path(path)
+        if sha256 is None:
+            sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
+        self.inputs.append((str(role), str(p.resolve()) if p.exists() else str(p), str(sha256)))
+
     def __post_init__(self) -> None:
+        if isinstance(self.inputs, dict):
+            self.inputs = [("data", str(k), str(v)) for k, v in self.inputs.items()]
+        else:
+            self.inputs = [tuple(map(str, x)) for x in self.inputs]
         for name in ("run_id", "operator", "software_version", "data_label"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -193,7 +217,9 @@ def example_report(sessions: int = 5000, seed: int = 7, end: str = "2019-12-31")
         run_id=f"demo-{seed}-{dates[-1]:%Y%m%d}", as_of=dates[-1].date(),
         created_utc=pd.Timestamp("2020-01-02 07:30:00").to_pydatetime(), operator="demo",
         software_version="0.1.0", data_label=DEMO_LABEL,
-        config={"stress": {"window": 250, "thresholds": {"elevated": 0.5, "stress": 1.5, "crisis": 2.5}},
+        config={"stress": {"window": 250, "regime": {"names": list(REGIMES), "enter": [0.5, 1.5, 2.5],
+                                                     "exit": [0.25, 1.0, 2.0], "min_dwell": 10},
+                           "warning": {"horizon_min": 20, "horizon_max": 60}},
                 "optimizer": {"max_tracking_error": 0.03, "max_turnover": 0.25, "max_weight": 0.30,
                               "solver": "clarabel"}, "seed": seed},
         inputs={"demo/prices.csv": hashlib.sha256(b"prices" + bytes([seed])).hexdigest(),
@@ -203,7 +229,10 @@ def example_report(sessions: int = 5000, seed: int = 7, end: str = "2019-12-31")
                  "regime": str(last["regime"]), "strength": float(last["strength"]),
                  "change_20d": float(last["change_20d"]), "warning_probability": float(last["warning_probability"]),
                  "defensive": list(DEFENSIVE), "elevated_threshold": 0.5},
-        signals=signals, early_warning={"metrics": metrics, "events": events}, sectors=sectors, scores=factors,
+        signals=signals, early_warning={"metrics": metrics, "events": events,
+                                        "verdict": "The model beats VIX alone on hit rate in this synthetic sample "
+                                                   "(5 of 8 events warned within 20-60 sessions)"},
+        sectors=sectors, scores=factors,
         weights=weights, transition=path,
         risk={"tracking_error": 0.0213, "turnover": 0.1234, "expected_cost_bps": 4.56,
               "binding": ["XLK underweight at its limit of -6.0 pp", "one-way turnover at its 25% cap"]},

@@ -26,12 +26,37 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class SignInfo:
     """What was signed: signer (certificate common name), signed_at (UTC, ISO 8601 with Z),
-    the .p7s path and the SHA-256 (hex) of the final workbook bytes (record it in the ledger)."""
+    the .p7s path and the SHA-256 (hex) of the final workbook bytes (record it in the ledger), the
+    SHA-256 fingerprint of the signing certificate and the SHA-256 of the .p7s bytes."""
     signer: str
     signed_at: str
     p7s_path: Path
     sha256: str
     path: Path | None = None
+    cert_sha256: str = ""
+    p7s_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A signature made in memory: the signed workbook bytes, the .p7s bytes and their description."""
+    workbook: bytes
+    p7s: bytes
+    info: SignInfo
+
+
+def sign_bytes(data: bytes, signer: Signer, when: dt.datetime | None = None,
+               path: str | os.PathLike = "book.xlsx") -> Signed:
+    """Sign the .xlsx bytes ``data`` in memory (embedded signature, then the .p7s over the result)."""
+    from workbooks.trust import fingerprint
+
+    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    signed = sign_package(data, signer, when)
+    p7s = sign_cms(signed, signer)
+    info = SignInfo(signer=signer.subject, signed_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    p7s_path=p7s_path_for(path), sha256=hashlib.sha256(signed).hexdigest(), path=Path(path),
+                    cert_sha256=fingerprint(signer.certificate), p7s_sha256=hashlib.sha256(p7s).hexdigest())
+    return Signed(signed, p7s, info)
 
 
 def p7s_path_for(path: str | os.PathLike) -> Path:
@@ -48,15 +73,10 @@ def sign_workbook(path: str | os.PathLike, signer: Signer, when: dt.datetime | N
     path = Path(path)
     if not path.is_file():
         raise DataError("workbook to sign not found", file=str(path))
-    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     try:
-        signed = sign_package(path.read_bytes(), signer, when)
+        made = sign_bytes(path.read_bytes(), signer, when, path)
     except DataError as exc:
         raise DataError(exc.problem if hasattr(exc, "problem") else str(exc), file=str(path)) from exc
-    p7s = sign_cms(signed, signer)
-    p7s_path = p7s_path_for(path)
-    atomic_write_many({path: signed, p7s_path: p7s})
-    digest = hashlib.sha256(signed).hexdigest()
-    log.info("signed %s (sha256 %s) as %s", path, digest, signer.subject)
-    return SignInfo(signer=signer.subject, signed_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    p7s_path=p7s_path, sha256=digest, path=path)
+    atomic_write_many({path: made.workbook, made.info.p7s_path: made.p7s})
+    log.info("signed %s (sha256 %s) as %s", path, made.info.sha256, signer.subject)
+    return made.info

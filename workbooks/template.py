@@ -66,7 +66,7 @@ LABELS = {
     "cost": "Cost (bps)", "cost_bps": "Cost (bps)", "composite": "Composite", "model": "Model",
     "start": "Event start", "first_warning": "First warning", "lead_sessions": "Lead (sessions)",
     "within_window": "Within window", "from_calm": "From calm", "parameter": "Parameter",
-    "value": "Value", "file": "Input file", "sha256": "SHA-256",
+    "value": "Value", "file": "Input file", "sha256": "SHA-256", "role": "Role",
 }
 TICKERS = tuple(SECTORS) + (BENCHMARK,)
 PCT_KEYS = {"percentile", "warning_probability", "current", "target", "benchmark", "weight",
@@ -146,7 +146,7 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("Attribution", "Attribution", "A6", ("sector", "allocation", "selection", "total"), "Attribution"),
     TableSpec("Scorecard", "Scorecard", "A6", ("metric", "value"), "Scorecard"),
     TableSpec("Parameters", "Parameters", "A6", ("parameter", "value"), "Configuration of this run"),
-    TableSpec("AuditInputs", "Audit", "A20", ("file", "sha256"), "Input files"),
+    TableSpec("AuditInputs", "Audit", "A31", ("role", "file", "sha256"), "Inputs (role, absolute path, SHA-256)"),
 )}
 
 # Workbook-level named cells: name -> (sheet, cell, caption shown left or above, number format)
@@ -161,21 +161,27 @@ DASH_TILES = (  # (name, caption, first column, number format)
 RISK_CELLS = (  # (name, caption, row, number format)
     ("TrackingError", "Tracking error (ex-ante, annual)", 12, "0.00%"),
     ("Turnover", "One-way turnover", 13, "0.0%"),
-    ("ExpectedCostBps", "Expected cost (bps)", 14, "0.0"),
+    ("ExpectedCostBps", "Cost if traded at once, one-shot (bps)", 14, "0.0"),
+    ("PathCostBps", "Cost along the transition path (bps)", 15, "0.0"),
 )
 AUDIT_CELLS = (  # (name, caption, row)
     ("AuditRunId", "Run id", 6),
     ("AuditAsOf", "Decision date", 7),
     ("AuditCreatedUtc", "Created (UTC)", 8),
-    ("AuditOperator", "Operator", 9),
+    ("AuditOperator", "Operator (configured name and login)", 9),
     ("AuditSoftwareVersion", "Software version", 10),
-    ("AuditDataLabel", "Data", 11),
+    ("AuditDataLabel", "Data (absolute folder)", 11),
     ("AuditDataRowsSha256", "SHA-256 of the data rows used", 12),
     ("AuditConfigSha256", "SHA-256 of the configuration (canonical JSON)", 13),
     ("AuditConfig", "Configuration (canonical JSON)", 14),
-    ("AuditContentDigest", "Content digest of every other sheet", 15),
-    ("AuditDigestScope", "Digest scope", 16),
+    ("AuditLedgerSeq", "Ledger entry before this export (sequence)", 15),
+    ("AuditLedgerHead", "Ledger head hash before this export", 16),
+    ("AuditContentDigest", "Content digest (every sheet, this cell excepted)", 17),
+    ("AuditDigestScope", "Digest scope", 18),
 )
+APPROVAL_ROWS = (("Prepared by", 22), ("Reviewed by", 23), ("Approved by", 24))
+APPROVAL_NOTE = ("Approvals are recorded as separate signatures (`rotation approve BOOK.xlsx`), which leave this "
+                 "signed record unchanged; `rotation verify` lists who signed what and when.")
 # Dashboard blocks the writer blanks when their data is missing.
 BLOCKS = {"DashboardReadingBlock": ("Dashboard", "B5:M8"), "DashboardRiskBlock": ("Dashboard", "K10:O17")}
 COMMENTARY_START = ("Commentary", "A6")
@@ -292,7 +298,7 @@ def _dashboard(wb: Workbook, ws) -> None:
                 ws.cell(rr, cc).fill = tile_fill
         _name(wb, name, "Dashboard", f"{col}6")
     _regime_rules(ws, "F6:G7", "$F$6")
-    ws["B8"] = "Defensive sectors favoured"
+    ws["B8"] = "Defensive sectors"
     ws["B8"].font = Font(size=9, bold=True, color="595959")
     ws.merge_cells("E8:M8")
     ws["E8"].font = Font(bold=True, color=NAVY)
@@ -308,12 +314,13 @@ def _dashboard(wb: Workbook, ws) -> None:
         v.font = Font(bold=True, size=11, color=NAVY)
         v.alignment = Alignment(horizontal="right")
         _name(wb, name, "Dashboard", f"N{row}")
-    ws["K15"] = "Binding constraints"
-    ws["K15"].font = Font(size=10, color="404040")
-    ws.merge_cells("K16:O17")
-    ws["K16"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws["K16"].font = Font(size=9, color=NAVY)
-    _name(wb, "BindingConstraints", "Dashboard", "K16")
+    ws["K16"] = "Binding constraints"
+    ws["K16"].font = Font(size=10, color="404040")
+    ws.merge_cells("K17:O17")
+    ws["K17"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["K17"].font = Font(size=9, color=NAVY)
+    ws.row_dimensions[17].height = 40
+    _name(wb, "BindingConstraints", "Dashboard", "K17")
     for blk, (sheet, ref) in BLOCKS.items():
         _name(wb, blk, sheet, ref)
     spec = TABLES["DashboardWeights"]
@@ -354,6 +361,9 @@ def build_template() -> Workbook:
         elif sheet == "Weights":
             _sign_rules(ws, "F7:G7")
             _widths(ws, {"B": 24})
+        elif sheet == "Early Warning":
+            ws["A4"].font = Font(size=11, bold=True, color="C00000")
+            _name(wb, "EarlyWarningVerdict", "Early Warning", "A4")
         elif sheet == "Sector Scores":
             ws.conditional_formatting.add("B7:B7", _score_scale())
         elif sheet == "Commentary":
@@ -367,7 +377,7 @@ def build_template() -> Workbook:
         elif sheet == "Parameters":
             _widths(ws, {"A": 40, "B": 60})
         elif sheet == "Audit":
-            _widths(ws, {"A": 44, "B": 90})
+            _widths(ws, {"A": 44, "B": 90, "C": 68})
             ws["A5"] = "Run record"
             ws["A5"].font = Font(bold=True, size=12, color=NAVY)
             for name, caption, row in AUDIT_CELLS:
@@ -376,7 +386,27 @@ def build_template() -> Workbook:
                 ws[f"B{row}"].alignment = Alignment(wrap_text=True, vertical="top")
                 ws[f"B{row}"].font = Font(name="Consolas", size=9)
                 _name(wb, name, "Audit", f"B{row}")
+            ws["B14"].alignment = Alignment(wrap_text=False, vertical="top")   # long JSON: one clipped line
+            _approvals(wb, ws)
     return wb
+
+
+def _approvals(wb: Workbook, ws) -> None:
+    """The Approvals block: name, role and date lines for people to fill or sign."""
+    ws["A20"] = "Approvals"
+    ws["A20"].font = Font(bold=True, size=12, color=NAVY)
+    ws["B21"] = "Name, date (UTC) and signature"
+    ws["B21"].font = Font(size=9, italic=True, color="595959")
+    for caption, row in APPROVAL_ROWS:
+        ws[f"A{row}"] = caption
+        ws[f"A{row}"].font = Font(bold=True, color="404040")
+        ws[f"B{row}"].border = Border(bottom=Side(style="thin", color="404040"))
+        ws.row_dimensions[row].height = 24
+    _name(wb, "AuditPreparedBy", "Audit", f"B{APPROVAL_ROWS[0][1]}")
+    ws["A26"] = APPROVAL_NOTE
+    ws["A26"].font = Font(size=9, italic=True, color="595959")
+    ws.merge_cells("A26:B27")
+    ws["A26"].alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _prob_scale():

@@ -33,7 +33,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.table import TableColumn
 
 from engine.errors import ArgumentError, DataError
-from engine.universe import SECTORS
+from engine.universe import DEFENSIVE, SECTORS
 from workbooks import charts, template as tpl
 from workbooks.report import REGIMES, SIGNAL_COLUMNS, DecisionReport
 
@@ -180,7 +180,7 @@ def table_frames(report: DecisionReport) -> dict[str, pd.DataFrame | None]:
         "Scorecard": _with_key_column(report.scorecard, "metric") if report.scorecard is not None else None,
         "Parameters": pd.DataFrame(flatten_config(report.config), columns=["parameter", "value"])
         if report.config else None,
-        "AuditInputs": pd.DataFrame(sorted(report.inputs.items()), columns=["file", "sha256"]),
+        "AuditInputs": pd.DataFrame(list(report.inputs), columns=["role", "file", "sha256"]),
     }
     return frames
 
@@ -376,6 +376,17 @@ def _run_info(report: DecisionReport) -> str:
             f"{created:%Y-%m-%d %H:%M} UTC by {report.operator}  |  software {report.software_version}")
 
 
+def _defensive_text(report: DecisionReport) -> str:
+    """The defensive sectors (the fixed set XLU, XLP, XLV) with their combined current and target weight."""
+    names = ", ".join(DEFENSIVE)
+    w = report.weights
+    if w is None:
+        return names
+    d = [t for t in DEFENSIVE if t in w.index]
+    cur, tgt = float(w.loc[d, "current"].sum()), float(w.loc[d, "target"].sum())
+    return f"{names}: {cur * 100:.1f}% now, {tgt * 100:.1f}% target ({(tgt - cur) * 100:+.1f} pp)"
+
+
 def _fill_dashboard(wb: Workbook, report: DecisionReport) -> None:
     if "Dashboard" not in wb.sheetnames:
         return
@@ -389,9 +400,7 @@ def _fill_dashboard(wb: Workbook, report: DecisionReport) -> None:
         _put(wb, "StressChange20d", float(rd["change_20d"]))
         _put(wb, "WarningProbability", float(rd["warning_probability"]))
         _put(wb, "StressStrength", float(rd["strength"]))
-        d = list(rd.get("defensive") or [])
-        _put(wb, "DefensiveSectors", ", ".join(f"{t} ({SECTORS[t]})" if t in SECTORS else str(t) for t in d)
-             or "none")
+        _put(wb, "DefensiveSectors", _defensive_text(report))
     rk = report.risk
     if rk is None:
         _clear_block(wb, "DashboardRiskBlock")
@@ -399,6 +408,9 @@ def _fill_dashboard(wb: Workbook, report: DecisionReport) -> None:
         _put(wb, "TrackingError", rk.get("tracking_error"))
         _put(wb, "Turnover", rk.get("turnover"))
         _put(wb, "ExpectedCostBps", rk.get("expected_cost_bps"))
+        if named_cell(wb, "PathCostBps") is not None:
+            from workbooks.commentary import path_cost_bps
+            _put(wb, "PathCostBps", path_cost_bps(report))
         binding = list(rk.get("binding") or [])
         _put(wb, "BindingConstraints", "; ".join(binding) if binding else "No limit is binding.")
 
@@ -465,6 +477,9 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
             for block, tlast in blocks:
                 charts.stretch_chart(ch, block, tlast)
     _fill_dashboard(wb, report)
+    verdict = (report.early_warning or {}).get("verdict")
+    if verdict and named_cell(wb, "EarlyWarningVerdict") is not None:
+        _put(wb, "EarlyWarningVerdict", f"Verdict: {verdict}")
     if paragraphs is not None:
         _fill_commentary(wb, paragraphs)
     label, info = _data_label(report), _run_info(report)
@@ -478,9 +493,24 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
     from workbooks import execution_sheet
     execution_sheet.add(wb, report)              # before the seal: the digest covers it
     audit_sheet.fill(wb, report)
+    from workbooks.printing import set_print_areas
+    set_print_areas(wb)
     audit_sheet.seal(wb)
     wb.active = 0
     return wb
+
+
+def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
+    """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
+    :func:`workbooks.digest.seal_package` writes the content digest of the saved package
+    (``compress=False``: parts stored, for the signer to re-pack)."""
+    import io
+
+    from workbooks.digest import seal_package
+
+    buf = io.BytesIO()
+    render(report, template).save(buf)
+    return seal_package(buf.getvalue(), compress=compress)[0]
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:
@@ -490,7 +520,7 @@ def write_workbook(report: DecisionReport, path: str | Path, template: str | Pat
         raise ArgumentError("path", f"the workbook must be an .xlsx file, got {path.name!r}")
     if not path.parent.is_dir():
         raise ArgumentError("path", f"folder {str(path.parent)!r} does not exist")
-    wb = render(report, template)
-    wb.save(path)
+    from workbooks.atomic import atomic_write_bytes
+    atomic_write_bytes(path, render_bytes(report, template))
     log.info("wrote workbook %s", path)
     return path

@@ -9,8 +9,6 @@ from rich.panel import Panel
 from rich.table import Table
 
 from addin.cli.common import AsOfOpt, DataOpt, JsonOpt, StoreOpt, handle_errors, out, print_json, spinner
-from usecases.context import open_market
-from usecases.demo import STAGES, DemoContext
 
 
 def _kv(title: str, d: dict) -> Table:
@@ -89,6 +87,8 @@ def demo(
 ) -> None:
     """Run the main job end to end (synthetic demo market by default; --data FOLDER for real files)."""
     with handle_errors(as_json):
+        from usecases.context import open_market
+        from usecases.demo import STAGES, DemoContext
         market = open_market(data=data, store=store, demo=data is None and store is None)
         ctx = DemoContext(market=market, as_of=as_of, out_dir=out_dir or Path.cwd() / "rotation-demo-output")
         if not as_json:

@@ -10,11 +10,12 @@ from rich.table import Table
 from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, handle_errors, out,
                               spinner, stress_config as read_stress_config)
 from addin.cli.optimize_cmd import ConfigOpt, CurrentOpt, load_limits
-from usecases.context import open_market
 
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="Workbook path or folder (default: ./rotation-decision-YYYYMMDD.xlsx).")]
 KeysOpt = Annotated[Optional[Path], typer.Option("--keys", help="Signing keys folder (default: $ROTATION_KEYS_DIR or the user config directory).", file_okay=False)]
 LedgerOpt = Annotated[Optional[Path], typer.Option("--ledger", help="Audit ledger (default: $ROTATION_LEDGER or the user data directory).", dir_okay=False)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Supersede an existing record at --out (kept as NAME.superseded-N.xlsx, recorded in the ledger).")]
+PdfOpt = Annotated[bool, typer.Option("--pdf", help="Also write NAME.pdf of the print areas (LibreOffice); its SHA-256 goes in the ledger entry.")]
 TemplateOpt = Annotated[Optional[Path], typer.Option("--template", help="A restyled workbook template (.xlsx) to fill.", dir_okay=False)]
 
 
@@ -28,7 +29,11 @@ def render_export(r: dict) -> None:
     t.add_row("SHA-256", r["sha256"])
     t.add_row("ledger entry", f"#{r['ledger_seq']} in {r['ledger']}")
     t.add_row("signer", r["signer"])
-    for k in ("embedded_signature", "cms_signature", "content_digest", "ledger"):
+    if r.get("superseded"):
+        t.add_row("previous record kept as", r["superseded"])
+    if r.get("pdf"):
+        t.add_row("PDF", f"{r['pdf']} (sha256 {r['pdf_sha256'][:16]}...)")
+    for k in ("embedded_signature", "cms_signature", "trusted_signer", "content_digest", "ledger"):
         t.add_row(f"verify: {k.replace('_', ' ')}", "[green]holds[/]" if v.get(k) else "[red]FAILS[/]")
     out.print(t)
     if r.get("note"):
@@ -37,13 +42,15 @@ def render_export(r: dict) -> None:
 
 def export(
     as_of: AsOfOpt = None, out_path: OutOpt = None, current: CurrentOpt = None, config: ConfigOpt = None,
-    keys: KeysOpt = None, ledger: LedgerOpt = None, template: TemplateOpt = None,
+    keys: KeysOpt = None, ledger: LedgerOpt = None, template: TemplateOpt = None, force: ForceOpt = False,
+    pdf: PdfOpt = False,
     holdings: Annotated[Optional[Path], typer.Option("--holdings", help="Holdings CSV: adds the Trades and Execution sheets (see `rotation trades`).", dir_okay=False)] = None,
     tax: Annotated[Optional[Path], typer.Option("--tax", help="Tax settings TOML for the Trades sheet.", dir_okay=False)] = None,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
     stress_config: StressConfigOpt = None,
 ) -> None:
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
+    from usecases.context import open_market
     from usecases.export import export_decision
     from usecases.optimize import read_weights_csv
 
@@ -54,7 +61,10 @@ def export(
         with spinner(as_json, "computing the decision, writing and signing the workbook"):
             market = open_market(data=data, store=store, demo=demo)
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
-                                allow_ephemeral_key=market.is_demo, stress_config=scfg, holdings=holdings, tax=tax)
+                                allow_ephemeral_key=market.is_demo, force=force, pdf=pdf,
+                                inputs=[("weights", current), ("limits", config), ("stress config", stress_config),
+                                        ("tax settings", tax)],
+                                stress_config=scfg, holdings=holdings, tax=tax)
         emit(r, as_json, render_export)
         if not (r["verify"] or {}).get("ok"):
             raise typer.Exit(1)

@@ -49,15 +49,36 @@ def show(ledger: LedgerOpt = None,
         emit(result, as_json, render)
 
 
-@app.command("verify")
-def verify(ledger: LedgerOpt = None, as_json: JsonOpt = False) -> None:
-    """Check the hash chain; exit 0 only if no entry was deleted, inserted, changed or reordered."""
+AnchorOpt = Annotated[Optional[list[str]], typer.Option(
+    "--anchor", help="SEQ:HASH printed earlier by `rotation ledger anchor` (repeatable): proves nothing at or "
+                     "before it was changed or removed.")]
+
+
+@app.command("anchor")
+def anchor(ledger: LedgerOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the ledger head (sequence, hash, time) to keep outside the ledger (an email, a ticket)."""
     with handle_errors(as_json):
-        result = _open(ledger).verify()
+        result = _open(ledger).anchor()
+        emit(result, as_json, lambda r: out.print(
+            f"ledger anchor {r['anchor']}\n(entry {r['seq']} of {r['path']}, {r['time'] or 'empty ledger'}); keep it "
+            "outside the ledger and check later with `rotation ledger verify --anchor SEQ:HASH`", highlight=False))
+
+
+@app.command("verify")
+def verify(ledger: LedgerOpt = None, anchor: AnchorOpt = None, as_json: JsonOpt = False) -> None:
+    """Check the hash chain (and anchors); exit 0 only if no entry was deleted, inserted, changed or reordered."""
+    with handle_errors(as_json):
+        from workbooks.ledger import parse_anchor
+        anchors = [parse_anchor(a) for a in anchor or []]
+        result = _open(ledger).verify(anchors=anchors)
 
         def render(r: dict) -> None:
+            for w in r.get("warnings", []):
+                out.print(f"[yellow]warning[/]: {w}", highlight=False)
             if r["ok"]:
-                out.print(f"[green]ledger valid[/]: {r['entries']} entries, head {r['head'][:16]}", highlight=False)
+                out.print(f"[green]ledger valid[/]: {r['entries']} entries, head {r['last_seq']}:{r['head']}"
+                          + (f", {r['anchors_checked']} anchor(s) hold" if r["anchors_checked"] else ""),
+                          highlight=False)
             else:
                 out.print(f"[bold red]ledger INVALID[/] ({r['entries']} entries):", highlight=False)
                 for p in r["problems"]:

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("addin.cli.export_cmd:export", "Write the signed decision workbook."),
     "template": ("addin.cli.export_cmd:template", "Write the default workbook template to restyle."),
     "verify": ("addin.cli.verify_cmd:verify", "Verify a signed workbook: signatures, digest, ledger entry."),
+    "approve": ("addin.cli.approve_cmd:approve", "Add an approver's signature and ledger entry to a signed decision workbook."),
     "keys": ("addin.cli.keys_cmd:app", "Signing keys for audit workbooks."),
     "ledger": ("addin.cli.ledger_cmd:app", "The hash-chained audit ledger."),
     "backtest": ("addin.cli.backtest_cmd:backtest", "Walk-forward backtest of a strategy against its benchmark and SPY."),
