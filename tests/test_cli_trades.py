@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import exchange_calendars as xc
 import pandas as pd
@@ -169,9 +170,10 @@ def test_export_with_holdings_records_the_hash(real_store, holdings, tmp_path, m
     assert r.exit_code == 0, r.output[-2000:]
     res = json.loads(r.stdout)
     sha = hashlib.sha256(holdings.read_bytes()).hexdigest()
-    assert res["verify"]["ok"] and res["inputs"][f"holdings: {holdings.name}"] == sha
+    recorded = {(i["role"], Path(i["path"]).name): i["sha256"] for i in res["inputs"]}
+    assert res["verify"]["ok"] and recorded[("holdings", holdings.name)] == sha
     wb = load_workbook(out)
     assert {"Trades", "Execution"} <= set(wb.sheetnames)
     audit = [[c.value for c in row] for row in wb["Audit"].iter_rows(min_row=20)]
-    assert [f"holdings: {holdings.name}", sha] in [row[:2] for row in audit]
+    assert any(row[:3] == ["holdings", str(holdings.resolve()), sha] for row in audit)
     assert runner.invoke(app, ["verify", str(out), "--json"]).exit_code == 0

@@ -228,4 +228,4 @@ def export_decision(market: Market, as_of=None, out: Path | None = None, current
             "pdf": str(res.pdf) if res.pdf else None, "pdf_sha256": res.pdf_sha256,
             "ledger_seq": res.ledger_seq, "ledger": str(led.path), "verify": res.verify, "as_of": report.as_of,
             "run_id": report.run_id, "label": report.data_label, "signer": signer.subject, "note": note,
-            "target_weights": report.target_weights(), "inputs": dict(report.inputs)}
+            "target_weights": report.target_weights(), "inputs": [{"role": r, "path": f, "sha256": h} for r, f, h in report.inputs]}
