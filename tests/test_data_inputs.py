@@ -240,3 +240,10 @@ def test_price_only_vendor_bad_print_is_caught_by_the_jump_check(tmp_path):
                                          "2019-12-30,91,92,91,19.1,1\n2019-12-31,91,92,91,91.7,1\n")
     [err] = _errors(tmp_path)
     assert err.line == 3 and "probable bad print" in str(err)
+
+
+@pytest.mark.parametrize("bad", ["2020-01", "1600-01-03", "0000-01-01", "2020-01-32", "2020-13-03", "20200103"])
+def test_fast_date_path_is_as_strict_as_the_careful_one(tmp_path, bad):
+    (tmp_path / "DGS10.csv").write_text(f"observation_date,DGS10\n2020-01-02,1.8\n{bad},1.9\n2020-01-06,1.7\n")
+    [err] = _errors(tmp_path)
+    assert err.line == 3 and any(w in str(err) for w in ("unparseable date", "sorted", "outside the dates"))
