@@ -76,3 +76,22 @@ def test_help_imports_no_command_module_and_no_pandas():
 def test_bad_dates_are_one_sentence_exit_2(argv):
     r = runner.invoke(app, argv)
     assert r.exit_code == 2 and "Traceback" not in r.output and "as_of" in r.output
+
+
+def test_commands_registered_the_eager_way_still_work_beside_the_lazy_table():
+    from addin.cli.main import LazyGroup
+
+    t = typer.Typer(cls=LazyGroup, no_args_is_help=True)
+
+    @t.callback()
+    def root():
+        """Root."""
+
+    @t.command("hello")
+    def hello():
+        """Say hello."""
+        print("hi")
+    assert runner.invoke(t, ["hello"]).output.strip() == "hi"
+    listing = runner.invoke(t, ["--help"]).output
+    assert "hello" in listing and "optimize" in listing
+    assert runner.invoke(t, ["data", "--help"]).exit_code == 0

@@ -240,3 +240,25 @@ def test_price_only_vendor_bad_print_is_caught_by_the_jump_check(tmp_path):
                                          "2019-12-30,91,92,91,19.1,1\n2019-12-31,91,92,91,91.7,1\n")
     [err] = _errors(tmp_path)
     assert err.line == 3 and "probable bad print" in str(err)
+
+
+@pytest.mark.parametrize("bad", ["2020-01", "1600-01-03", "0000-01-01", "2020-01-32", "2020-13-03", "20200103"])
+def test_fast_date_path_is_as_strict_as_the_careful_one(tmp_path, bad):
+    (tmp_path / "DGS10.csv").write_text(f"observation_date,DGS10\n2020-01-02,1.8\n{bad},1.9\n2020-01-06,1.7\n")
+    [err] = _errors(tmp_path)
+    assert err.line == 3 and any(w in str(err) for w in ("unparseable date", "sorted", "outside the dates"))
+
+
+def test_mapping_lags_override_the_table_and_shift_availability(tmp_path):
+    from engine.data.folder import load_folder
+
+    (tmp_path / "XLK.csv").write_text(YAHOO)
+    (tmp_path / "MOVE.csv").write_text("Date,Value\n2020-01-02,60\n2020-01-03,61\n2020-01-06,62\n"
+                                       "2020-01-07,63\n2020-01-08,64\n")
+    assert load_folder(tmp_path).stress.loc["2020-01-03", "move"] == 61          # MOVE: lag 0 by default
+    (tmp_path / "rotation-mapping.toml").write_text("[lags]\nmove = 2\n")
+    m = load_folder(tmp_path)
+    assert m.lags["move"] == 2 and m.stress.loc["2020-01-06", "move"] == 60 and pd.isna(m.stress["move"].iloc[1])
+    assert m.stale_inputs("2020-01-03") == {}                 # not started yet at 2020-01-03: not "stale"
+    rep = import_folders([tmp_path], tmp_path / "s.sqlite")   # the override is kept with the store
+    assert rep.series["move"] == "new" and Store(tmp_path / "s.sqlite").load().lags["move"] == 2

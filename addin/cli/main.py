@@ -52,11 +52,11 @@ class LazyGroup(TyperGroup):
     """The top-level group: commands from ``COMMANDS``, imported on first use; plain, import-free help."""
 
     def list_commands(self, ctx) -> list[str]:
-        return list(COMMANDS)
+        return list(COMMANDS) + [n for n in self.commands if n not in COMMANDS]   # + eagerly registered ones
 
     def get_command(self, ctx, cmd_name: str):
         if cmd_name not in COMMANDS:
-            return None
+            return self.commands.get(cmd_name)        # registered the eager way (app.command / add_typer)
         if cmd_name not in self.commands:
             self.commands[cmd_name] = load_command(cmd_name)
         return self.commands[cmd_name]
@@ -67,8 +67,10 @@ class LazyGroup(TyperGroup):
         self.format_options(ctx, formatter)
 
     def format_commands(self, ctx, formatter) -> None:
+        rows = [(n, h) for n, (_, h) in COMMANDS.items()]
+        rows += [(n, c.get_short_help_str(80)) for n, c in self.commands.items() if n not in COMMANDS]
         with formatter.section("Commands"):
-            formatter.write_dl([(n, h) for n, (_, h) in COMMANDS.items()])
+            formatter.write_dl(rows)
 
 
 app = typer.Typer(name="rotation", cls=LazyGroup, no_args_is_help=True, add_completion=False,

@@ -152,14 +152,18 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[:n] + f"... ({len(text):,} characters)"
 
 
-def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.DatetimeIndex:
-    """Dates in exactly ``fmt``; DataError naming the first line that is not (ISO form suggested)."""
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    bad = parsed.isna().to_numpy()
+def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray,
+                iso_shape: bool = False) -> pd.DatetimeIndex:
+    """Dates in exactly ``fmt``; DataError naming the first line that is not (ISO form suggested).
+    ``iso_shape``: every value is known to be 10 characters ``dddd-dd-dd`` (checked on the raw bytes)."""
+    if fmt == ISO and iso_shape:
+        fast = _iso_column(text)
+        if fast is not None:
+            return fast
+    parsed, bad = _coerce_dates(text, fmt)
     if bad.any():                                   # surrounding spaces are allowed: strip only when needed
         text = text.astype(str).str.strip()
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        bad = parsed.isna().to_numpy()
+        parsed, bad = _coerce_dates(text, fmt)
     if bad.any():
         from engine.dates import iso_hint
 
@@ -172,7 +176,50 @@ def parse_dates(text: pd.Series, fmt: str, file: str, lines: np.ndarray) -> pd.D
                 extra = f": {hint.split('; ', 1)[-1]}, or set date_format in the mapping file"
             raise DataError(f"unparseable date {_short(value)!r} (expected YYYY-MM-DD){extra}", file, int(lines[i]))
         raise DataError(f"unparseable date {_short(value)!r} (expected {fmt.replace('%', '')})", file, int(lines[i]))
-    return pd.DatetimeIndex(parsed)
+    for mask, why in ((parsed > HIGH, "is in the future (today is {today})"),
+                      (parsed < LOW, "is before 1677-09-22, outside the dates this product handles")):
+        m = mask.to_numpy()
+        if m.any():
+            from engine.dates import today
+
+            i = int(np.argmax(m))
+            raise DataError(f"date {str(text.iloc[i]).strip()} " + why.format(today=today().date()), file,
+                            int(lines[i]))
+    return pd.DatetimeIndex(parsed).as_unit("ns")
+
+
+LOW, HIGH = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+
+
+def _coerce_dates(text: pd.Series, fmt: str) -> tuple[pd.Series, np.ndarray]:
+    """Parsed dates and a mask of values that are not dates in ``fmt`` within pandas' ns range."""
+    try:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, OverflowError, NotImplementedError):     # e.g. year 0: parse one by one
+        from datetime import datetime
+
+        def one(v):
+            try:
+                return pd.Timestamp(datetime.strptime(str(v), fmt))
+            except (ValueError, OverflowError):
+                return pd.NaT
+        parsed = pd.Series([one(v) for v in text], index=text.index, dtype="datetime64[us]")
+    return parsed, parsed.isna().to_numpy()
+
+
+def _iso_column(text: pd.Series) -> pd.DatetimeIndex | None:
+    """A column of ``dddd-dd-dd`` strings parsed by numpy's C parser (4x pandas' strptime); None when
+    numpy refuses one or a date is outside pandas' range (the careful path then names its line)."""
+    a = text.to_numpy()
+    if a.dtype != object:
+        return None
+    try:
+        d = a.astype("datetime64[D]")
+    except ValueError:
+        return None
+    if len(d) and (d.min() < np.datetime64("1677-09-22") or d.max() > np.datetime64("2262-04-11")):
+        return None                                  # outside pandas' range: the careful path refuses it
+    return pd.DatetimeIndex(d.astype("datetime64[ns]"))
 
 
 def parse_numbers(values, column: str, file: str, lines: np.ndarray) -> np.ndarray:
@@ -220,7 +267,7 @@ def parse_csv(data: bytes, source: str, mapping=None) -> list[RawSeries]:
         raise DataError("empty file (no header and no data)", source)
     if _looks_french(text):
         return parse_french(text, source)
-    header, header_line, frame, lines = read_table(text, source)
+    header, header_line, frame, lines = read_table(text, source, data)
     try:
         fmt = detect_format(header, mapping)
     except DataError as exc:
@@ -236,7 +283,7 @@ def parse_csv(data: bytes, source: str, mapping=None) -> list[RawSeries]:
     date_fmt = DATE_FORMATS.get(fmt, ISO)
     if fmt in ("date_value", "mapped") and mapping.date_format:
         date_fmt = mapping.date_format
-    dates = parse_dates(frame.iloc[:, 0], date_fmt, source, lines)
+    dates = parse_dates(frame.iloc[:, 0], date_fmt, source, lines, iso_shape=frame.attrs.get("iso_shape", False))
     cols = list(frame.columns[1:])
 
     def numbers(col: str) -> np.ndarray:

@@ -18,37 +18,53 @@ from engine.errors import DataError
 MISSING_MARKERS = ["", ".", "null", "NaN", "nan", "N/A", "#N/A", "NA"]
 
 
-def _plain(text: str, width: int) -> int | None:
-    """Number of data rows when ``text`` is a plain CSV of ``width`` columns, else None."""
-    if '"' in text or "\r" in text:
+def _plain(text, width: int) -> int | None:
+    """Number of data rows when ``text`` (str or bytes) is a plain CSV of ``width`` columns, else None."""
+    q, r, nl, comma = ('"', "\r", "\n", ",") if isinstance(text, str) else (b'"', b"\r", b"\n", b",")
+    if q in text or r in text:
         return None
-    body = text.rstrip("\n")
-    if "\n\n" in body or body.startswith("\n"):
+    body = text.rstrip(nl)
+    if nl + nl in body or body.startswith(nl):
         return None
-    n_lines = body.count("\n") + 1
-    if body.count(",") != (width - 1) * n_lines:
+    n_lines = body.count(nl) + 1
+    if body.count(comma) != (width - 1) * n_lines:
         return None
     return n_lines - 1
 
 
-def read_table(text: str, source: str):
+def _iso_shaped(data: bytes, rows: int) -> bool:
+    """True when every data line of a plain file starts with ``dddd-dd-dd,`` (checked on the bytes)."""
+    buf = np.frombuffer(data, np.uint8)
+    starts = np.flatnonzero(buf == 10) + 1
+    starts = starts[starts < len(buf)]
+    if len(starts) != rows or not len(starts) or starts[-1] + 10 >= len(buf):
+        return False
+    digits = np.stack([buf[starts + k] for k in (0, 1, 2, 3, 5, 6, 8, 9)])
+    return bool((buf[starts + 4] == 45).all() and (buf[starts + 7] == 45).all() and (buf[starts + 10] == 44).all()
+                and ((digits >= 48) & (digits <= 57)).all())
+
+
+def read_table(text: str, source: str, data: bytes | None = None):
     """``(header, header_line, frame, lines)``: header fields, its 1-based line, the data rows (first
-    column as text, other columns float where the parser could, else text) and each row's line."""
+    column as text, other columns float where the parser could, else text) and each row's line.
+    ``data``: the file's bytes (``text`` decoded), handed to the C parser as they are when given."""
     first_nl = text.find("\n")
     first = text if first_nl < 0 else text[:first_nl]
     width = first.count(",") + 1
-    rows = _plain(text, width) if first.strip() else None
+    rows = _plain(data if data is not None else text, width) if first.strip() else None
     if rows is not None:
         header = [c.strip() for c in first.split(",")]
         if rows == 0:
             return header, 1, None, np.zeros(0, dtype=np.int64)
         try:
-            frame = pd.read_csv(io.StringIO(text), header=0, names=header, dtype={header[0]: object},
-                                na_values=MISSING_MARKERS, keep_default_na=False, skipinitialspace=True)
+            buf = io.BytesIO(data) if data is not None and not data.startswith(b"\xef\xbb\xbf") else io.StringIO(text)
+            frame = pd.read_csv(buf, header=0, names=header, dtype={header[0]: object},
+                                na_values=MISSING_MARKERS, keep_default_na=False)
         except (ValueError, pd.errors.ParserError):      # duplicate column names, odd rows: the careful path
             return _slow(text, source)
         if frame.iloc[:, 0].isna().any() or len(frame) != rows:
             return _slow(text, source)
+        frame.attrs["iso_shape"] = data is not None and _iso_shaped(data, rows)
         return header, 1, frame, np.arange(2, rows + 2, dtype=np.int64)
     return _slow(text, source)
 
