@@ -161,3 +161,22 @@ def test_pdf_without_libreoffice_is_one_clear_sentence_and_writes_nothing(env, t
     with pytest.raises(PdfUnavailable, match="--pdf needs LibreOffice"):
         _export(env, tmp_path / "book.xlsx", led, pdf=True)
     assert _state(tmp_path) == {} and not led.find(kind="export")
+
+
+def test_cli_approve_then_verify_lists_both_signers(env, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from addin.cli.main import app
+    monkeypatch.setenv("ROTATION_SIGNING_PASSPHRASE", "pw")
+    led = Ledger(tmp_path / "ledger.sqlite")
+    res = _export(env, tmp_path / "book.xlsx", led)
+    approver_keys = env["trust"].folder.parent.parent / "approver"
+    runner = CliRunner()
+    r = runner.invoke(app, ["approve", str(res.path), "--role", "reviewed", "--keys", str(approver_keys),
+                            "--ledger", str(led.path), "--json"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["verify", str(res.path), "--keys", str(env["trust"].folder.parent),
+                            "--ledger", str(led.path)])
+    assert r.exit_code == 0, r.output
+    assert "decision: Decision Signer" in r.output and "reviewed: Chief Compliance Officer" in r.output
+    assert "all checks hold" in r.output

@@ -134,6 +134,20 @@ def _rollback(out: Path, temps: list[Path], sup: Path | None, p7s_moved: bool) -
         final_p7s.unlink(missing_ok=True)
 
 
+def _build(report: DecisionReport, template, signer, out: Path, pdf: bool):
+    """(signed workbook and .p7s, content digest, PDF bytes or None), all in memory."""
+    _step("render")
+    data = render_bytes(report, template, compress=False)     # the signer re-packs it compressed
+    digest = read_audit_digest(data) or ""
+    _step("sign")
+    signed = sign_bytes(data, signer, path=out)
+    pdf_bytes = None
+    if pdf:
+        from workbooks.pdf import render_pdf
+        pdf_bytes = render_pdf(signed.workbook, out.stem)
+    return signed, digest, pdf_bytes
+
+
 def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: Any,
                   ledger: Ledger | str | os.PathLike | None = None, template: str | os.PathLike | None = None,
                   verify: bool = True, force: bool = False, trust=None, pdf: bool = False) -> ExportResult:
@@ -154,15 +168,7 @@ def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: A
     sup, p7s_moved, entry = None, False, None
     final_p7s = p7s_path_for(out)
     try:
-        _step("render")
-        data = render_bytes(report, template, compress=False)     # the signer re-packs it compressed
-        digest = read_audit_digest(data) or ""
-        _step("sign")
-        signed = sign_bytes(data, signer, path=out)
-        pdf_bytes = None
-        if pdf:
-            from workbooks.pdf import render_pdf
-            pdf_bytes = render_pdf(signed.workbook, out.stem)
+        signed, digest, pdf_bytes = _build(report, template, signer, out, pdf)
         _step("temps")
         temps.append(atomic.write_temp(out, signed.workbook))
         temps.append(atomic.write_temp(final_p7s, signed.p7s))
@@ -179,8 +185,6 @@ def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: A
         p7s_moved = True
         _step("rename_workbook")
         atomic.commit(temps[0], out)
-        if pdf_bytes is not None:
-            atomic.commit(temps[2], out.with_suffix(".pdf"))
     except BaseException as exc:
         _rollback(out, temps, sup, p7s_moved)
         if entry is not None:
@@ -191,6 +195,8 @@ def export_signed(report: DecisionReport, out_path: str | os.PathLike, signer: A
                 log.exception("could not record the aborted export")
         raise
     log.info("exported %s (sha256 %s, ledger #%d)", out, signed.info.sha256, entry.seq)
+    if pdf_bytes is not None:              # the record is complete; the PDF is a rendering of it
+        atomic.commit(temps[2], out.with_suffix(".pdf"))
     result = None
     if verify:
         from workbooks.verify import verify_workbook
