@@ -10,6 +10,7 @@ from engine.errors import ArgumentError, DataError
 
 DEFAULT_TOML = Path(__file__).with_name("default.toml")
 REGIMES = ("calm", "elevated", "stress", "crisis")
+DELIVERY_TABLES = ("smtp", "webhook")      # read by the delivery channels, not by the rules
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class AlertConfig:
         base = _read(DEFAULT_TOML)
         if path is not None:
             for table, values in _read(Path(path)).items():
+                if table in DELIVERY_TABLES:
+                    continue
                 if table not in base or not isinstance(values, dict):
                     raise ArgumentError(f"{path} [{table}]", f"unknown table; expected one of {sorted(base)}")
                 unknown = set(values) - set(base[table]) - ({"threshold"} if table == "warning" else set())
