@@ -71,3 +71,13 @@ def alert_list(market: Market, start=None, end=None, config: AlertConfig | None 
     return {"label": market.label, "from": None if lo is None else lo.date().isoformat(),
             "to": None if hi is None else hi.date().isoformat(), "count": len(alerts),
             "alerts": [a.as_dict() for a in alerts], "book": None if book is None else book.source}
+
+
+def preceding_alerts(market: Market, as_of, days: int = 92, stress_config: StressConfig | None = None) -> pd.DataFrame:
+    """The alerts dated in the ``days`` calendar days up to and including the session ``as_of``, computed
+    on ``market.asof(as_of)`` (what the decision workbook's Alerts sheet lists): columns
+    ``date, kind, message, recommendation, values``."""
+    t = pd.Timestamp(as_of)
+    rows = [a.as_dict() for a in in_window(compute_alerts(market.asof(t), stress_config=stress_config),
+                                           t - pd.Timedelta(days=days), t)]
+    return pd.DataFrame(rows, columns=["date", "kind", "message", "recommendation", "values"])

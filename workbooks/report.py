@@ -72,6 +72,7 @@ class DecisionReport:
     scorecard: pd.DataFrame | None = None
     risk: dict[str, Any] | None = None
     signal_drivers: list[str] | None = None
+    alerts: pd.DataFrame | None = None      # alerts that preceded the decision (workbooks.alerts_sheet)
 
     def __post_init__(self) -> None:
         for name in ("run_id", "operator", "software_version", "data_label"):
