@@ -142,3 +142,30 @@ def test_watch_after_an_import_delivers_only_the_new_alerts(tmp_path, demo_tail)
     assert [a["id"] for a in early["alerts"]] == [a.id for a in alerts[-3:-1]]
     late = check_once(market, [LedgerChannel(led)], DeliveryState(tmp_path / "st.sqlite"))   # stored since
     assert late["since"] == since and [a["id"] for a in late["alerts"]] == [alerts[-1].id]
+
+
+def test_watch_loop_checks_on_start_and_after_each_import_only():
+    from usecases.alerts_watch import watch
+
+    versions = iter(["v1", "v1", "v2", "v2", "v3"])
+    checked, slept, imports = [], [], []
+    n = watch(load=lambda: "market", version=lambda: next(versions), check=lambda m: {"m": m},
+              every_s=60.0, cycles=5, on_report=checked.append, sleep=slept.append, before=lambda: imports.append(1))
+    assert n == 3 and len(checked) == 3 and slept == [60.0] * 4 and len(imports) == 5
+
+
+def test_store_version_changes_only_when_an_import_changes_data(tmp_path):
+    from usecases.alerts_watch import store_version
+    from usecases.context import import_folders
+
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "VIXCLS.csv").write_text("observation_date,VIXCLS\n2020-01-02,12.5\n2020-01-03,14.0\n")
+    store = tmp_path / "s.sqlite"
+    import_folders([folder], store)
+    v1 = store_version(store)
+    import_folders([folder], store)
+    assert store_version(store) == v1                     # same files: no new check
+    (folder / "VIXCLS.csv").write_text("observation_date,VIXCLS\n2020-01-02,12.5\n2020-01-03,14.0\n2020-01-06,13.0\n")
+    import_folders([folder], store)
+    assert store_version(store) != v1
