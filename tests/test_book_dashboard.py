@@ -113,3 +113,19 @@ def test_dashboard_bad_holdings_is_one_sentence_exit_2(tmp_path):
     f.write_text("ticker,shares\nXLK,-5\n")
     r = runner.invoke(app, ["dashboard", "--demo", "--holdings", str(f), "--json"])
     assert r.exit_code == 2 and "line 2" in json.loads(r.stdout)["error"]
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_dashboard_on_real_data_shows_a_35pct_tech_2bn_book_on_2008_10_10_against_its_cap(real_market, tmp_path):
+    from usecases.dashboard import dashboard
+
+    f = tmp_path / "h35.csv"
+    f.write_text(holdings_35(real_market, "2008-10-10"))
+    d = dashboard(real_market, f, "2008-10-10")
+    assert d["tech"]["weight"] == pytest.approx(0.35, abs=1e-4) and d["tech"]["over_cap"] and d["tech"]["cap"] == 0.25
+    assert d["nav"] == pytest.approx(2e9, rel=1e-6)
+    assert d["stress"]["regime"] == "crisis" and d["stress"]["tech_selloff"]["since"] == "2008-09-17"
+    assert d["next_rebalance"]["date"] == "2008-10-31"
+    kinds = {a["kind"] for a in d["alerts"]}
+    assert {"tech_band", "drift"} <= kinds
