@@ -56,3 +56,17 @@ def test_2007_2009_lists_the_entries_into_stress_and_crisis_and_the_2009_reentry
     assert len(reentry) == 1 and reentry[0]["values"]["sessions"] == 10 and reentry[0]["values"]["change_20d"] < 0
     assert reentry[0]["values"]["exit_date"] == "2009-04-30"
     assert all(a["values"] is not None and a["message"] and a["recommendation"] for a in alerts)
+
+
+def test_alerts_with_holdings_add_the_book_rules(demo, tmp_path):
+    from test_book_dashboard import holdings_35
+
+    f = tmp_path / "h.csv"
+    head, *rows = holdings_35(demo, "2015-06-30").splitlines()
+    f.write_text("\n".join(["date," + head] + [f"2015-06-30,{r}" for r in rows]) + "\n")     # one dated file
+    r = runner.invoke(app, ["alerts", "--demo", "--holdings", str(f), "--from", "2015-06-30", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    tech = [a for a in out["alerts"] if a["kind"] == "tech_band"]
+    assert out["book"] == str(f) and tech and tech[0]["date"] == "2015-06-30"
+    assert tech[0]["values"]["book"] == pytest.approx(0.35, abs=2e-4) and tech[0]["values"]["over_cap"]

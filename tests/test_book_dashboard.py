@@ -129,3 +129,37 @@ def test_dashboard_on_real_data_shows_a_35pct_tech_2bn_book_on_2008_10_10_agains
     assert d["next_rebalance"]["date"] == "2008-10-31"
     kinds = {a["kind"] for a in d["alerts"]}
     assert {"tech_band", "drift"} <= kinds
+
+
+def test_two_day_attribution_equals_the_hand_computation(hand_book):
+    import math
+
+    from usecases.book_attribution import attribution
+
+    m, book = hand_book
+    att = attribution(m, book, DATES[0], DATES[-1])
+    # day 1: wp = (.6, .4), wb = (.5, .5), r = (+10%, 0), Rb = 5%: allocation (+.1)(.05) and (-.1)(-.05)
+    # day 2: wp = (44/106, 50/106, cash 12/106), r = (-10%, +10%, 0), Rb = 0
+    a1 = {"XLK": 0.1 * 0.05, "XLU": -0.1 * -0.05, "CASH": 0.0}
+    a2 = {"XLK": (44 / 106 - 0.5) * -0.1, "XLU": (50 / 106 - 0.5) * 0.1, "CASH": 12 / 106 * 0.0}
+    r1, b1, r2, b2 = 0.06, 0.05, 0.6 / 106, 0.0
+    R, B = (1 + r1) * (1 + r2) - 1, (1 + b1) * (1 + b2) - 1
+    k = lambda r, b: (math.log1p(r) - math.log1p(b)) / (r - b)  # noqa: E731
+    for s in ("XLK", "XLU", "CASH"):
+        linked = a1[s] * k(r1, b1) / k(R, B) + a2[s] * k(r2, b2) / k(R, B)
+        assert att["sectors"][s]["allocation"] == pytest.approx(linked, abs=1e-14)
+        assert att["sectors"][s]["selection"] == 0.0 and att["sectors"][s]["interaction"] == 0.0
+    assert att["active_return"] == pytest.approx(R - B, abs=1e-15)
+    assert att["total"] == pytest.approx(R - B, abs=1e-12) and att["sessions"] == 2
+
+
+def test_transition_tracking_error_so_far(hand_book):
+    from usecases.book_attribution import transition_tracking_error, transitions
+
+    m, book = hand_book
+    assert transitions(book) == [list(DATES[:2])]             # two steps one session apart: one transition
+    rets = book_returns(m, book)
+    te = transition_tracking_error(book, rets, DATES[-1])
+    active = rets["active"].to_numpy()
+    assert te["steps"] == 2 and te["sessions"] == 2
+    assert te["tracking_error"] == pytest.approx(np.std(active, ddof=1) * np.sqrt(252))

@@ -18,6 +18,7 @@ from engine.universe import DEFENSIVE, SECTORS, TECH
 from usecases import signals
 from usecases.alerts import compute_alerts, input_frame
 from usecases.book import book_returns, book_view
+from usecases.book_attribution import attribution, transition_tracking_error
 from usecases.context import decision_date
 
 TICKERS = list(SECTORS)
@@ -92,7 +93,8 @@ def dashboard(market: Market, holdings, as_of=None, limits: Limits | None = None
     against its cap), ``stress`` (the reading with ``stale_inputs`` in sessions and ``data_age_days``),
     ``last_rebalance``, ``next_rebalance``, ``alerts`` (since the last rebalance), ``performance`` (book,
     benchmark, SPY and active return and tracking error since the last rebalance, MTD, QTD, YTD),
-    ``attribution`` (per window) and ``notes``."""
+    ``attribution`` (per window: linked Brinson-Fachler by sector, None for an empty window),
+    ``transition`` (tracking error of the latest transition so far) and ``notes``."""
     limits = limits or Limits()
     cfg = config or AlertConfig.default()
     t = decision_date(market, as_of)
@@ -111,5 +113,7 @@ def dashboard(market: Market, holdings, as_of=None, limits: Limits | None = None
         "next_rebalance": {"date": next_rebalance(t, schedule).date().isoformat(), "schedule": schedule},
         "alerts": alerts,
         "performance": {k: _period_returns(rets, s, t) for k, s in starts.items()},
+        "attribution": {k: attribution(pit, book, s, t, rets=rets) for k, s in starts.items()},
+        "transition": transition_tracking_error(book, rets, t),
         "notes": list(book.notes),
     }

@@ -54,6 +54,12 @@ def _render(r: dict) -> None:
         for sec, e in att["sectors"].items():
             a.add_row(sec, *(_pct(e[c], "+.3%") for c in ("allocation", "selection", "interaction", "total")))
         out.print(a)
+    tr = r.get("transition")
+    if tr:
+        out.print(f"Transition from {tr['first_step']} ({tr['steps']} step{'s' if tr['steps'] > 1 else ''}, last "
+                  f"{tr['last_step']}): tracking error so far {_pct(tr['tracking_error'], '.1%')} over "
+                  f"{tr['sessions']} sessions (other sessions {_pct(tr['other_tracking_error'], '.1%')}).",
+                  highlight=False, markup=False)
     out.print(f"Alerts since the last rebalance ({len(r['alerts'])}):", highlight=False, markup=False)
     for al in r["alerts"]:
         out.print(f"  {al['date']}  {al['kind']:<14} {al['message']}\n{'':16}-> {al['recommendation']}",
