@@ -16,10 +16,12 @@ from engine.universe import DEFENSIVE, TECH
 DEF = ", ".join(DEFENSIVE)
 
 
+_READ = ("index", "percentile", "strength", "change_20d", "warning_probability")
+
+
 def _reading(daily: pd.DataFrame, t: int) -> dict:
-    r = daily.iloc[t]
-    return {"index": num(r["index"]), "percentile": num(r.get("percentile")), "strength": num(r["strength"]),
-            "change_20d": num(r["change_20d"]), "warning_probability": num(r["warning_probability"])}
+    """The numbers of session ``t`` (plain floats, None for NaN; percentile None when absent)."""
+    return {k: (num(daily[k].iat[t]) if k in daily.columns else None) for k in _READ}
 
 
 def _ordinal(x: float) -> str:
@@ -108,14 +110,16 @@ def warning_alerts(daily: pd.DataFrame, cfg: AlertConfig, threshold: float) -> l
     for t, x in enumerate(p):
         if x != x:
             continue
+        if not ((armed and x > threshold) or (not armed and x < clear)):
+            continue
         v = {"probability": float(x), "threshold": threshold, "clear": clear, **_reading(daily, t)}
-        if armed and x > threshold:
+        if armed:
             out.append(Alert(daily.index[t], "warning_on", f"early warning: P(a new tech selloff starts in 20-60 "
                              f"sessions) {x:.1%} rose above {threshold:.0%}; {_numbers(v)}",
                              f"consider reducing {TECH} toward its cap; check how reliable this warning has been "
                              "(rotation signals validate)", v))
             armed = False
-        elif not armed and x < clear:
+        else:
             out.append(Alert(daily.index[t], "warning_off", f"early warning cleared: probability {x:.1%} fell "
                              f"below {clear:.0%}", "no action required by this rule", v))
             armed = True
