@@ -169,3 +169,15 @@ def test_store_version_changes_only_when_an_import_changes_data(tmp_path):
     (folder / "VIXCLS.csv").write_text("observation_date,VIXCLS\n2020-01-02,12.5\n2020-01-03,14.0\n2020-01-06,13.0\n")
     import_folders([folder], store)
     assert store_version(store) != v1
+
+
+def test_smtp_password_is_stored_in_the_keyring(memory_keyring):
+    r = runner.invoke(app, ["alerts", "smtp-password", "--host", "mail.desk", "--user", USER], input="pw-123\n")
+    assert r.exit_code == 0, r.output
+    assert memory_keyring.get_password(f"{KEYRING_SERVICE}:mail.desk", USER) == "pw-123"
+
+
+def test_bad_webhook_url_is_one_sentence_exit_2(tmp_path):
+    r = runner.invoke(app, ["alerts", "watch", "--demo", "--once", "--state", str(tmp_path / "s.sqlite"),
+                            "--no-ledger", "--webhook", "ftp://x", "--json"])
+    assert r.exit_code == 2 and "--webhook" in json.loads(r.stdout)["error"]
