@@ -124,6 +124,11 @@ def test_alerts_up_to_t_do_not_depend_on_rows_after_t(rows, cut):
               change=[r[3] for r in rows])
     cut = min(cut, len(d) - 1)
     t = d.index[cut]
+    book = pd.DataFrame({"XLK": d["strength"] / 200, "XLU": d["warning_probability"] / 2}, index=d.index)
+    target = pd.DataFrame({"XLK": 0.25, "XLU": 0.25}, index=d.index)
+    kw = dict(book=book, target=target, benchmark=target)
+    cutkw = {k: v.loc[:t] for k, v in kw.items()}
+    assert [a.as_dict() for a in evaluate(d.loc[:t], **cutkw)] == [a.as_dict() for a in in_window(evaluate(d, **kw), end=t)]
     full = in_window(evaluate(d, inputs=d[["strength"]]), end=t)
     altered = d.copy()
     altered.iloc[cut + 1:] = altered.iloc[cut + 1:].assign(regime="crisis", strength=0.0, warning_probability=0.99)

@@ -163,3 +163,15 @@ def test_transition_tracking_error_so_far(hand_book):
     active = rets["active"].to_numpy()
     assert te["steps"] == 2 and te["sessions"] == 2
     assert te["tracking_error"] == pytest.approx(np.std(active, ddof=1) * np.sqrt(252))
+
+
+def test_dashboard_as_of_a_past_date_ignores_later_snapshots(tmp_path):
+    from usecases.book import book_view
+
+    f = tmp_path / "history.csv"
+    f.write_text(HISTORY)
+    m = tiny_market()
+    book = book_view(m.asof("2020-03-02"), f, with_targets=False, later="drop")
+    assert [s for s, _ in book.snapshots] == [DATES[0]] and book.shares.loc[DATES[0], "XLK"] == 600
+    with pytest.raises(DataError, match="after the last session"):
+        book_view(m.asof("2020-03-02"), f, with_targets=False)

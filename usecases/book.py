@@ -157,12 +157,20 @@ def _targets(market: Market, weights: pd.DataFrame, dates, limits) -> tuple[pd.D
     return frame(tgt), frame(bench), notes
 
 
-def book_view(market: Market, path: str | Path, limits=None, as_of=None, with_targets: bool = True) -> BookView:
+def book_view(market: Market, path: str | Path, limits=None, as_of=None, with_targets: bool = True,
+              later: str = "error") -> BookView:
     """The book of the holdings history at ``path`` day by day on ``market`` (see :class:`BookView`).
     Targets and benchmark weights come from the allocator at each rebalance (``usecases.optimize``, data up
     to that session; the current book as the starting point). DataError for a bad file, a snapshot
-    outside the data, or a held ticker without a price at its snapshot."""
-    snaps = _sessions_of(market, read_history(path, as_of, market))
+    outside the data (``later="drop"`` leaves out snapshots dated after the last session: a point-in-time
+    view), or a held ticker without a price at its snapshot."""
+    snaps = read_history(path, as_of, market)
+    if later == "drop":
+        kept = [s for s in snaps if s[0] <= market.last]
+        if not kept:
+            raise DataError(f"no holdings snapshot on or before {market.last.date()}", str(path))
+        snaps = kept
+    snaps = _sessions_of(market, snaps)
     marks = _marks(market)
     for s, h in snaps:
         h.value(marks.loc[s])                                  # a price for every holding, the NAV row check

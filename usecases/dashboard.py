@@ -99,7 +99,7 @@ def dashboard(market: Market, holdings, as_of=None, limits: Limits | None = None
     cfg = config or AlertConfig.default()
     t = decision_date(market, as_of)
     pit = market.asof(t)
-    book = book_view(pit, holdings, limits, t)
+    book = book_view(pit, holdings, limits, t, later="drop")        # holdings after D are not known at D
     weights, tech = _weights_table(book, t, limits)
     rets = book_returns(pit, book)
     starts = period_starts(book, t, pit.sessions)
