@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import (alerts_cmd, dashboard_cmd, data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
+from addin.cli import (data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
                        verify_cmd)
+from addin.cli import backtest_cmd
+from addin.cli import alerts_cmd, dashboard_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -26,6 +28,7 @@ app.command("template")(export_cmd.template)
 app.command("verify")(verify_cmd.verify)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
+app.command("backtest")(backtest_cmd.backtest)
 app.command("dashboard")(dashboard_cmd.dashboard)
 app.add_typer(alerts_cmd.app, name="alerts", help="Alerts (regime, warning, re-entry, drift, stale data) and their delivery.")
 
