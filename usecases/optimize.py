@@ -106,12 +106,13 @@ def _plan(market, t, inputs, limits, steps, current, bound, cov, sigma_daily, ad
 
 
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                   steps: int | str = 4) -> dict:
+                   steps: int | str = 4, adv_dollars: pd.Series | None = None) -> dict:
     """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
     scores, expected_returns, label, steps, steps_tradeoff``. ``steps``: rebalances in the path, or
     ``"auto"``; the target is the allocation every per-step limit lets the path reach (see
-    :mod:`engine.optimize.multistep`). Raises InfeasibleError (with conflicts) for limits that cannot hold."""
+    :mod:`engine.optimize.multistep`). ``adv_dollars``: the liquidity figure per ticker (default: the
+    63-session average dollar volume). Raises InfeasibleError (with conflicts) for limits that cannot hold."""
     limits = limits or Limits()
     res = signals.stress_result(market)
     reading = res.reading(as_of)
@@ -133,7 +134,8 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     excluded_held = [tk for tk in TICKERS if tk not in risk.investable and current[tk] > 0]
     if excluded_held:
         raise ArgumentError("current", f"holds {', '.join(excluded_held)}, which has no price history at {t.date()}")
-    adv = average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t).reindex(TICKERS)
+    adv = (average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t) if adv_dollars is None
+           else adv_dollars).reindex(TICKERS)
     sigma_daily = sigma / np.sqrt(252)
     price = market.close[TICKERS].loc[:t].ffill().iloc[-1].reindex(TICKERS)   # for a per-share commission
     inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,

@@ -31,6 +31,8 @@ app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger
 app.command("backtest")(backtest_cmd.backtest)
 app.command("dashboard")(dashboard_cmd.dashboard)
 app.add_typer(alerts_cmd.app, name="alerts", help="Alerts (regime, warning, re-entry, drift, stale data) and their delivery.")
+app.command("trades")(__import__("addin.cli.trades_cmd", fromlist=["trades"]).trades)
+app.command("slippage")(__import__("addin.cli.slippage_cmd", fromlist=["slippage"]).slippage)
 
 
 def main() -> None:

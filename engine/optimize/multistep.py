@@ -125,7 +125,8 @@ def plan_steps(solve: Callable[[Limits], object], limits: Limits, steps, current
         m, alloc = _smallest_feasible(solve, limits, steps + 1, max(MAX_STEPS, steps + 1))
         if m is None:
             raise
-        note = (f"the limits cannot all hold within {steps} rebalance{'s' if steps > 1 else ''} ({exc}); "
+        why = exc.conflicts[0] if exc.conflicts else str(exc)
+        note = (f"the limits cannot all hold within {steps} rebalance{'s' if steps > 1 else ''} ({why}); "
                 f"with every per-step limit they hold after {m} rebalances: use --steps {m} (or --steps auto)")
         return StepPlan(alloc, steps, m, note)
 

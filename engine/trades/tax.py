@@ -14,11 +14,10 @@ Lots without a cost basis are sold last and give no gain figures (``basis_unknow
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-
-import pandas as pd
 
 from engine.errors import ArgumentError
 from engine.trades.holdings import Lot
@@ -86,10 +85,18 @@ class TaxSettings:
         return cls.from_mapping(doc["tax"], source=f"{p} [tax]")
 
 
+@lru_cache(maxsize=65536)
+def anniversary(acquired: date) -> date:
+    """The first anniversary of a purchase (a 29 February purchase: 28 February, as pandas' DateOffset)."""
+    try:
+        return acquired.replace(year=acquired.year + 1)
+    except ValueError:
+        return acquired.replace(year=acquired.year + 1, day=28)
+
+
 def is_long_term(acquired: date, sold: date) -> bool:
     """Held more than one year (from the day after purchase): sold after the first anniversary."""
-    anniversary = (pd.Timestamp(acquired) + pd.DateOffset(years=1)).date()
-    return sold > anniversary
+    return sold > anniversary(acquired)
 
 
 @dataclass(frozen=True)
