@@ -175,3 +175,30 @@ def test_dashboard_as_of_a_past_date_ignores_later_snapshots(tmp_path):
     assert [s for s, _ in book.snapshots] == [DATES[0]] and book.shares.loc[DATES[0], "XLK"] == 600
     with pytest.raises(DataError, match="after the last session"):
         book_view(m.asof("2020-03-02"), f, with_targets=False)
+
+
+ORDERS = """parent_id,child_id,date,start,end,ticker,side,shares,limit,strategy,participation,decision_price
+P1,P1-1,2020-03-03,09:30,16:00,XLK,sell,200,none,twap,0.01,100
+P2,P2-1,2020-03-03,09:30,16:00,XLU,buy,200,none,twap,0.01,50
+"""
+FILLS = """child_id,time,shares,price,fees
+P1-1,2020-03-03 10:00,200,110,10
+P2-1,2020-03-03 10:05,200,50,10
+"""
+
+
+def test_history_from_a_starting_book_and_its_fills(tmp_path):
+    (tmp_path / "start.csv").write_text("ticker,shares\nXLK,600\nXLU,800\n")
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "fills.csv").write_text(FILLS)
+    m = tiny_market()
+    book = book_view(m, tmp_path / "start.csv", with_targets=False, fills=tmp_path / "fills.csv",
+                     orders=tmp_path / "orders.csv")
+    assert book.rebalances == list(DATES[:2])
+    assert book.shares.loc[DATES[1], ["XLK", "XLU"]].tolist() == [400, 1000]
+    assert book.cash.loc[DATES[1]] == pytest.approx(200 * 110 - 10 - 200 * 50 - 10)
+    assert book.nav.loc[DATES[1]] == pytest.approx(400 * 110 + 1000 * 50 + 11980)
+    (tmp_path / "fills.csv").write_text(FILLS.replace("P1-1,2020-03-03 10:00,200", "P1-1,2020-03-03 10:00,900"))
+    with pytest.raises(DataError, match=r"fills.csv, line 2: this fill sells more XLK than the book holds"):
+        book_view(m, tmp_path / "start.csv", with_targets=False, fills=tmp_path / "fills.csv",
+                  orders=tmp_path / "orders.csv")

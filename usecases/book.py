@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.data.model import Market
 from engine.errors import DataError, RotationError
-from engine.trades.holdings import Holdings, parse_rows, read_holdings
+from engine.trades.holdings import Holdings, Lot, parse_rows, read_holdings
 from engine.universe import SECTORS
 from usecases.context import decision_date
 
@@ -158,13 +158,17 @@ def _targets(market: Market, weights: pd.DataFrame, dates, limits) -> tuple[pd.D
 
 
 def book_view(market: Market, path: str | Path, limits=None, as_of=None, with_targets: bool = True,
-              later: str = "error") -> BookView:
+              later: str = "error", fills: str | Path | None = None, orders: str | Path | None = None) -> BookView:
     """The book of the holdings history at ``path`` day by day on ``market`` (see :class:`BookView`).
     Targets and benchmark weights come from the allocator at each rebalance (``usecases.optimize``, data up
     to that session; the current book as the starting point). DataError for a bad file, a snapshot
     outside the data (``later="drop"`` leaves out snapshots dated after the last session: a point-in-time
-    view), or a held ticker without a price at its snapshot."""
-    snaps = read_history(path, as_of, market)
+    view), or a held ticker without a price at its snapshot. With ``fills`` and ``orders``, ``path`` is the
+    starting book and the history comes from :func:`history_from_fills`."""
+    if (fills is None) != (orders is None):
+        raise DataError("fills need their orders file (and orders their fills file) to rebuild the book",
+                        str(fills or orders))
+    snaps = history_from_fills(path, orders, fills, market) if fills is not None else read_history(path, as_of, market)
     if later == "drop":
         kept = [s for s in snaps if s[0] <= market.last]
         if not kept:
@@ -210,3 +214,55 @@ def book_returns(market: Market, book: BookView) -> pd.DataFrame:
     out = pd.DataFrame({"book": r_book, "benchmark": r_bench, "spy": spy, "cash_rate": rf}).iloc[1:]
     out["active"] = out["book"] - out["benchmark"]
     return out
+
+
+def _sides(fills: pd.DataFrame, orders: pd.DataFrame, src: str) -> list[int]:
+    by_child = dict(zip(orders["child_id"], orders["side"]))
+    by_ticker = orders.groupby("ticker")["side"].unique()
+    out = []
+    for r in fills.itertuples(index=False):
+        if r.child_id:
+            if r.child_id not in by_child:
+                raise DataError(f"child_id {r.child_id!r} is not in the orders file", src, r.line)
+            side = by_child[r.child_id]
+        else:
+            sides = by_ticker.get(r.ticker)
+            if sides is None or len(sides) != 1:
+                raise DataError(f"no single side for {r.ticker!r} in the orders file; give the child_id", src, r.line)
+            side = sides[0]
+        out.append(1 if side == "buy" else -1)
+    return out
+
+
+def history_from_fills(start: str | Path, orders: str | Path, fills: str | Path,
+                       market: Market) -> list[tuple[pd.Timestamp, Holdings]]:
+    """Snapshots from a starting book and the fills since: the starting holdings (no date column) are the
+    book at the close of the session before the first fill; each fill day adds a snapshot with the
+    signed fills applied (side from the orders file) and cash reduced by shares x price + fees.
+    DataError naming the fills line that would sell more than is held or overdraw cash."""
+    from engine.trades.orders import read_orders_csv
+    from engine.trades.shortfall import read_fills
+
+    book, o, f = read_holdings(start), read_orders_csv(orders), read_fills(fills)
+    src = str(fills)
+    f = f.assign(side=_sides(f, o, src), ticker=[r.ticker or dict(zip(o["child_id"], o["ticker"]))[r.child_id]
+                                                 for r in f.itertuples(index=False)])
+    f["day"] = f["time"].dt.tz_localize(None).dt.normalize()
+    f = f.sort_values("time", kind="stable")
+    before = market.sessions[market.sessions < f["day"].iloc[0]]
+    if not len(before):
+        raise DataError("the first fill is on or before the first session of the data", src)
+    shares = book.shares().reindex(TICKERS).fillna(0).astype(int).to_dict()
+    cash = float(book.cash)
+    snaps = [(before[-1], book)]
+    for day, g in f.groupby("day", sort=True):
+        for r in g.itertuples(index=False):
+            shares[r.ticker] = shares.get(r.ticker, 0) + int(r.side * r.shares)
+            cash -= r.side * r.shares * r.price + r.fees
+            if shares[r.ticker] < 0:
+                raise DataError(f"this fill sells more {r.ticker} than the book holds", src, r.line)
+            if cash < -0.005:
+                raise DataError(f"this fill overdraws cash ({cash:,.2f})", src, r.line)
+        lots = tuple(Lot(tk, n) for tk, n in shares.items() if n)
+        snaps.append((pd.Timestamp(day), Holdings(lots, max(cash, 0.0), source=f"{src} through {day.date()}")))
+    return snaps

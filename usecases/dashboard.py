@@ -87,7 +87,7 @@ def period_starts(book, t: pd.Timestamp, sessions: pd.DatetimeIndex) -> dict[str
 
 
 def dashboard(market: Market, holdings, as_of=None, limits: Limits | None = None, config: AlertConfig | None = None,
-              stress_config=None, schedule: str = "monthly") -> dict:
+              stress_config=None, schedule: str = "monthly", fills=None, orders=None) -> dict:
     """The dashboard at ``as_of`` for the holdings history at ``holdings``: keys ``as_of, label, nav,
     cash_weight, weights`` (per ticker: book, target, benchmark and the differences), ``tech`` (weight
     against its cap), ``stress`` (the reading with ``stale_inputs`` in sessions and ``data_age_days``),
@@ -99,7 +99,7 @@ def dashboard(market: Market, holdings, as_of=None, limits: Limits | None = None
     cfg = config or AlertConfig.default()
     t = decision_date(market, as_of)
     pit = market.asof(t)
-    book = book_view(pit, holdings, limits, t, later="drop")        # holdings after D are not known at D
+    book = book_view(pit, holdings, limits, t, later="drop", fills=fills, orders=orders)        # holdings after D are not known at D
     weights, tech = _weights_table(book, t, limits)
     rets = book_returns(pit, book)
     starts = period_starts(book, t, pit.sessions)

@@ -35,12 +35,16 @@ def _settings(config, stress_config, limits):
             Limits.from_toml(limits) if limits else Limits())
 
 
-def _book(market, holdings, lim):
+FillsOpt = Annotated[Optional[Path], typer.Option("--fills", help="Fills since the --holdings starting book (with --orders).", dir_okay=False)]
+OrdersOpt = Annotated[Optional[Path], typer.Option("--orders", help="The orders file the fills belong to.", dir_okay=False)]
+
+
+def _book(market, holdings, lim, fills=None, orders=None):
     if holdings is None:
         return None
     from usecases.book import book_view
 
-    return book_view(market, holdings, lim)
+    return book_view(market, holdings, lim, fills=fills, orders=orders)
 
 
 def render_alerts(alerts: list[dict]) -> None:
@@ -51,6 +55,7 @@ def render_alerts(alerts: list[dict]) -> None:
 
 @app.callback()
 def alerts_cmd(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None, holdings: HoldingsOpt = None,
+               fills: FillsOpt = None, orders: OrdersOpt = None,
                config: ConfigOpt = None, stress_config: StressOpt = None, limits: LimitsOpt = None,
                data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False) -> None:
     """Alerts in a window: regime entered/left, strength moves, warning crossings, re-entry, tech band, drift, stale data."""
@@ -63,7 +68,7 @@ def alerts_cmd(ctx: typer.Context, start: FromOpt = None, end: ToOpt = None, hol
         cfg, scfg, lim = _settings(config, stress_config, limits)
         with spinner(as_json, "computing the alerts"):
             market = open_market(data=data, store=store, demo=demo)
-            rep = alert_list(market, start, end, cfg, scfg, _book(market, holdings, lim), lim)
+            rep = alert_list(market, start, end, cfg, scfg, _book(market, holdings, lim, fills, orders), lim)
 
         def render(r: dict) -> None:
             render_alerts(r["alerts"])

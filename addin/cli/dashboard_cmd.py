@@ -73,6 +73,8 @@ def dashboard(
     as_of: AsOfOpt = None,
     limits: Annotated[Optional[Path], typer.Option("--limits", help="Limits TOML (tech cap, ...).", dir_okay=False)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="Alert TOML.", dir_okay=False)] = None,
+    fills: Annotated[Optional[Path], typer.Option("--fills", help="Fills since the --holdings starting book (with --orders).", dir_okay=False)] = None,
+    orders: Annotated[Optional[Path], typer.Option("--orders", help="The orders file the fills belong to (sides).", dir_okay=False)] = None,
     schedule: Annotated[str, typer.Option("--schedule", help="Rebalance schedule: monthly, weekly or quarterly.")] = "monthly",
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
 ) -> None:
@@ -90,5 +92,5 @@ def dashboard(
         cfg = AlertConfig.from_toml(config)
         with spinner(as_json, "valuing the book and computing the dashboard"):
             market = open_market(data=data, store=store, demo=demo)
-            r = build(market, holdings, as_of, lim, cfg, schedule=schedule)
+            r = build(market, holdings, as_of, lim, cfg, schedule=schedule, fills=fills, orders=orders)
         emit(r, as_json, _render)
