@@ -47,6 +47,7 @@ class BacktestResult:
     transition_te: dict
     rf_daily: pd.Series
     notes: list[str] = field(default_factory=list)
+    expected: dict = field(default_factory=dict)     # decision date -> the allocator's Allocation (rotation)
 
     returns = property(lambda self: self.run.returns)
     weights = property(lambda self: self.run.weights)
@@ -193,7 +194,8 @@ def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> B
     shown = {k: v for k, v in p.items() if k not in ("universe",)}
     shown["universe"] = list(policy.tickers)
     shown["cost_model"] = main.config.cost_model.to_dict()
-    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes)
+    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes,
+                          dict(getattr(policy, "expected", {})))
 
 
 def attribute(main: Run, bench: Run, method: str = "carino") -> Attribution:
@@ -247,3 +249,34 @@ def write_daily_csv(result: BacktestResult, path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def workbook_frames(result: BacktestResult, every: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decision workbook's Backtest and Attribution tables from ``result``.
+
+    Backtest (every ``every``-th session and the last; date index): growth of 1 for the strategy, its
+    benchmark and SPY, both drawdowns, rolling 12-month active return and tracking error against SPY;
+    ``attrs["metrics"]``: rows (metric, strategy, benchmark, SPY). Attribution (sector index): linked
+    allocation, selection, interaction and total, plus a ``costs`` row; ``attrs`` holds the active return.
+    """
+    r = result.returns
+    roll = M.rolling_active(r, result.spy.returns)
+    df = pd.DataFrame({"strategy": (1 + r).cumprod(), "benchmark": (1 + result.benchmark.returns).cumprod(),
+                       "spy": (1 + result.spy.returns).cumprod(), "drawdown": M.drawdown(r),
+                       "spy_drawdown": M.drawdown(result.spy.returns), "rolling_active_12m": roll["active_return"],
+                       "rolling_te_12m": roll["tracking_error"]})
+    keep = np.r_[np.arange(0, len(df), every), len(df) - 1]
+    df = df.iloc[np.unique(keep)].rename_axis("date")
+    keys = ("total_return", "cagr", "volatility", "sharpe", "sharpe_tbill", "sortino", "max_drawdown", "calmar",
+            "win_rate_daily", "alpha", "beta", "tracking_error", "information_ratio", "turnover", "cost_drag",
+            "avg_leverage")
+    df.attrs["metrics"] = [(k, result.metrics.get(k), result.benchmark_metrics.get(k), result.spy_metrics.get(k))
+                           for k in keys]
+    df.attrs["title"] = (f"{result.strategy} {r.index[0].date()} to {r.index[-1].date()}, "
+                         f"{result.run.config.timing_note}")
+    a = result.attribution
+    att = a.sectors[["allocation", "selection", "interaction", "total"]].copy()
+    att.loc["costs"] = [0.0, 0.0, 0.0, a.costs]
+    att.index.name = "sector"
+    att.attrs.update(active_return=a.active_return, method=a.method)
+    return df, att

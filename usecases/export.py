@@ -21,7 +21,7 @@ import pandas as pd
 
 from engine.data.assemble import data_digest
 from engine.data.model import Market
-from engine.errors import RotationError
+from engine.errors import ArgumentError, RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 from usecases import factors, signals
@@ -51,10 +51,12 @@ def _inputs(market: Market) -> dict[str, str]:
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4, holdings=None, tax=None) -> DecisionReport:
+                 steps: int = 4, holdings=None, tax=None, backtest=None) -> DecisionReport:
     """Fill a DecisionReport for the decision at ``as_of`` (default: the last session). With ``holdings``
     (a CSV path) the current weights are the holdings' and the report carries the Trades and Execution
-    sheets (:func:`usecases.trades.rebalance_with_allocation`) and the holdings file's SHA-256."""
+    sheets (:func:`usecases.trades.rebalance_with_allocation`) and the holdings file's SHA-256.
+    ``backtest``: a :class:`usecases.backtest.BacktestResult` ending at or before ``as_of`` for the
+    Backtest and Attribution sheets (None leaves them out)."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
@@ -97,6 +99,14 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
            "covariance": alloc["covariance"], "benchmark": "long-only sector replication of SPY (252 sessions)"}
+    bt_frame = att_frame = None
+    if backtest is not None:
+        from usecases.backtest import workbook_frames
+        if backtest.returns.index[-1] > t:
+            raise ArgumentError("backtest", f"the backtest ends {backtest.returns.index[-1].date()}, after the "
+                                f"decision date {t.date()}")
+        bt_frame, att_frame = workbook_frames(backtest)
+        cfg["backtest"] = {"strategy": backtest.strategy, **{k: str(v) for k, v in backtest.params.items()}}
     now = datetime.now(timezone.utc)
     inputs = _inputs(market)
     if holdings is not None:
@@ -108,6 +118,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         config=cfg, inputs=inputs, data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
         scores=scores[score_cols], weights=weights, transition=transition, **_trade_sheets(trades, holdings),
+        backtest=bt_frame, attribution=att_frame,
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
         alerts=preceding_alerts(pit, t),
@@ -165,10 +176,11 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False, holdings=None, tax=None) -> dict:
+                    allow_ephemeral_key: bool = False, holdings=None, tax=None, backtest=None) -> dict:
     """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
-    ``holdings``: a holdings CSV (adds the Trades and Execution sheets and the file's SHA-256)."""
-    report = build_report(market, as_of, current, limits, holdings=holdings, tax=tax)
+    ``holdings``: a holdings CSV (adds the Trades and Execution sheets and the file's SHA-256);
+    ``backtest``: an optional BacktestResult for the Backtest and Attribution sheets."""
+    report = build_report(market, as_of, current, limits, holdings=holdings, tax=tax, backtest=backtest)
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)

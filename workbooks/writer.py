@@ -473,6 +473,8 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
             cell = _local_cell(ws, name)
             if cell is not None:
                 _set(cell, value)
+    from workbooks.backtest_sheets import decorate
+    decorate(wb, report)                      # Backtest/Attribution charts and metrics (issue 9)
     from workbooks import execution_sheet
     execution_sheet.add(wb, report)              # before the seal: the digest covers it
     alerts_sheet.add(wb, getattr(report, "alerts", None), report.as_of)
