@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow     # the full pipeline (signals, allocator per rebalance)
+
 from usecases.backtest import run_backtest
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow     # the full pipeline (signals, allocator per rebalance)
+
 from usecases.backtest import run_backtest, workbook_frames
 
 

@@ -71,7 +71,23 @@ class BacktestResult:
                 "benchmark_metrics": _clean(self.benchmark_metrics), "spy_metrics": _clean(self.spy_metrics),
                 "failed_rebalances": [f.to_dict() for f in r.failed], "rebalances": len(r.decisions),
                 "attribution": _clean(self.attribution.to_dict()), "transition_tracking_error": _clean(self.transition_te),
-                "notes": self.notes}
+                "verdict": verdict(self), "notes": self.notes}
+
+
+def verdict(result: "BacktestResult") -> str:
+    """The result in words, computed from the numbers: CAGR and Sharpe against SPY and the benchmark,
+    and whether the alpha against SPY is significant (HAC t-statistic, 5% two-sided)."""
+    m, s, b = result.metrics, result.spy_metrics, result.benchmark_metrics
+    if any(not isinstance(x.get(k), float) or not math.isfinite(x.get(k)) for x in (m, s) for k in ("cagr", "sharpe")):
+        return "too few sessions for a verdict"
+    word = "beat" if m["cagr"] > s["cagr"] else "trailed"
+    t = m.get("alpha_t")
+    sig = ("significant at 5%" if t is not None and math.isfinite(t) and abs(t) >= 1.96
+           else "not significant at 5% (|t| < 1.96)")
+    return (f"{result.strategy} {word} SPY: CAGR {m['cagr']:.2%} vs {s['cagr']:.2%} ({m['cagr'] - s['cagr']:+.2%} a year), "
+            f"Sharpe {m['sharpe']:.2f} vs {s['sharpe']:.2f}; vs the benchmark CAGR {b['cagr']:.2%}. Alpha vs SPY "
+            f"{m['alpha']:+.2%} a year (HAC t {t:.2f}): {sig}. Max drawdown {m['max_drawdown']:.1%} vs "
+            f"{s['max_drawdown']:.1%}; cost drag {m['cost_drag']:.2%} a year.")
 
 
 def _clean(x):
@@ -100,6 +116,8 @@ def _params(strategy: str, params: dict) -> dict:
 def _cost_model(strategy: str, p: dict, limits: Limits) -> CostModel:
     if p["cost_bps"] is not None:
         return CostModel(half_spread_bps=float(p["cost_bps"]), impact_eta=0.0)
+    if limits.costs is not None and strategy not in ("benchmark", "spy"):
+        return limits.costs             # an explicit [costs] table applies to every traded strategy
     if strategy == "momentum":
         return CostModel(half_spread_bps=10.0, impact_eta=0.0)   # EXP-002: 10 bps of traded notional
     if strategy in ("benchmark", "spy"):
@@ -251,7 +269,7 @@ def write_daily_csv(result: BacktestResult, path) -> None:
         raise
 
 
-def workbook_frames(result: BacktestResult, every: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+def workbook_frames(result: BacktestResult, every: int = 21) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The decision workbook's Backtest and Attribution tables from ``result``.
 
     Backtest (every ``every``-th session and the last; date index): growth of 1 for the strategy, its
@@ -280,3 +298,17 @@ def workbook_frames(result: BacktestResult, every: int = 5) -> tuple[pd.DataFram
     att.index.name = "sector"
     att.attrs.update(active_return=a.active_return, method=a.method)
     return df, att
+
+
+def signal_value(market, **params) -> dict:
+    """What the bond-stress signal adds: ``rotation`` against ``rotation-nosignal`` (same allocator,
+    limits, costs and dates), the mean return difference a year with its HAC t-statistic, in words."""
+    a = run_backtest(market, "rotation", **params)
+    b = run_backtest(market, "rotation-nosignal", **params)
+    test = M.difference_test(a.returns, b.returns)
+    sig = abs(test["t"]) >= 1.96 if math.isfinite(test["t"]) else False
+    words = (f"the signal {'adds' if test['mean'] > 0 else 'costs'} {test['mean']:+.2%} a year "
+             f"(standard error {test['se']:.2%}, HAC t {test['t']:.2f}): "
+             f"{'significant' if sig else 'not distinguishable from zero'} at 5%")
+    return {"rotation": _clean(a.metrics), "rotation_nosignal": _clean(b.metrics), "difference": _clean(test),
+            "verdict": words, "from": a.to_dict()["from"], "to": a.to_dict()["to"]}
