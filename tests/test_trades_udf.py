@@ -27,3 +27,15 @@ def test_rebalance_trades_udf_matches_the_use_case(udf):
 def test_rebalance_trades_udf_errors_name_the_row(udf):
     out = udf([["ticker", "shares"], ["XLK", 10], ["QQQ", 5]], None)
     assert out.startswith("#ERROR: holdings range, line 3: unknown ticker 'QQQ'")
+
+
+def test_trades_are_point_in_time(monkeypatch):
+    """Data after the decision date cannot change the trade list (the market is cut at D)."""
+    from usecases.context import open_market
+    from usecases.trades import rebalance_trades
+
+    m = open_market(demo=True)
+    rng = [["ticker", "shares"], ["XLK", 20000], ["XLE", 5000], ["CASH", 50000]]
+    full = rebalance_trades(m, rng, "2015-06-30", steps=2)
+    cut = rebalance_trades(m.asof("2015-06-30"), rng, "2015-06-30", steps=2)
+    assert full["orders"] == cut["orders"] and full["schedule"][0]["date"].isoformat() == "2015-07-01"

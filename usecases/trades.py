@@ -193,9 +193,9 @@ def _execute(h, settings, opts, sopts, inp, nav, path, todo, lim, plan, days, t,
 
 def _result(h, settings, inp, nav, res, orders, sales, sched, step_rows, plan, lim, days, t, label, sopts) -> dict:
     purchases = [(r.ticker, r.date, int(r.shares)) for r in sched.itertuples(index=False) if r.side == "buy"]
-    first_sale = min((s.sold for s in sales), default=None)
-    if first_sale is not None:
-        purchases += taxmod.recent_lot_purchases(list(h.lots), sales, first_sale)
+    last_sale = max((s.sold for s in sales), default=None)
+    if last_sale is not None:            # held lots bought up to 30 days before a sale (each window checked)
+        purchases += taxmod.recent_lot_purchases(list(h.lots), sales, last_sale)
     summary = taxmod.summarize(sales, settings)
     washes = taxmod.wash_sales(sales, purchases, settings)
     last_target = pd.Series(dict(zip(res.drift.index, res.weights_after - res.drift)))

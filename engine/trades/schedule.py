@@ -51,8 +51,8 @@ def split_integer(total: int, weights: np.ndarray, caps: np.ndarray | None = Non
     """``total`` whole units in proportion to ``weights``, none above ``caps`` (water-filling, then
     largest remainders). The caps must hold the total."""
     w = np.asarray(weights, dtype=float)
-    if caps is None and total >= 0 and w.sum() > 0:              # the common case: no cap, largest remainders
-        x = total * w / w.sum()
+    if total >= 0 and w.sum() > 0 and (caps is None or (np.floor(total * w / w.sum()) + 1 <= caps).all()):
+        x = total * w / w.sum()                                  # no cap binds: plain largest remainders
         out = np.floor(x + 1e-9)
         rem = int(round(total - out.sum()))
         if rem > 0:
@@ -183,14 +183,15 @@ def schedule_orders(parents: pd.DataFrame, start_after, days: int, adv_shares: p
     sessions = cal.sessions_after(start_after, days)
     table = _session_table(sessions, opts)
     parts, needed = [], {}
-    for p in parents.itertuples(index=False):
-        lim = getattr(p, "limit", None)
-        ch, n = schedule_parent(p.parent_id, p.ticker, p.side, int(p.shares), sessions,
-                                float(adv_shares.get(p.ticker, math.nan)), opts,
+    limits = parents["limit"].tolist() if "limit" in parents.columns else [None] * len(parents)
+    adv = adv_shares.to_dict()
+    for pid, tk, side, q, lim in zip(parents["parent_id"].tolist(), parents["ticker"].tolist(),
+                                     parents["side"].tolist(), parents["shares"].tolist(), limits):
+        ch, n = schedule_parent(pid, tk, side, int(q), sessions, float(adv.get(tk, math.nan)), opts,
                                 None if lim is None or (isinstance(lim, float) and math.isnan(lim)) else lim, table)
         if ch:
             parts.append(ch)
-        needed[p.parent_id] = n
+        needed[pid] = n
     cols = {c: (np.concatenate([np.asarray(x[c]) for x in parts]) if c in ("shares", "participation",
                                                                           "day_participation")
                 else [v for x in parts for v in x[c]]) if parts else [] for c in CHILD_COLUMNS}

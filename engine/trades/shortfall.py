@@ -25,7 +25,6 @@ import csv
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from engine.errors import DataError
@@ -123,7 +122,8 @@ def _parent(pid, o: pd.DataFrame, f: pd.DataFrame, notes: set) -> dict:
     end = f["end_price"].dropna()
     pe = float(end.iloc[-1]) if len(end) else (float(f.sort_values("time")["price"].iloc[-1]) if x else pd_)
     if x < q and not len(end):
-        notes.add("no end price for unfilled shares: the last fill price stands in")
+        notes.add("no end price for unfilled shares: the last fill price stands in" if x else
+                  "an order without fills or end price: the decision price stands in (opportunity cost 0)")
     fees = float(f["fees"].sum())
     parts = {"delay": s * x * (pa - pd_) if x else 0.0, "impact": s * x * (pf - pa) if x else 0.0,
              "opportunity": s * (q - x) * (pe - pd_), "fees": fees}

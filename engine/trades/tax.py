@@ -248,7 +248,8 @@ def wash_sales(sales: list[LotSale], purchases: list[tuple[str, date, int]], set
 
 
 def recent_lot_purchases(lots: list[Lot], sales: list[LotSale], before: date) -> list[tuple[str, date, int]]:
-    """Held lots bought within 30 days before ``before`` and not sold: they replace a loss sale."""
+    """Held lots bought within 30 days before ``before`` and not sold (candidates to replace a loss sale;
+    :func:`wash_sales` checks each sale's own window)."""
     left = remaining_lots(lots, sales)
     return [(lot.ticker, lot.acquired, lot.shares) for lot in left
             if lot.acquired is not None and timedelta(0) <= before - lot.acquired <= timedelta(days=WASH_DAYS)]
