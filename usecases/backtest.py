@@ -270,7 +270,7 @@ def write_daily_csv(result: BacktestResult, path) -> None:
         raise
 
 
-def workbook_frames(result: BacktestResult, every: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+def workbook_frames(result: BacktestResult, every: int = 21) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The decision workbook's Backtest and Attribution tables from ``result``.
 
     Backtest (every ``every``-th session and the last; date index): growth of 1 for the strategy, its

@@ -25,6 +25,7 @@ from engine.errors import ArgumentError, RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 from usecases import factors, signals
+from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
 from usecases.optimize import optimize_as_of
 from workbooks.export import export_signed
@@ -140,6 +141,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         **_trade_sheets(trades, holdings),
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
+        alerts=preceding_alerts(pit, t, stress_config=stress_config),
     )
 
 

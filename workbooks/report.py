@@ -83,6 +83,7 @@ class DecisionReport:
     signal_drivers: list[str] | None = None
     execution: pd.DataFrame | None = None            # child orders (the Execution sheet, workbooks.execution_sheet)
     execution_summary: dict[str, Any] | None = None  # label -> value shown above the schedule
+    alerts: pd.DataFrame | None = None      # alerts that preceded the decision (workbooks.alerts_sheet)
 
     def add_input(self, role: str, path, sha256: str | None = None) -> None:
         """Record one input: ``role`` (e.g. ``holdings``), its absolute path, and the SHA-256 of its bytes

@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "backtest": ("addin.cli.backtest_cmd:backtest", "Walk-forward backtest of a strategy against its benchmark and SPY."),
     "trades": ("addin.cli.trades_cmd:trades", "Rebalance trade list in whole shares: lots, tax, costs, schedule, orders."),
     "slippage": ("addin.cli.slippage_cmd:slippage", "Implementation shortfall of executed orders from a fills file."),
+    "alerts": ("addin.cli.alerts_cmd:app", "Alerts (regime, warning, re-entry, drift, stale data) and their delivery."),
+    "dashboard": ("addin.cli.dashboard_cmd:dashboard", "The morning dashboard: book vs benchmark and target, stress, alerts, attribution."),
 }
 
 
