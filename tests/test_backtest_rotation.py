@@ -22,8 +22,8 @@ def test_simulator_cost_equals_optimizer_expected_cost(rot):
     """With lag 0 the fill is at the decision close with the allocator's own volatility and ADV: the
     simulator's cost differs from the optimizer's expected cost only because the trade is sized on the
     post-cost NAV (a second-order difference), so they agree to 1%."""
-    pol_expected = rot.run.config  # noqa: F841 - the config carries the same CostModel the allocator used
-    assert rot.params["cost_model"] == rot.params["cost_model"]
+    from engine.optimize.limits import Limits
+    assert rot.run.config.cost_model == Limits().cost_model()      # the simulator charges the allocator's model
     prev = pd.Series(np.r_[rot.run.config.capital, rot.run.nav.to_numpy()[:-1]], index=rot.run.dates)
     sim = (rot.run.cost / prev)
     checked = 0

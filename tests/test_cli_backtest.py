@@ -51,3 +51,12 @@ def test_lag_zero_is_labelled_look_ahead():
     r = runner.invoke(app, ["backtest", "--demo", "--strategy", "equal", "--from", "2018-01-01", "--lag", "0", "--json"])
     d = json.loads(r.stdout)
     assert "look-ahead" in d["timing"] and any("look-ahead" in n for n in d["notes"])
+
+
+def test_trigger_schedule_rebalances_on_stress_triggers():
+    r = runner.invoke(app, ["backtest", "--demo", "--strategy", "momentum", "--from", "2016-01-01",
+                            "--schedule", "triggers", "--json"])
+    assert r.exit_code == 0, r.stdout
+    d = json.loads(r.stdout)
+    assert d["rebalances"] > 1 and d["params"]["schedule"] == "triggers"
+    assert "verdict" in d and ("beat" in d["verdict"] or "trailed" in d["verdict"])

@@ -154,11 +154,15 @@ def _rotation_policy(market, strategy, p, limits, sectors):
     composite = composite_score(factor_panel(view, res.daily["index"]), "equal")
     pol = Rotation(sectors, limits, res.daily["regime"], composite, use_signal=strategy == "rotation",
                    plain=strategy == "mean-variance", name=strategy)
-    trig = None
-    if p["schedule"] == "triggers":
-        from engine.stress.pipeline import triggers
-        trig = triggers(res)["date"]
-    return pol, trig
+    return pol, None
+
+
+def _trigger_dates(market, end) -> pd.Series:
+    """Dates of the stress triggers (regime changes, strength moves), each computed from data up to it."""
+    from engine.stress.pipeline import triggers
+    from usecases import signals
+
+    return triggers(signals.stress_result(market.asof(end)))["date"]
 
 
 def run_backtest(market, strategy: str, **params) -> BacktestResult:
@@ -179,7 +183,8 @@ def run_backtest(market, strategy: str, **params) -> BacktestResult:
                          leverage=float(p["leverage"]), vix_overlay=bool(p["vix_overlay"]),
                          vix_daily_reset=bool(p["vix_daily_reset"]), financing_spread_bps=float(p["financing_spread_bps"]),
                          capital=float(p["capital"]), cost_model=_cost_model(strategy, p, limits))
-    policy, trig = _policy(market, strategy, p, limits)
+    policy, _ = _policy(market, strategy, p, limits)
+    trig = _trigger_dates(market, end) if cfg.schedule == "triggers" else None
     fast = None
     if isinstance(policy, Momentum) and not cfg.vix_daily_reset:
         i0, i1 = window(market.sessions, cfg.start, cfg.end)
@@ -189,7 +194,7 @@ def run_backtest(market, strategy: str, **params) -> BacktestResult:
                              every=cfg.every, min_gap=cfg.min_gap, capital=cfg.capital, cost_model=ZERO_COST)
     sectors = [s for s in SECTORS if s in market.prices.columns]
     bench = run(market, Replication(sectors), ref_cfg, trigger_dates=trig)
-    spy = run(market, BuyHold("SPY"), ref_cfg)
+    spy = run(market, BuyHold("SPY"), ref_cfg, trigger_dates=trig)
     return _assemble(strategy, p, main, bench, spy, market, policy)
 
 

@@ -80,12 +80,10 @@ def max_drawdown(r: pd.Series) -> dict:
     if not len(dd):
         return {"value": float("nan"), "peak": None, "trough": None, "recovery": None}
     k = int(np.argmin(dd.to_numpy()))
-    nav = np.cumprod(1.0 + _clean(r).to_numpy())
     before = np.flatnonzero(dd.to_numpy()[:k + 1] >= 0)
     peak = dd.index[before[-1]].date().isoformat() if len(before) else None
     after = np.flatnonzero(dd.to_numpy()[k:] >= 0)
     rec = dd.index[k + after[0]].date().isoformat() if len(after) else None
-    del nav
     return {"value": float(dd.iloc[k]), "peak": peak, "trough": dd.index[k].date().isoformat(), "recovery": rec}
 
 
