@@ -1,0 +1,100 @@
+"""What one sweep worker runs: a chunk of configurations of one strategy on one market.
+
+Everything here is importable by a fresh process (a local pool worker or a Dask worker): the task
+receives only plain data (the Market's frames, the strategy name, parameter dicts, dates) and builds
+its own solver objects inside; nothing unpicklable crosses the wire. A configuration that fails is
+returned as a row with ``error`` set, never raised.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import ArgumentError
+
+MOMENTUM_UNIVERSE = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY", "TLT")
+MOMENTUM_PARAMS = ("lookback", "top", "leverage", "vix_overlay", "trend", "cost_bps", "lag", "spread")
+_MOMENTUM_DEFAULTS = {"lookback": 126, "top": 3, "leverage": 1.0, "vix_overlay": False, "trend": 0,
+                      "cost_bps": 10.0, "lag": 1, "spread": 0.0}
+
+
+def daily_rf(market, index: pd.DatetimeIndex) -> np.ndarray:
+    """Cash return per session: the previous session's DGS3MO / 100 / 252 (0 before the series starts)."""
+    rate = market.stress["dgs3mo"].reindex(market.sessions).ffill().fillna(0.0) if "dgs3mo" in market.stress else \
+        pd.Series(0.0, index=market.sessions)
+    return (rate.shift(1).fillna(0.0) / 100.0 / 252.0).reindex(index).to_numpy(float)
+
+
+def spy_returns(market, index: pd.DatetimeIndex) -> np.ndarray:
+    return market.prices["SPY"].pct_change().reindex(index).to_numpy(float)
+
+
+def momentum_group(market, configs: list[dict], start, end):
+    """Vectorised momentum over ``configs`` (one lag, cost and spread per call): the SweepResult."""
+    from engine.research.momentum import momentum_sweep
+
+    for c in configs:
+        bad = sorted(set(c) - set(MOMENTUM_PARAMS))
+        if bad:
+            raise ArgumentError(bad[0], f"momentum has no parameter {bad[0]!r}; expected one of {', '.join(MOMENTUM_PARAMS)}")
+    full = [{**_MOMENTUM_DEFAULTS, **c} for c in configs]
+    shared = {k: full[0][k] for k in ("cost_bps", "lag", "spread")}
+    if any(any(f[k] != shared[k] for k in shared) for f in full):
+        raise ArgumentError("grid", "cost_bps, lag and spread must be the same for configurations run together")
+    uni = [t for t in MOMENTUM_UNIVERSE if t in market.prices.columns]
+    cols = {k: [f[k] for f in full] for k in ("lookback", "top", "leverage", "vix_overlay", "trend")}
+    vix = market.stress["vix"] if "vix" in market.stress else None
+    return momentum_sweep(market.prices[uni], market.stress.get("dgs3mo"), vix, market.prices.get("SPY"),
+                          **cols, **shared, start=start, end=end)
+
+
+def _momentum_rows(market, configs: list[dict], start, end) -> list[dict]:
+    from engine.research.summary import summarize
+
+    res = momentum_group(market, configs, start, end)
+    idx = res.returns.index
+    m = summarize(res.returns.to_numpy(), benchmark=spy_returns(market, idx), rf=daily_rf(market, idx),
+                  turnover=res.turnover.to_numpy(), cost=res.cost.to_numpy(), leverage=res.leverage.to_numpy())
+    return [{"params": c, "metrics": {k: float(v[j]) for k, v in m.items()}, "error": None,
+             "returns": res.returns.iloc[:, j].rename(None)} for j, c in enumerate(configs)]
+
+
+def _backtest_row(market, strategy: str, config: dict, start, end) -> dict:
+    try:
+        from usecases.backtest import run_backtest
+    except ImportError:
+        raise ArgumentError("--strategy", f"strategy {strategy!r} needs the backtester (usecases.backtest), "
+                                          "which is not part of this build; only 'momentum' can be swept") from None
+    res = run_backtest(market, strategy, start=start, end=end, **config)
+    return {"params": config, "metrics": {k: _num(v) for k, v in dict(res.metrics).items()}, "error": None,
+            "returns": res.returns.rename(None), "failed_rebalances": len(res.failed or [])}
+
+
+def _num(v: Any) -> Any:
+    return float(v) if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool) else v
+
+
+def _failed(config: dict, exc: BaseException) -> dict:
+    return {"params": config, "metrics": {}, "error": f"{type(exc).__name__}: {exc}", "returns": None}
+
+
+def evaluate_chunk(market, strategy: str, configs: list[dict], start=None, end=None) -> list[dict]:
+    """Rows for ``configs`` (same order): ``params``, ``metrics`` (the backtest's metric keys),
+    ``returns`` (daily Series) and ``error`` (None, or the failure in one line)."""
+    if strategy == "momentum":
+        try:
+            return _momentum_rows(market, configs, start, end)
+        except Exception:  # noqa: BLE001 - isolate the failing configuration(s), one by one
+            if len(configs) == 1:
+                import sys
+                return [_failed(configs[0], sys.exc_info()[1])]
+            return [r for c in configs for r in evaluate_chunk(market, strategy, [c], start, end)]
+    rows = []
+    for c in configs:
+        try:
+            rows.append(_backtest_row(market, strategy, c, start, end))
+        except Exception as exc:  # noqa: BLE001 - a failed configuration is a row, not a crash
+            rows.append(_failed(c, exc))
+    return rows
