@@ -256,3 +256,63 @@ def _find(table: list[dict], params: dict) -> dict | None:
         if t["error"] is None and all(t.get(k) == v for k, v in params.items()):
             return t
     return None
+
+
+def write_csv(result: dict, path) -> None:
+    """One row per configuration (parameters, metrics, error), written atomically."""
+    from workbooks.atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, pd.DataFrame(result["rows"]).to_csv(index=False).encode())
+
+
+def write_xlsx(result: dict, path) -> None:
+    """The sweep workbook (rows, heat maps, sensitivity, summary), written atomically."""
+    from workbooks.atomic import atomic_write_bytes
+    from workbooks.sweep_book import sweep_workbook_bytes
+
+    atomic_write_bytes(path, sweep_workbook_bytes(result))
+
+
+def sweep_log_path():
+    """Where sweeps are recorded: ``$ROTATION_SWEEP_LOG``, else ``sweeps.jsonl`` beside the store."""
+    from pathlib import Path
+
+    if os.environ.get("ROTATION_SWEEP_LOG"):
+        return Path(os.environ["ROTATION_SWEEP_LOG"])
+    from engine.data.store import default_store_path
+
+    return Path(default_store_path()).with_name("sweeps.jsonl")
+
+
+def record_sweep(result: dict, label: str) -> None:
+    """Append the sweep (strategy, window, grid, configs tried, best, DSR, PBO) to the sweep log, so
+    that a scorecard can count every configuration actually tried."""
+    import json
+    from datetime import datetime, timezone
+
+    entry = {"utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data": label,
+             "strategy": result["strategy"], "from": result["from"], "to": result["to"], "grid": result["grid"],
+             "configs_tried": result["configs_tried"], "best": (result.get("best") or {}).get("params"),
+             "dsr": (result.get("deflated_sharpe") or {}).get("dsr"), "pbo": (result.get("pbo") or {}).get("pbo")}
+    path = sweep_log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, default=str) + "\n")
+
+
+def recorded_sweeps(strategy: str | None = None) -> list[dict]:
+    """Sweep log entries (all, or of one strategy), oldest first; an unreadable line is skipped."""
+    import json
+
+    path = sweep_log_path()
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if strategy is None or e.get("strategy") == strategy:
+            out.append(e)
+    return out

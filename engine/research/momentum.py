@@ -107,8 +107,10 @@ def _configs(lookback, top, leverage, vix_overlay, trend) -> dict:
     return cfg
 
 
-def _window(sessions: pd.DatetimeIndex, start, end, lag: int) -> tuple[int, int]:
-    first = 0 if start is None else int(sessions.searchsorted(pd.Timestamp(start)))
+def _window(sessions: pd.DatetimeIndex, start, end, lag: int, warmup: int = 0) -> tuple[int, int]:
+    """First and last positions; without ``start``, the first fill at which every configuration can
+    be invested (``warmup`` sessions of history before its decision)."""
+    first = warmup + lag if start is None else int(sessions.searchsorted(pd.Timestamp(start)))
     first = max(first, lag)
     last = len(sessions) - 1 if end is None else int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
     if first > last:
@@ -125,12 +127,14 @@ def momentum_sweep(prices: pd.DataFrame, tbill: pd.Series | None = None, vix: pd
     ``prices``: sessions x universe (adjusted closes, NaN before listing); ``tbill``: DGS3MO in percent
     on the same sessions (None: cash earns 0); ``vix``/``spy``: closes, needed only for the overlay
     and the trend filter. Parameters are scalars or equal-length sequences (one value per config).
+    Without ``start`` the run starts where the longest lookback (and trend window) first has history.
     """
     cfg = _configs(lookback, top, leverage, vix_overlay, trend)
     sessions = prices.index
     if lag < 0:
         raise ArgumentError("lag", f"expected an execution lag >= 0 sessions, got {lag}")
-    first, last = _window(sessions, start, end, lag)
+    warmup = int(max(cfg["lookback"].max(), cfg["trend"].max() - 1))
+    first, last = _window(sessions, start, end, lag, warmup)
     p = prices.to_numpy(float)
     rate = np.zeros(len(sessions)) if tbill is None else tbill.reindex(sessions).ffill().fillna(0.0).to_numpy(float)
     r_cash = np.concatenate([[0.0], rate[:-1]]) / 100.0 / 252.0          # previous session's T-bill
