@@ -293,7 +293,8 @@ def record_sweep(result: dict, label: str) -> None:
     entry = {"utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data": label,
              "strategy": result["strategy"], "from": result["from"], "to": result["to"], "grid": result["grid"],
              "configs_tried": result["configs_tried"], "best": (result.get("best") or {}).get("params"),
-             "dsr": (result.get("deflated_sharpe") or {}).get("dsr"), "pbo": (result.get("pbo") or {}).get("pbo")}
+             "dsr": (result.get("deflated_sharpe") or {}).get("dsr"), "pbo": (result.get("pbo") or {}).get("pbo"),
+             "sharpe_variance": (result.get("deflated_sharpe") or {}).get("trial_variance")}
     path = sweep_log_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
