@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import pandas as pd
+
 from engine.data.model import Market
 from usecases import factors, signals
 from usecases.export import export_decision
@@ -72,12 +74,26 @@ def stage_optimize(ctx: DemoContext) -> dict:
     return {k: r[k] for k in keep}
 
 
+def stage_scorecard(ctx: DemoContext) -> dict:
+    """The success-metrics scorecard on data up to the decision date (labels known by then only)."""
+    from usecases.scorecard import scorecard
+    from workbooks.scorecard_sheet import scorecard_frame
+
+    m = ctx.market
+    if ctx.as_of is not None and pd.Timestamp(ctx.as_of) < m.last:
+        m = m.asof(ctx.as_of)
+    card = scorecard(m, reps=500)
+    ctx.results.setdefault("sheets", {})["scorecard"] = scorecard_frame(card)
+    return card
+
+
 def stage_export(ctx: DemoContext) -> dict:
     from pathlib import Path
 
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=ctx.market.is_demo)
+    return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=ctx.market.is_demo,
+                           sheets=ctx.results.get("sheets"))
 
 
 STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
@@ -87,5 +103,6 @@ STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
     ("sectors", "Stress-to-sector mapping", stage_sectors),
     ("factors", "Sector factor scores", stage_factors),
     ("optimize", "Recommended weights (allocator, all limits)", stage_optimize),
+    ("scorecard", "Success-metrics scorecard (out of sample)", stage_scorecard),
     ("export", "Signed decision workbook", stage_export),
 ]

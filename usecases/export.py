@@ -128,9 +128,12 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False) -> dict:
-    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify."""
+                    allow_ephemeral_key: bool = False, sheets: dict | None = None) -> dict:
+    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
+    ``sheets``: extra DecisionReport parts computed by other stages (e.g. ``{"scorecard": frame}``)."""
     report = build_report(market, as_of, current, limits)
+    if sheets:
+        report = dataclasses.replace(report, **sheets)
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)
