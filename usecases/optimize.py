@@ -17,7 +17,7 @@ import pandas as pd
 from engine.data.model import Market
 from engine.errors import ArgumentError, DataError
 from engine.optimize.benchmark import replicating_weights
-from engine.optimize.costs import average_dollar_volume, impact_coefficients, trade_bounds
+from engine.optimize.costs import average_dollar_volume, trade_bounds
 from engine.optimize.covariance import risk_model
 from engine.optimize.expected import expected_returns
 from engine.optimize.limits import Limits
@@ -120,15 +120,17 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         raise ArgumentError("current", f"holds {', '.join(excluded_held)}, which has no price history at {t.date()}")
     adv = average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t).reindex(TICKERS)
     sigma_daily = sigma / np.sqrt(252)
+    price = market.close[TICKERS].loc[:t].ffill().iloc[-1].reindex(TICKERS)   # for a per-share commission
     inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,
-                              sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable))
+                              sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable),
+                              prices=price)
     alloc = allocate(inputs, limits, TICKERS)
     target = alloc.weights
-    impact = pd.Series(impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
-                                           limits.portfolio_value, limits.impact_coef), index=TICKERS)
+    impact = pd.Series(limits.cost_model().impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
+                                                               limits.portfolio_value), index=TICKERS)
     bound = pd.Series(trade_bounds(adv.to_numpy(), limits.portfolio_value, limits.participation,
                                    limits.liquidity_days), index=TICKERS)
-    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound)
+    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound, prices=price)
     return {
         "as_of": t.date().isoformat(), "label": market.label, "regime": regime,
         "weights": {k: float(v) for k, v in target.items()}, "cash": alloc.cash,
