@@ -33,8 +33,9 @@ def test_hand_worked_two_asset_book_with_lag_costs_leverage_and_financing():
     expected = nav / np.concatenate([[1.0], nav[:-1]]) - 1
     assert list(res.returns.index.strftime("%m-%d")) == ["01-30", "01-31", "02-03", "02-04"]
     np.testing.assert_allclose(res.returns[0].to_numpy(), expected, rtol=0, atol=1e-15)
-    assert res.cost[0].iloc[0] == pytest.approx((v2 - vp2) / v2, abs=1e-15)
-    assert res.turnover[0].iloc[2] == pytest.approx((h_a + 1.5 * vp4) / v4, abs=1e-15)
+    assert res.cost[0].iloc[0] == pytest.approx((v2 - vp2) / 1.0, abs=1e-15)        # of the previous NAV
+    assert res.cost[0].iloc[2] == pytest.approx((v4 - vp4) / nav3, abs=1e-15)
+    assert res.turnover[0].iloc[2] == pytest.approx((h_a + 1.5 * vp4) / 2 / v4, abs=1e-15)   # one way
     assert res.leverage[0].iloc[1] == pytest.approx(1.5 * vp2 * 100 / 102 / nav3, abs=1e-15)
 
 

@@ -57,27 +57,16 @@ def exp002(market, start=None, end=None) -> dict:
     "headline_deflated_sharpe", "pbo", "lone_spike", "summary", "claims_source"}``. ``difference`` is
     measured minus claimed for each claimed figure.
     """
-    from engine.research.summary import summarize
     from engine.stats.pbo import pbo
     from engine.stats.sharpe import deflated_sharpe_from_returns
-    from usecases.sweep_tasks import daily_rf, momentum_group, spy_returns
 
     d_from, d_to, why = default_window(market)
     start, end = start or d_from, end or d_to
-    why = why if (start, end) == (d_from, d_to) else "window given by the user"
+    why = why if (str(start)[:10], str(end)[:10]) == (d_from, d_to) else "window given by the user"
     cells = _sorted_claims()
-    res = momentum_group(market, [c[2] for c in cells], start, end)
-    idx = res.returns.index
-    if len(idx) < 60:
-        raise NoDataError(f"only {len(idx)} sessions between {start} and {end}: too few to re-run EXP-002")
-    spy = spy_returns(market, idx)
-    m = summarize(res.returns.to_numpy(), benchmark=spy, rf=daily_rf(market, idx), turnover=res.turnover.to_numpy(),
-                  cost=res.cost.to_numpy(), leverage=res.leverage.to_numpy())
-    rows = [_cell(c, {k: float(m[k][j]) for k in SHOWN}) for j, c in enumerate(cells)]
-    s = summarize(np.nan_to_num(spy)[:, None])
-    spy_row = _cell(("benchmark", "SPY buy and hold", {}, SPY_CLAIM), {k: float(s[k][0]) for k in SHOWN})
-    mat = res.returns.to_numpy()
-    best = int(np.nanargmax(m["sharpe"]))
+    rets, rows, spy_row = _run_cells(market, cells, start, end)
+    idx, mat = rets.index, rets.to_numpy()
+    best = int(np.nanargmax([r["measured"]["sharpe"] for r in rows]))
     head = [c[1] for c in cells].index(HEADLINE)
     dsr = deflated_sharpe_from_returns(mat, best)
     head_dsr = deflated_sharpe_from_returns(mat, head)
@@ -91,6 +80,27 @@ def exp002(market, start=None, end=None) -> dict:
            "lone_spike": _spike(rows)}
     out["summary"] = _summary(out)
     return out
+
+
+def _run_cells(market, cells, start, end) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Daily returns (sessions x cells), the cell rows and the SPY row, through the sweep's task."""
+    from engine.research.summary import summarize
+    from usecases.sweep_tasks import evaluate_chunk, reference_returns
+
+    refs = reference_returns(market, start, end)
+    got = evaluate_chunk(market, "momentum", [c[2] for c in cells], start, end, refs)
+    bad = [g["error"] for g in got if g["error"]]
+    if bad:
+        raise NoDataError(f"EXP-002 could not run between {start} and {end}: {bad[0]}")
+    rets = pd.concat([g["returns"] for g in got], axis=1, keys=range(len(cells)))
+    if len(rets) < 60:
+        raise NoDataError(f"only {len(rets)} sessions between {start} and {end}: too few to re-run EXP-002")
+    rows = [_cell(c, {k: g["metrics"].get(k) for k in SHOWN}) for c, g in zip(cells, got)]
+    idx = rets.index
+    opening = market.sessions[market.sessions.get_loc(idx[0]) - 1]
+    s = summarize(refs["spy"].reindex(idx).fillna(0.0).to_numpy()[:, None], calendar_days=(idx[-1] - opening).days)
+    spy_row = _cell(("benchmark", "SPY buy and hold", {}, SPY_CLAIM), {k: float(s[k][0]) for k in SHOWN})
+    return rets, rows, spy_row
 
 
 def _blocks(n: int) -> int:

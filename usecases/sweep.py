@@ -21,6 +21,7 @@ from usecases.sweep_tasks import evaluate_chunk
 
 CHUNK = 8
 SCORE = "sharpe"
+DEFAULT_START = "2005-01-01"     # as `rotation backtest`
 
 
 def parse_grid(specs: list[str]) -> dict[str, list]:
@@ -91,17 +92,17 @@ def _init_worker(market) -> None:
     _worker_market = market
 
 
-def _pool_task(strategy, chunk, start, end):
-    return evaluate_chunk(_worker_market, strategy, chunk, start, end)
+def _pool_task(strategy, chunk, start, end, refs):
+    return evaluate_chunk(_worker_market, strategy, chunk, start, end, refs)
 
 
-def _run_local(market, strategy, chunks, start, end, workers, tick) -> list[list[dict]]:
+def _run_local(market, strategy, chunks, start, end, workers, tick, refs=None) -> list[list[dict]]:
     """In this process for momentum (vectorised) or one worker; else a pool of ``workers`` processes,
     each receiving the market once."""
     if strategy == "momentum" or workers <= 1 or len(chunks) == 1:
         out = []
         for ch in chunks:
-            out.append(evaluate_chunk(market, strategy, ch, start, end))
+            out.append(evaluate_chunk(market, strategy, ch, start, end, refs))
             tick(len(ch))
         return out
     import multiprocessing as mp
@@ -110,7 +111,7 @@ def _run_local(market, strategy, chunks, start, end, workers, tick) -> list[list
     results: list = [None] * len(chunks)
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                              initargs=(market,)) as pool:
-        futures = {pool.submit(_pool_task, strategy, ch, start, end): i for i, ch in enumerate(chunks)}
+        futures = {pool.submit(_pool_task, strategy, ch, start, end, refs): i for i, ch in enumerate(chunks)}
         from concurrent.futures import as_completed
         for f in as_completed(futures):
             i = futures[f]
@@ -128,7 +129,8 @@ def _rows_or_failures(future, chunk) -> list[dict]:
                 for c in chunk]
 
 
-def _run_dask(address, market, strategy, chunks, start, end, tick, timeout: float = 20.0) -> list[list[dict]]:
+def _run_dask(address, market, strategy, chunks, start, end, tick, timeout: float = 20.0,
+              refs=None) -> list[list[dict]]:
     """The same chunks as tasks on an existing Dask distributed scheduler at ``address``."""
     try:
         from distributed import Client, as_completed
@@ -140,7 +142,8 @@ def _run_dask(address, market, strategy, chunks, start, end, tick, timeout: floa
         raise ArgumentError("--scheduler", f"cannot reach a Dask scheduler at {address} ({exc})") from None
     try:
         mf = client.scatter(market, broadcast=True, hash=False)
-        futures = [client.submit(evaluate_chunk, mf, strategy, ch, start, end, pure=False) for ch in chunks]
+        rf = client.scatter(refs, broadcast=True, hash=False) if refs is not None else None
+        futures = [client.submit(evaluate_chunk, mf, strategy, ch, start, end, rf, pure=False) for ch in chunks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(chunks)
         for f in as_completed(futures):
@@ -155,7 +158,8 @@ def _run_dask(address, market, strategy, chunks, start, end, tick, timeout: floa
 def run_sweep(market, strategy: str, grid: dict[str, list], start=None, end=None, scheduler: str | None = None,
               workers: int | None = None, progress: Callable[[int, int], None] | None = None,
               score: str = SCORE, connect_timeout: float = 20.0) -> dict:
-    """Every configuration of ``grid`` for ``strategy`` between ``start`` and ``end``.
+    """Every configuration of ``grid`` for ``strategy`` between ``start`` (default 2005-01-01, as
+    ``rotation backtest``) and ``end`` (default: the last session).
 
     Returns ``{"strategy", "from", "to", "grid", "configs_tried", "rows", "failed", "best",
     "sensitivity", "deflated_sharpe", "pbo", "executor", "returns"}``: ``rows`` hold the parameters,
@@ -168,6 +172,15 @@ def run_sweep(market, strategy: str, grid: dict[str, list], start=None, end=None
         raise ArgumentError("--grid", "give at least one --grid NAME=values")
     _check_strategy(strategy)
     configs = configurations(grid)
+    start = start if start is not None else DEFAULT_START
+    refs = None
+    if strategy == "momentum":
+        from usecases.sweep_tasks import reference_returns
+
+        lags = set(grid.get("lag", [1]))
+        if len(lags) > 1:
+            raise ArgumentError("--grid", "sweep one execution lag at a time (lag takes a single value)")
+        refs = reference_returns(market, start, end, lags.pop())
     done = [0]
 
     def tick(n: int) -> None:
@@ -177,11 +190,11 @@ def run_sweep(market, strategy: str, grid: dict[str, list], start=None, end=None
 
     chunks = _chunks(configs)
     if scheduler:
-        parts, executor = _run_dask(scheduler, market, strategy, chunks, start, end, tick, connect_timeout), \
+        parts, executor = _run_dask(scheduler, market, strategy, chunks, start, end, tick, connect_timeout, refs), \
             f"dask {scheduler}"
     else:
         n = workers or min(os.cpu_count() or 1, len(chunks))
-        parts = _run_local(market, strategy, chunks, start, end, n, tick)
+        parts = _run_local(market, strategy, chunks, start, end, n, tick, refs)
         executor = "in process (vectorised)" if strategy == "momentum" else f"local processes ({n})"
     rows = [r for part in parts for r in part]
     return _assemble(strategy, grid, rows, start, end, executor, score)

@@ -20,15 +20,22 @@ _MOMENTUM_DEFAULTS = {"lookback": 126, "top": 3, "leverage": 1.0, "vix_overlay":
                       "cost_bps": 10.0, "lag": 1, "spread": 0.0}
 
 
-def daily_rf(market, index: pd.DatetimeIndex) -> np.ndarray:
-    """Cash return per session: the previous session's DGS3MO / 100 / 252 (0 before the series starts)."""
-    rate = market.stress["dgs3mo"].reindex(market.sessions).ffill().fillna(0.0) if "dgs3mo" in market.stress else \
-        pd.Series(0.0, index=market.sessions)
-    return (rate.shift(1).fillna(0.0) / 100.0 / 252.0).reindex(index).to_numpy(float)
+def reference_returns(market, start, end, lag: int = 1) -> dict:
+    """SPY (buy and hold) and the benchmark (the SPY sector replication re-estimated at every
+    rebalance) through the backtester's own book, without costs, as ``rotation backtest`` computes
+    them; and the daily T-bill rate. Series on the window's sessions."""
+    from engine.backtest.policies import BuyHold, Replication
+    from engine.backtest.simulate import BacktestConfig, run
+    from engine.universe import SECTORS
+    from usecases.backtest import ZERO_COST
 
-
-def spy_returns(market, index: pd.DatetimeIndex) -> np.ndarray:
-    return market.prices["SPY"].pct_change().reindex(index).to_numpy(float)
+    cfg = BacktestConfig(start=pd.Timestamp(start or "2005-01-01"), end=pd.Timestamp(end) if end else market.last,
+                         execution_lag=int(lag), cost_model=ZERO_COST)
+    spy = run(market, BuyHold("SPY"), cfg)
+    bench = run(market, Replication([t for t in SECTORS if t in market.prices.columns]), cfg)
+    rf = (market.stress["dgs3mo"].reindex(market.sessions).shift(1) / 100 / 252) if "dgs3mo" in market.stress \
+        else pd.Series(0.0, index=market.sessions)
+    return {"spy": spy.returns, "benchmark": bench.returns, "rf": rf}
 
 
 def momentum_group(market, configs: list[dict], start, end):
@@ -50,13 +57,20 @@ def momentum_group(market, configs: list[dict], start, end):
                           **cols, **shared, start=start, end=end)
 
 
-def _momentum_rows(market, configs: list[dict], start, end) -> list[dict]:
+def _momentum_rows(market, configs: list[dict], start, end, refs: dict) -> list[dict]:
+    """Rows with the metric keys of ``rotation backtest`` (engine.backtest.metrics' conventions;
+    HAC t-statistics of alpha and beta are left out of sweeps)."""
     from engine.research.summary import summarize
 
     res = momentum_group(market, configs, start, end)
     idx = res.returns.index
-    m = summarize(res.returns.to_numpy(), benchmark=spy_returns(market, idx), rf=daily_rf(market, idx),
-                  turnover=res.turnover.to_numpy(), cost=res.cost.to_numpy(), leverage=res.leverage.to_numpy())
+    opening = market.sessions[market.sessions.get_loc(idx[0]) - 1]
+    fill = lambda s: s.reindex(idx).fillna(0.0).to_numpy(float)  # noqa: E731
+    kw = dict(turnover=res.turnover.to_numpy(), cost=res.cost.to_numpy(), leverage=res.leverage.to_numpy(),
+              calendar_days=(idx[-1] - opening).days)
+    m = summarize(res.returns.to_numpy(), benchmark=refs["spy"].reindex(idx).to_numpy(float), rf=fill(refs["rf"]), **kw)
+    mb = summarize(res.returns.to_numpy(), benchmark=refs["benchmark"].reindex(idx).to_numpy(float))
+    m["tracking_error_benchmark"], m["information_ratio_benchmark"] = mb["tracking_error"], mb["information_ratio"]
     return [{"params": c, "metrics": {k: float(v[j]) for k, v in m.items()}, "error": None,
              "returns": res.returns.iloc[:, j].rename(None)} for j, c in enumerate(configs)]
 
@@ -80,17 +94,18 @@ def _failed(config: dict, exc: BaseException) -> dict:
     return {"params": config, "metrics": {}, "error": f"{type(exc).__name__}: {exc}", "returns": None}
 
 
-def evaluate_chunk(market, strategy: str, configs: list[dict], start=None, end=None) -> list[dict]:
+def evaluate_chunk(market, strategy: str, configs: list[dict], start=None, end=None, refs: dict | None = None) -> list[dict]:
     """Rows for ``configs`` (same order): ``params``, ``metrics`` (the backtest's metric keys),
-    ``returns`` (daily Series) and ``error`` (None, or the failure in one line)."""
+    ``returns`` (daily Series) and ``error`` (None, or the failure in one line). ``refs``: what
+    ``reference_returns`` gives, for momentum (computed once per sweep by the caller)."""
     if strategy == "momentum":
         try:
-            return _momentum_rows(market, configs, start, end)
+            return _momentum_rows(market, configs, start, end, refs)
         except Exception:  # noqa: BLE001 - isolate the failing configuration(s), one by one
             if len(configs) == 1:
                 import sys
                 return [_failed(configs[0], sys.exc_info()[1])]
-            return [r for c in configs for r in evaluate_chunk(market, strategy, [c], start, end)]
+            return [r for c in configs for r in evaluate_chunk(market, strategy, [c], start, end, refs)]
     rows = []
     for c in configs:
         try:

@@ -29,8 +29,9 @@ VIX_STEPS = ((15.0, 1.2), (20.0, 1.0), (30.0, 0.8), (np.inf, 0.6))
 @dataclass(frozen=True)
 class SweepResult:
     """Daily results of every configuration: ``returns``, ``leverage`` (gross exposure at each close),
-    ``turnover`` and ``cost`` (traded notional and cost as fractions of the pre-trade NAV, on fill
-    sessions, 0 elsewhere) are sessions x configurations; ``configs`` has one row per column."""
+    ``turnover`` (one way: traded notional / 2 / pre-trade NAV) and ``cost`` (as a fraction of the
+    previous close's NAV, like the return), on fill sessions and 0 elsewhere, are sessions x
+    configurations (the conventions of engine.backtest's Run); ``configs`` has one row per column."""
     returns: pd.DataFrame
     leverage: pd.DataFrame
     turnover: pd.DataFrame
@@ -168,8 +169,9 @@ def _simulate(p, r_cash, spread_d, cfg, dec, fills, first, last, vx, sp, c):
         vp = _post_cost_value(v, h, w, c)
         traded = np.abs(w * vp[:, None] - h).sum(1)
         hold, cash = w * vp[:, None], vp * (1.0 - w.sum(1))
+        prev = nav[f - first - 1] if f > first else np.ones(n_cfg)
         nav[f - first], lev[f - first] = vp, hold.sum(1) / vp
-        turn[f - first], cost[f - first] = traded / v, (v - vp) / v
+        turn[f - first], cost[f - first] = traded / 2.0 / v, (v - vp) / prev
         at = f
     _drift(p0, hold, cash, at, last, r_cash, spread_d, nav, lev, first)
     prev = np.vstack([np.ones((1, n_cfg)), nav[:-1]])
