@@ -125,19 +125,30 @@ def _active_rows(r: pd.Series, b: pd.Series, names: tuple[str, str], specs: dict
 
 
 def _transition_row(result, reps: int, seed: int) -> dict:
-    """Tracking error on transition sessions, from the backtest's transition mask and benchmark returns."""
+    """Tracking error against the backtest's benchmark on multi-step transition sessions (the
+    backtester's definition: from a fill where the turnover limit bound to the next where it did not);
+    the tracking error on all sessions, with its interval, is shown beside it."""
     spec = TARGETS["tracking_error_transitions"]
+    bench = result.benchmark.returns
+    d_all = _aligned(result.returns, bench)
+    every = stationary_ci(d_all, lambda x: story.tracking_error(x[:, 0], x[:, 1]), reps=reps, seed=seed)
+    extra = {"all_sessions": {k: every[k] for k in ("value", "ci_low", "ci_high", "block")},
+             "transition_sessions": int(result.transition_te.get("transition_sessions", 0))}
     mask = getattr(result, "transition_mask", None)
-    bench = getattr(result, "benchmark_returns", None)
-    if mask is None or bench is None:
-        return _row("tracking_error_transitions", spec, None,
-                    note="not measured: the backtest result has no transition_mask/benchmark_returns")
-    d = _aligned(result.returns[mask.reindex(result.returns.index, fill_value=False)], bench)
-    if len(d) < 20:
-        return _row("tracking_error_transitions", spec, None,
-                    note=f"not measured: only {len(d)} transition sessions in the window")
+    n = extra["transition_sessions"]
+    if n < 20:
+        return _row("tracking_error_transitions", spec, None, **extra,
+                    note=f"not measured: {n} multi-step transition sessions in the window (the turnover limit "
+                         f"rarely kept a rebalance from reaching its target); tracking error on all sessions "
+                         f"{every['value']:.2%} ({every['ci_low']:.2%} .. {every['ci_high']:.2%}).")
+    if mask is None:
+        row = _row("tracking_error_transitions", spec, None, **extra,
+                   note="interval not available: the backtest result does not expose its transition sessions")
+        row["value"] = float(result.transition_te["transition"])
+        return row
+    d = _aligned(result.returns[mask.reindex(result.returns.index, fill_value=False).astype(bool)], bench)
     ci = stationary_ci(d, lambda x: story.tracking_error(x[:, 0], x[:, 1]), reps=reps, seed=seed)
-    return _row("tracking_error_transitions", spec, ci, note=f"{len(d)} transition sessions")
+    return _row("tracking_error_transitions", spec, ci, note=f"{len(d)} transition sessions", **extra)
 
 
 def _multiple_testing(returns: pd.Series | None) -> dict:
@@ -154,7 +165,10 @@ def _multiple_testing(returns: pd.Series | None) -> dict:
     out = {"configs_tried": tried, "pbo": pbo,
            "pbo_note": "from the latest `rotation sweep --strategy rotation`" if sweeps else
            "no sweep of `rotation` recorded: run `rotation sweep --strategy rotation --grid ...` to measure it",
-           "deflated_sharpe": None}
+           "deflated_sharpe": None,
+           "dsr_note": "configurations counted: those recorded by `rotation sweep --strategy rotation` plus the one "
+                       "shown; design choices made before the sweep log existed (limits, thresholds) are not counted, "
+                       "so with few recorded trials the DSR is an upper bound"}
     if returns is not None and len(returns.dropna()) > 2:
         r = returns.dropna().to_numpy(float)
         out["deflated_sharpe"] = deflated_sharpe(sharpe(r), len(r), tried, var, float(skew(r)),
@@ -164,25 +178,33 @@ def _multiple_testing(returns: pd.Series | None) -> dict:
 
 def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0) -> dict:
     """The scorecard (module doc): ``{"metrics": [...], "deflated_sharpe", "pbo", "configs_tried", "from",
-    "to", "level", "label", "notes"}``; each metric has ``name, definition, value, ci_low, ci_high,
-    target, verdict`` plus how its interval was computed and what was not measured and why."""
+    "to", "level", "label", "pbo_note", "dsr_note"}``; each metric has ``name, definition, value, ci_low, ci_high,
+    target, verdict`` plus how its interval was computed, its scored ``window``, and what was not
+    measured and why. Without ``start`` the signal metrics score every walk-forward session and the
+    backtests start at their default (2005-01-01)."""
     metrics, period = _signal_metrics(market, start, end, reps, seed)
     runs, why = _backtests(market, start, end)
-    spy = market.prices["SPY"].pct_change()
+    for r in metrics:
+        r["window"] = period
     if runs is None:
         bt_rows = _not_measured({k: TARGETS[k] for k in ("alpha_12m", "tracking_error_transitions",
                                                           "information_ratio")}, why) + _not_measured(VS_NOSIGNAL, why)
         mt = _multiple_testing(None)
     else:
         rot, nos = runs
+        spy = rot.spy.returns          # SPY through the backtester's own book, as `rotation backtest`
         bt_rows = _active_rows(rot.returns, spy, ("alpha_12m", "information_ratio"), TARGETS, reps, seed)
         bt_rows.insert(1, _transition_row(rot, reps, seed))
         bt_rows += _active_rows(rot.returns, nos.returns, tuple(VS_NOSIGNAL), VS_NOSIGNAL, reps, seed)
         mt = _multiple_testing(rot.returns)
-        period = {"from": rot.returns.index[0].date().isoformat(), "to": rot.returns.index[-1].date().isoformat()}
+        bt_window = {"from": rot.returns.index[0].date().isoformat(), "to": rot.returns.index[-1].date().isoformat()}
+        for r in bt_rows:
+            r["window"] = bt_window
+        period = {"from": min(period["from"] or bt_window["from"], bt_window["from"]),
+                  "to": max(period["to"] or bt_window["to"], bt_window["to"])}
     order = ["early_warning", "alpha_12m", "tracking_error_transitions", "accuracy", "information_ratio",
              *VS_NOSIGNAL]
     rows = {r["name"]: r for r in metrics + bt_rows}
     return {"metrics": [rows[n] for n in order], "deflated_sharpe": mt["deflated_sharpe"], "pbo": mt["pbo"],
-            "pbo_note": mt["pbo_note"], "configs_tried": mt["configs_tried"], **period, "level": DEFAULT_LEVEL,
+            "pbo_note": mt["pbo_note"], "dsr_note": mt["dsr_note"], "configs_tried": mt["configs_tried"], **period, "level": DEFAULT_LEVEL,
             "label": market.label}
