@@ -4,7 +4,7 @@
 rows of metrics per configuration, the sensitivity of each metric around the best point, the
 deflated Sharpe ratio of the best point for the number of configurations tried, and the probability
 of backtest overfitting (CSCV) over the grid. Configurations are evaluated in fixed chunks
-(``CHUNK`` per task) whatever the executor, so the local and the cluster runs compute the same
+(``CHUNK`` momentum configurations, or one backtest, per task) whatever the executor, so the local and the cluster runs compute the same
 arithmetic and return identical numbers.
 """
 from __future__ import annotations
@@ -70,18 +70,22 @@ def configurations(grid: dict[str, list]) -> list[dict]:
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
 
 
-def _chunks(configs: list[dict]) -> list[list[dict]]:
-    return [configs[i:i + CHUNK] for i in range(0, len(configs), CHUNK)]
+def _chunks(configs: list[dict], strategy: str) -> list[list[dict]]:
+    """Fixed chunks: ``CHUNK`` momentum configurations (vectorised together), else one per task."""
+    size = CHUNK if strategy == "momentum" else 1
+    return [configs[i:i + size] for i in range(0, len(configs), size)]
 
 
 def _check_strategy(strategy: str) -> None:
     if strategy == "momentum":
         return
     try:
-        import usecases.backtest  # noqa: F401
+        from usecases.backtest import STRATEGIES
     except ImportError:
         raise ArgumentError("--strategy", f"strategy {strategy!r} needs the backtester (usecases.backtest), which is "
                                           "not part of this build; only 'momentum' can be swept") from None
+    if strategy not in STRATEGIES:
+        raise ArgumentError("--strategy", f"expected one of {', '.join(STRATEGIES)}, got {strategy!r}")
 
 
 _worker_market = None
@@ -188,7 +192,7 @@ def run_sweep(market, strategy: str, grid: dict[str, list], start=None, end=None
         if progress:
             progress(done[0], len(configs))
 
-    chunks = _chunks(configs)
+    chunks = _chunks(configs, strategy)
     if scheduler:
         parts, executor = _run_dask(scheduler, market, strategy, chunks, start, end, tick, connect_timeout, refs), \
             f"dask {scheduler}"
