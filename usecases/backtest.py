@@ -228,3 +228,22 @@ def _transition_mask(main: Run, policy) -> pd.Series:
     if active_from is not None:
         mask.loc[active_from:] = True
     return mask
+
+
+def write_daily_csv(result: BacktestResult, path) -> None:
+    """Write :meth:`BacktestResult.daily` to ``path`` atomically (a temporary file renamed into place)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=p.name, suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            result.daily().reset_index().assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d")).to_csv(
+                fh, index=False, float_format="%.17g")
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -8,6 +8,7 @@ import typer
 
 from addin.cli import (data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
                        verify_cmd)
+from addin.cli import backtest_cmd
 from addin.cli import research_cmd, scorecard_cmd, sweep_cmd
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.command("template")(export_cmd.template)
 app.command("verify")(verify_cmd.verify)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
+app.command("backtest")(backtest_cmd.backtest)
 app.command("sweep")(sweep_cmd.sweep)
 app.command("scorecard")(scorecard_cmd.scorecard)
 app.add_typer(research_cmd.app, name="research", help="Published experiments re-run beside their claims (exp002).")

@@ -51,7 +51,7 @@ class Book:
                  financing_spread_bps: float = 0.0):
         if capital <= 0:
             raise ArgumentError("capital", f"expected a positive amount, got {capital}")
-        self.a, self.model, self.spread = arrays, model, financing_spread_bps / 1e4
+        self.a, self.model, self.spread = arrays, model, financing_spread_bps / 1e4 / 252.0
         T, n = arrays.price.shape
         self.px = np.nan_to_num(arrays.price)              # NaN price: nothing can be held there
         self.rate = np.nan_to_num(np.asarray(arrays.rf, float)) / 100.0 / 252.0
@@ -109,8 +109,11 @@ class Book:
         return cost
 
     # ---- trading ---------------------------------------------------------------------------------
-    def fill(self, s: int, target: np.ndarray) -> float:
+    def fill(self, s: int, target: np.ndarray, sigma: np.ndarray | None = None, adv: np.ndarray | None = None) -> float:
         """Trade at the close of ``s`` to ``target`` weights of the post-cost NAV; returns the cost.
+
+        ``sigma``/``adv``: the volatility and ADV the decision priced the trade with (default the arrays'
+        row ``s``), so the simulator charges exactly the cost model the allocator optimized.
 
         Raises ArgumentError for a positive target on a ticker without a price at ``s``.
         """
@@ -122,7 +125,8 @@ class Book:
         h = self._sh * p
         V = self._cash + h.sum()
         raw = np.where(np.isfinite(self.a.raw[s]), self.a.raw[s], p)
-        cost_of = self._cost_function(raw, self.a.sigma[s], self.a.adv[s], w, h)
+        cost_of = self._cost_function(raw, self.a.sigma[s] if sigma is None else sigma,
+                                      self.a.adv[s] if adv is None else adv, w, h)
         v2 = V
         for _ in range(100):
             new = V - cost_of(v2)

@@ -38,6 +38,11 @@ class Rotation:
         self.last_allocation = None
         self.turnover_bound: list[tuple[pd.Timestamp, bool]] = []   # (decision, turnover limit binding)
         self.expected: dict[pd.Timestamp, object] = {}              # decision -> Allocation
+        self._cost_inputs: dict[pd.Timestamp, tuple] = {}
+
+    def cost_inputs(self, t) -> tuple:
+        """(daily volatility, ADV) per ticker the allocation at ``t`` priced its trades with."""
+        return self._cost_inputs[t]
 
     def regime_at(self, t) -> str:
         if not self.use_signal:
@@ -71,4 +76,5 @@ class Rotation:
         self.last_allocation = a
         self.turnover_bound.append((t, "turnover" in a.binding))
         self.expected[t] = a
+        self._cost_inputs[t] = (inputs.sigma_daily.to_numpy(float), adv.to_numpy(float))
         return a.weights

@@ -14,16 +14,15 @@ SCHEDULES = ("monthly", "weekly", "every", "triggers")
 
 
 def period_ends(sessions: pd.DatetimeIndex, freq: str) -> np.ndarray:
-    """Positions of the last session of each calendar period (``M`` month, ``W`` week ending Sunday,
-    ``Q`` quarter). The last session of the data counts only if its period is complete in the calendar
-    sense is unknowable, so it is included: a caller ending there simply has no fill after it."""
-    key = {"M": sessions.year * 12 + sessions.month,
-           "Q": sessions.year * 4 + (sessions.month - 1) // 3,
-           "W": (sessions - pd.to_timedelta(sessions.dayofweek, unit="D")).asi8}.get(freq)
+    """Positions of the last session of each calendar period: ``M`` month, ``W`` week (Monday to
+    Sunday), ``Q`` quarter. The data's last session counts as a period end (its period may continue
+    after the data; a decision there simply has no fill inside the window)."""
+    d = sessions.values.astype("datetime64[D]").astype(np.int64)
+    months = sessions.values.astype("datetime64[M]").astype(np.int64)
+    key = {"M": months, "Q": months // 3, "W": (d + 3) // 7}.get(freq)      # 1970-01-01 was a Thursday
     if key is None:
         raise ArgumentError("freq", f"expected M, W or Q, got {freq!r}")
-    k = np.asarray(key)
-    return np.flatnonzero(np.r_[k[1:] != k[:-1], True])
+    return np.flatnonzero(np.r_[key[1:] != key[:-1], True])
 
 
 def every_n(sessions: pd.DatetimeIndex, n: int, first: int = 0) -> np.ndarray:

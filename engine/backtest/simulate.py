@@ -153,7 +153,9 @@ def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray
     w = target.reindex(policy.tickers).fillna(0.0).to_numpy(float)
     if (w < -1e-9).any() or w.sum() > 1 + 1e-6:
         raise ArgumentError("policy", f"{policy.name} at {t.date()}: weights must be >= 0 and sum to at most 1")
-    return np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
+    w = np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
+    cost_inputs = getattr(policy, "cost_inputs", None)
+    return (w, *cost_inputs(t)) if cost_inputs else w
 
 
 def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, trigger_dates=None,
@@ -161,7 +163,8 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
     """Simulate ``policy`` over the window of ``config`` (see the module docstring).
 
     ``policy``: an object with ``name``, ``tickers`` and ``target(view, t, current) -> weights``
-    (:mod:`engine.backtest.policies`). ``targets``: optional precomputed unlevered weights per decision
+    (:mod:`engine.backtest.policies`); a policy with ``cost_inputs(t) -> (sigma, adv)`` has its trades
+    charged with the volatility and ADV it optimized with. ``targets``: optional precomputed unlevered weights per decision
     position for policies that do not depend on the book (a vectorised fast path; a test checks it equals
     the ``market.asof(t)`` path).
     """
@@ -201,9 +204,10 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
 
 
 def _fill(book, s, d, w, fills, order_rows, reset=False):
+    w, sig, adv = w if isinstance(w, tuple) else (w, None, None)
     before = book._sh * book.px[s]
     v = book._cash + before.sum()
-    book.fill(s, w)
+    book.fill(s, w, sig, adv)
     fills.append((d, s))
     order_rows.append((s, d, v, before, book._sh * book.px[s], reset))
 
