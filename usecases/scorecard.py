@@ -138,8 +138,9 @@ def _transition_row(result, reps: int, seed: int) -> dict:
     n = extra["transition_sessions"]
     if n < 20:
         return _row("tracking_error_transitions", spec, None, **extra,
-                    note=f"not measured: {n} multi-step transition sessions in the window (the turnover limit "
-                         f"rarely kept a rebalance from reaching its target); tracking error on all sessions "
+                    note=f"not measured: {n} multi-step transition sessions in the window (fewer than 20; a "
+                         f"transition is where the turnover limit kept a rebalance from reaching its target in one "
+                         f"step); tracking error on all sessions "
                          f"{every['value']:.2%} ({every['ci_low']:.2%} .. {every['ci_high']:.2%}).")
     if mask is None:
         row = _row("tracking_error_transitions", spec, None, **extra,
