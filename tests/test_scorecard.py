@@ -56,3 +56,18 @@ def test_scorecard_cli_on_real_data_matches_validation_and_backtest(shared_data,
     bt = run_backtest(real_market, "rotation")
     assert m["information_ratio"]["value"] == pytest.approx(bt.metrics["information_ratio"], abs=1e-10)
     assert np.isfinite(card["deflated_sharpe"]["dsr"])
+
+
+def test_scorecard_sheet_frame_has_no_nan_or_empty_text():
+    """Missing values are empty cells: a NaN or "" would not read back as written (the content digest fails)."""
+    from workbooks.scorecard_sheet import COLUMNS, scorecard_frame
+
+    card = {"metrics": [{"name": "a", "value": 0.1, "ci_low": None, "ci_high": None, "target": 0.05,
+                         "verdict": "INCONCLUSIVE", "definition": "x.", "note": ""}],
+            "deflated_sharpe": None, "pbo": None, "pbo_note": "none", "configs_tried": 1, "from": "2005-01-03",
+            "to": "2019-12-31", "level": 0.95}
+    f = scorecard_frame(card)
+    assert list(f.columns) == list(COLUMNS) and list(f.index)[:1] == ["a"]
+    cells = f.to_numpy().ravel().tolist()
+    assert all(c is None or (c == c and c != "") for c in cells)
+    assert f.loc["a", "note"] is None and f.loc["a", "value"] == 0.1 and f.loc["configs_tried", "value"] == 1

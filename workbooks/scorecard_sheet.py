@@ -26,4 +26,6 @@ def scorecard_frame(card: dict) -> pd.DataFrame:
         {"metric": "window", "value": None, "definition": f"Scored sessions {card.get('from')} to {card.get('to')}, "
          f"{card.get('level', 0.95):.0%} stationary-bootstrap intervals; verdicts computed from interval and target."},
     ]
-    return pd.DataFrame(rows, columns=["metric", *COLUMNS]).set_index("metric")
+    df = pd.DataFrame(rows, columns=["metric", *COLUMNS]).set_index("metric").astype(object)
+    # missing is an empty cell, never NaN or "" (the content digest is checked on the cells read back)
+    return df.where(df.notna() & (df != ""), None)
