@@ -72,3 +72,15 @@ def test_backtest_csv_reproduces_metrics_with_empyrical(real_market, tmp_path):
     check(r, spy, 0.0)
     # the NAV column compounds the returns
     assert df["nav"].iloc[-1] / 1e9 == pytest.approx((1 + r).prod(), rel=1e-12)
+
+
+def test_difference_test_known_mean():
+    idx = pd.bdate_range("2010-01-01", periods=1000)
+    rng = np.random.default_rng(5)
+    b = pd.Series(rng.normal(0, 0.01, 1000), index=idx)
+    a = b + 1e-4                       # exactly 2.52% a year better, no noise: infinite t
+    t = M.difference_test(a, b)
+    assert t["mean"] == pytest.approx(0.0252, rel=1e-10) and t["tracking_error"] == pytest.approx(0.0, abs=1e-12)
+    noisy = b + rng.normal(0, 0.002, 1000)
+    t2 = M.difference_test(noisy, b)
+    assert abs(t2["t"]) < 4

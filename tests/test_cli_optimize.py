@@ -95,4 +95,7 @@ def test_compare_prints_both_portfolios(real_store):
             assert col[k] is not None
     # turnover control works: the allocator trades less than unconstrained mean-variance
     assert r["table"]["allocator"]["turnover_per_year"] < r["table"]["mean-variance"]["turnover_per_year"]
-    assert r["period"]["start"] <= "1999-01-31" and r["period"]["end"] == "2019-12-31"
+    # simulated from 1999 (through the backtest simulator, lag 1); labelled from the first scored session
+    assert r["period"]["simulated_from"] <= "1999-01-31" and r["period"]["end"] == "2019-12-31"
+    assert "1999-06-01" < r["period"]["start"] < "2000-06-30"
+    assert "look" not in r["timing"] and "1 session" in r["timing"]

@@ -44,7 +44,7 @@ def demo_run(tmp_path_factory):
 def test_demo_runs_every_stage_on_labelled_synthetic_data(demo_run):
     out, _, _ = demo_run
     assert out["label"] == "DEMO DATA (synthetic)"
-    for stage in ("data", "signals", "early_warning", "sectors", "factors", "optimize", "scorecard", "export"):
+    for stage in ("data", "signals", "early_warning", "sectors", "factors", "optimize", "backtest", "scorecard", "export"):
         assert stage in out, stage
     assert out["signals"]["regime"] in ("calm", "elevated", "stress", "crisis")
     assert abs(sum(out["optimize"]["weights"].values()) - 1) < 1e-6

@@ -47,6 +47,7 @@ class BacktestResult:
     transition_te: dict
     rf_daily: pd.Series
     notes: list[str] = field(default_factory=list)
+    expected: dict = field(default_factory=dict)     # decision date -> the allocator's Allocation (rotation)
 
     returns = property(lambda self: self.run.returns)
     weights = property(lambda self: self.run.weights)
@@ -70,7 +71,23 @@ class BacktestResult:
                 "benchmark_metrics": _clean(self.benchmark_metrics), "spy_metrics": _clean(self.spy_metrics),
                 "failed_rebalances": [f.to_dict() for f in r.failed], "rebalances": len(r.decisions),
                 "attribution": _clean(self.attribution.to_dict()), "transition_tracking_error": _clean(self.transition_te),
-                "notes": self.notes}
+                "verdict": verdict(self), "notes": self.notes}
+
+
+def verdict(result: "BacktestResult") -> str:
+    """The result in words, computed from the numbers: CAGR and Sharpe against SPY and the benchmark,
+    and whether the alpha against SPY is significant (HAC t-statistic, 5% two-sided)."""
+    m, s, b = result.metrics, result.spy_metrics, result.benchmark_metrics
+    if any(not isinstance(x.get(k), float) or not math.isfinite(x.get(k)) for x in (m, s) for k in ("cagr", "sharpe")):
+        return "too few sessions for a verdict"
+    word = "beat" if m["cagr"] > s["cagr"] else "trailed"
+    t = m.get("alpha_t")
+    sig = ("significant at 5%" if t is not None and math.isfinite(t) and abs(t) >= 1.96
+           else "not significant at 5% (|t| < 1.96)")
+    return (f"{result.strategy} {word} SPY: CAGR {m['cagr']:.2%} vs {s['cagr']:.2%} ({m['cagr'] - s['cagr']:+.2%} a year), "
+            f"Sharpe {m['sharpe']:.2f} vs {s['sharpe']:.2f}; vs the benchmark CAGR {b['cagr']:.2%}. Alpha vs SPY "
+            f"{m['alpha']:+.2%} a year (HAC t {t:.2f}): {sig}. Max drawdown {m['max_drawdown']:.1%} vs "
+            f"{s['max_drawdown']:.1%}; cost drag {m['cost_drag']:.2%} a year.")
 
 
 def _clean(x):
@@ -193,7 +210,8 @@ def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> B
     shown = {k: v for k, v in p.items() if k not in ("universe",)}
     shown["universe"] = list(policy.tickers)
     shown["cost_model"] = main.config.cost_model.to_dict()
-    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes)
+    return BacktestResult(strategy, shown, main, bench, spy, m, bm, sm, attr, tte, rf, notes,
+                          dict(getattr(policy, "expected", {})))
 
 
 def attribute(main: Run, bench: Run, method: str = "carino") -> Attribution:
@@ -247,3 +265,48 @@ def write_daily_csv(result: BacktestResult, path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def workbook_frames(result: BacktestResult, every: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decision workbook's Backtest and Attribution tables from ``result``.
+
+    Backtest (every ``every``-th session and the last; date index): growth of 1 for the strategy, its
+    benchmark and SPY, both drawdowns, rolling 12-month active return and tracking error against SPY;
+    ``attrs["metrics"]``: rows (metric, strategy, benchmark, SPY). Attribution (sector index): linked
+    allocation, selection, interaction and total, plus a ``costs`` row; ``attrs`` holds the active return.
+    """
+    r = result.returns
+    roll = M.rolling_active(r, result.spy.returns)
+    df = pd.DataFrame({"strategy": (1 + r).cumprod(), "benchmark": (1 + result.benchmark.returns).cumprod(),
+                       "spy": (1 + result.spy.returns).cumprod(), "drawdown": M.drawdown(r),
+                       "spy_drawdown": M.drawdown(result.spy.returns), "rolling_active_12m": roll["active_return"],
+                       "rolling_te_12m": roll["tracking_error"]})
+    keep = np.r_[np.arange(0, len(df), every), len(df) - 1]
+    df = df.iloc[np.unique(keep)].rename_axis("date")
+    keys = ("total_return", "cagr", "volatility", "sharpe", "sharpe_tbill", "sortino", "max_drawdown", "calmar",
+            "win_rate_daily", "alpha", "beta", "tracking_error", "information_ratio", "turnover", "cost_drag",
+            "avg_leverage")
+    df.attrs["metrics"] = [(k, result.metrics.get(k), result.benchmark_metrics.get(k), result.spy_metrics.get(k))
+                           for k in keys]
+    df.attrs["title"] = (f"{result.strategy} {r.index[0].date()} to {r.index[-1].date()}, "
+                         f"{result.run.config.timing_note}")
+    a = result.attribution
+    att = a.sectors[["allocation", "selection", "interaction", "total"]].copy()
+    att.loc["costs"] = [0.0, 0.0, 0.0, a.costs]
+    att.index.name = "sector"
+    att.attrs.update(active_return=a.active_return, method=a.method)
+    return df, att
+
+
+def signal_value(market, **params) -> dict:
+    """What the bond-stress signal adds: ``rotation`` against ``rotation-nosignal`` (same allocator,
+    limits, costs and dates), the mean return difference a year with its HAC t-statistic, in words."""
+    a = run_backtest(market, "rotation", **params)
+    b = run_backtest(market, "rotation-nosignal", **params)
+    test = M.difference_test(a.returns, b.returns)
+    sig = abs(test["t"]) >= 1.96 if math.isfinite(test["t"]) else False
+    words = (f"the signal {'adds' if test['mean'] > 0 else 'costs'} {test['mean']:+.2%} a year "
+             f"(standard error {test['se']:.2%}, HAC t {test['t']:.2f}): "
+             f"{'significant' if sig else 'not distinguishable from zero'} at 5%")
+    return {"rotation": _clean(a.metrics), "rotation_nosignal": _clean(b.metrics), "difference": _clean(test),
+            "verdict": words, "from": a.to_dict()["from"], "to": a.to_dict()["to"]}

@@ -87,13 +87,33 @@ def stage_scorecard(ctx: DemoContext) -> dict:
     return card
 
 
+def stage_backtest(ctx: DemoContext) -> dict:
+    """The rotation strategy walk-forward up to the decision date (from 2005, or three years of data in)."""
+    import pandas as pd
+
+    from usecases.backtest import run_backtest
+
+    end = pd.Timestamp(ctx.as_of)
+    start = max(pd.Timestamp("2005-01-01"), ctx.market.first + pd.DateOffset(years=3))
+    res = run_backtest(ctx.market, "rotation", start=start, end=end)
+    ctx.results["backtest_result"] = res
+    d = res.to_dict()
+    keep = ("total_return", "cagr", "volatility", "sharpe", "max_drawdown", "tracking_error", "information_ratio",
+            "turnover", "cost_drag")
+    return {"from": d["from"], "to": d["to"], "timing": d["timing"],
+            "metrics": {k: d["metrics"][k] for k in keep},
+            "spy_metrics": {k: d["spy_metrics"][k] for k in keep},
+            "active_return_vs_benchmark": d["attribution"]["active_return"],
+            "failed_rebalances": len(d["failed_rebalances"])}
+
+
 def stage_export(ctx: DemoContext) -> dict:
     from pathlib import Path
 
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=ctx.market.is_demo,
-                           sheets=ctx.results.get("sheets"))
+                           backtest=ctx.results.get("backtest_result"), sheets=ctx.results.get("sheets"))
 
 
 STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
@@ -103,6 +123,7 @@ STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
     ("sectors", "Stress-to-sector mapping", stage_sectors),
     ("factors", "Sector factor scores", stage_factors),
     ("optimize", "Recommended weights (allocator, all limits)", stage_optimize),
+    ("backtest", "Walk-forward backtest of the rotation (lag 1, the allocator's costs)", stage_backtest),
     ("scorecard", "Success-metrics scorecard (out of sample)", stage_scorecard),
     ("export", "Signed decision workbook", stage_export),
 ]

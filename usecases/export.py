@@ -20,7 +20,7 @@ import pandas as pd
 
 from engine.data.assemble import data_digest
 from engine.data.model import Market
-from engine.errors import RotationError
+from engine.errors import ArgumentError, RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 from usecases import factors, signals
@@ -49,8 +49,10 @@ def _inputs(market: Market) -> dict[str, str]:
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4) -> DecisionReport:
-    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session)."""
+                 steps: int = 4, backtest=None) -> DecisionReport:
+    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session). ``backtest``: a
+    :class:`usecases.backtest.BacktestResult` ending at or before ``as_of`` for the Backtest and
+    Attribution sheets (None leaves them out)."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
@@ -89,13 +91,21 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
            "covariance": alloc["covariance"], "benchmark": "long-only sector replication of SPY (252 sessions)"}
+    bt_frame = att_frame = None
+    if backtest is not None:
+        from usecases.backtest import workbook_frames
+        if backtest.returns.index[-1] > t:
+            raise ArgumentError("backtest", f"the backtest ends {backtest.returns.index[-1].date()}, after the "
+                                f"decision date {t.date()}")
+        bt_frame, att_frame = workbook_frames(backtest)
+        cfg["backtest"] = {"strategy": backtest.strategy, **{k: str(v) for k, v in backtest.params.items()}}
     now = datetime.now(timezone.utc)
     return DecisionReport(
         run_id=f"{t:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=t.date(), created_utc=now,
         operator=current_operator(), software_version=software_version(), data_label=market.label,
         config=cfg, inputs=_inputs(market), data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
-        scores=scores[score_cols], weights=weights, transition=transition,
+        scores=scores[score_cols], weights=weights, transition=transition, backtest=bt_frame, attribution=att_frame,
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
     )
@@ -128,10 +138,11 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False, sheets: dict | None = None) -> dict:
+                    allow_ephemeral_key: bool = False, backtest=None, sheets: dict | None = None) -> dict:
     """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
-    ``sheets``: extra DecisionReport parts computed by other stages (e.g. ``{"scorecard": frame}``)."""
-    report = build_report(market, as_of, current, limits)
+    ``backtest``: an optional BacktestResult for the Backtest and Attribution sheets; ``sheets``: extra
+    DecisionReport parts computed by other stages (e.g. ``{"scorecard": frame}``)."""
+    report = build_report(market, as_of, current, limits, backtest=backtest)
     if sheets:
         report = dataclasses.replace(report, **sheets)
     if out is None:

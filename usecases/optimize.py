@@ -198,4 +198,5 @@ def metrics_of(ret: pd.Series, result, bench: pd.Series) -> dict:
             "turnover_per_year": float(run.turnover.loc[ret.index].sum() / years),
             "tracking_error_ex_post": te, "information_ratio": ir,
             "cost_bps_per_year": float(1e4 * (run.cost / prev).loc[ret.index].sum() / years),
-            "sessions": len(ret), "rebalances": len(run.decisions), "infeasible_rebalances": len(run.failed)}
+            "sessions": len(ret), "rebalances": sum(1 for _, f in run.decisions if f >= ret.index[0]),
+            "infeasible_rebalances": sum(1 for f in run.failed if f.date >= ret.index[0])}

@@ -473,6 +473,8 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
             cell = _local_cell(ws, name)
             if cell is not None:
                 _set(cell, value)
+    from workbooks.backtest_sheets import decorate
+    decorate(wb, report)                      # Backtest/Attribution charts and metrics (issue 9)
     audit_sheet.fill(wb, report)
     audit_sheet.seal(wb)
     wb.active = 0

@@ -45,6 +45,7 @@ def render(r: dict) -> None:
               f"Rebalances {r['rebalances']}, failed {len(r['failed_rebalances'])}.")
     for f in r["failed_rebalances"][:5]:
         out.print(f"  failed {f['date']}: {f['reason']}")
+    out.print(r["verdict"])
     for n in r["notes"]:
         out.print(n)
 

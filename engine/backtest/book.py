@@ -42,9 +42,14 @@ class Arrays:
 class Book:
     """Shares and cash over the sessions of ``arrays``; ``start`` is the session of the opening cash.
 
-    Records per session (arrays over all rows, filled from ``start``): ``nav`` (post-trade),
-    ``cash``, ``shares`` (post-trade, rows x n), ``cost`` (dollars), ``traded`` (dollars, sum |order|),
-    ``pretrade`` (NAV before the fill of that session, = nav where nothing traded), ``interest``.
+    Records per session (arrays over all rows, valid from ``start`` up to the last marked session):
+    ``nav`` (post-trade), ``cash``, ``shares`` (post-trade, rows x n), ``cost`` (dollars), ``traded``
+    (dollars, sum |order|), ``pretrade`` (NAV before the fill of that session, = nav where nothing
+    traded), ``cash_rate`` (the rate cash earned or paid INTO each session).
+
+    Between fills the book does not change, so only the state at decision and fill sessions is
+    computed as the loop runs (cash grows by the cumulated rate, NAV = cash + shares . price); the
+    per-session records are filled in one vectorised pass when first read.
     """
 
     def __init__(self, arrays: Arrays, start: int, capital: float, model: CostModel,
@@ -53,42 +58,72 @@ class Book:
             raise ArgumentError("capital", f"expected a positive amount, got {capital}")
         self.a, self.model, self.spread = arrays, model, financing_spread_bps / 1e4 / 252.0
         T, n = arrays.price.shape
+        self.T, self.start = T, start
         self.px = np.nan_to_num(arrays.price)              # NaN price: nothing can be held there
         self.rate = np.nan_to_num(np.asarray(arrays.rf, float)) / 100.0 / 252.0
-        self.nav = np.full(T, np.nan)
-        self.cash = np.full(T, np.nan)
-        self.shares = np.zeros((T, n))
+        # growth of one dollar of cash from row 0 to row j: long cash at the bill, borrowed at bill + spread
+        self._g = {False: np.r_[1.0, np.cumprod(1.0 + self.rate[:-1])],
+                   True: np.r_[1.0, np.cumprod(1.0 + self.rate[:-1] + self.spread)]}
         self.cost = np.zeros(T)
         self.traded = np.zeros(T)
-        self.interest = np.zeros(T)
-        self.pretrade = np.full(T, np.nan)
+        self.pretrade_at: dict[int, float] = {}
         self.i = start
         self._sh = np.zeros(n)
         self._cash = float(capital)
-        self.nav[start] = self.cash[start] = self.pretrade[start] = capital
+        self._anchors = [(start, self._sh, self._cash)]      # (row, post-fill shares, post-fill cash)
+        self._rec = None
 
     # ---- marking ---------------------------------------------------------------------------------
     def advance_to(self, s: int) -> None:
-        """Accrue and mark every session up to and including ``s`` with the current shares."""
-        i = self.i
-        if s <= i:
+        """Carry the book to the close of ``s`` (cash accrues; shares are unchanged)."""
+        if s <= self.i:
             return
-        r = self.rate[i:s] + (self.spread if self._cash < 0 else 0.0)
-        growth = np.cumprod(1.0 + r)
-        cash = self._cash * growth
-        held = self.px[i + 1:s + 1] @ self._sh
-        self.cash[i + 1:s + 1] = cash
-        self.interest[i + 1:s + 1] = np.diff(np.concatenate(([self._cash], cash)))
-        self.shares[i + 1:s + 1] = self._sh
-        self.nav[i + 1:s + 1] = cash + held
-        self.pretrade[i + 1:s + 1] = self.nav[i + 1:s + 1]
-        self._cash = float(cash[-1])
+        f, _, c0 = self._anchors[-1]
+        g = self._g[c0 < 0]
+        self._cash = c0 * g[s] / g[f]
         self.i = s
+
+    def nav_now(self) -> float:
+        return self._cash + float(self._sh @ self.px[self.i])
 
     def weights(self, s: int | None = None) -> np.ndarray:
         """Holdings as fractions of NAV at the close of ``s`` (default: now), after any fill there."""
-        s = self.i if s is None else s
-        return self.shares[s] * self.px[s] / self.nav[s]
+        if s is not None and s != self.i:
+            return self.shares[s] * self.px[s] / self.nav[s]
+        return self._sh * self.px[self.i] / self.nav_now()
+
+    # ---- per-session records (vectorised) ---------------------------------------------------------
+    def _records(self) -> dict:
+        if self._rec is not None and self._rec["upto"] == self.i:
+            return self._rec
+        T, n = self.px.shape
+        rows = np.arange(self.start, self.i + 1)
+        fills = np.array([f for f, _, _ in self._anchors])
+        k = np.searchsorted(fills, rows, side="right") - 1          # the anchor each row lives on
+        sh_all = np.stack([x for _, x, _ in self._anchors])
+        c_all = np.array([c for _, _, c in self._anchors])
+        neg = c_all < 0
+        g = np.where(neg[k], self._g[True][rows] / self._g[True][fills[k]], self._g[False][rows] / self._g[False][fills[k]])
+        shares = np.zeros((T, n))
+        cash = np.full(T, np.nan)
+        shares[rows] = sh_all[k]
+        cash[rows] = c_all[k] * g
+        nav = np.full(T, np.nan)
+        nav[rows] = cash[rows] + (self.px[rows] * shares[rows]).sum(axis=1)
+        pre = nav.copy()
+        for f, v in self.pretrade_at.items():
+            pre[f] = v
+        prev_neg = np.r_[False, (cash[rows] < 0)[:-1]]
+        rate = np.full(T, np.nan)
+        rate[rows[1:]] = (self.rate[rows[1:] - 1] + np.where(prev_neg[1:], self.spread, 0.0))
+        self._rec = {"upto": self.i, "shares": shares, "cash": cash, "nav": nav, "pretrade": pre, "cash_rate": rate}
+        return self._rec
+
+    nav = property(lambda self: self._records()["nav"])
+    cash = property(lambda self: self._records()["cash"])
+    shares = property(lambda self: self._records()["shares"])
+    pretrade = property(lambda self: self._records()["pretrade"])
+    cash_rate = property(lambda self: self._records()["cash_rate"])
 
     def _cost_function(self, raw, sig, adv, w, h):
         """Dollar cost of moving holdings ``h`` to ``w * v`` as a function of v: the CostModel's
@@ -139,7 +174,10 @@ class Book:
         self._cash = v2 - x.sum()
         self.cost[s] += V - v2
         self.traded[s] += float(np.abs(x - h).sum())
-        self.shares[s] = self._sh
-        self.cash[s] = self._cash
-        self.nav[s] = v2
+        self.pretrade_at.setdefault(s, V)
+        if self._anchors[-1][0] == s:
+            self._anchors[-1] = (s, self._sh, self._cash)
+        else:
+            self._anchors.append((s, self._sh, self._cash))
+        self._rec = None
         return V - v2

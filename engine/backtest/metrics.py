@@ -116,8 +116,10 @@ def alpha_beta(r: pd.Series, b: pd.Series) -> dict:
     alpha_d = float(np.mean(y - beta * x))
     lags = int(math.floor(4 * (len(y) / 100.0) ** (2.0 / 9.0)))
     fit = sm.OLS(y, sm.add_constant(x)).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    exact = np.std(y - beta * x) < 1e-12 * max(np.std(y), 1e-300)       # r is b (e.g. SPY against itself)
+    t_a, t_b = (float("nan"), float("nan")) if exact else (float(fit.tvalues[0]), float(fit.tvalues[1]))
     return {"alpha": (1.0 + alpha_d) ** A - 1.0, "beta": beta, "alpha_daily": alpha_d,
-            "alpha_t": float(fit.tvalues[0]), "beta_t": float(fit.tvalues[1]), "hac_lags": lags}
+            "alpha_t": t_a, "beta_t": t_b, "hac_lags": lags}
 
 
 def tracking(r: pd.Series, b: pd.Series) -> tuple[float, float]:
@@ -164,3 +166,17 @@ def summary(r: pd.Series, spy: pd.Series | None = None, rf: pd.Series | None = N
     out["cost_drag"] = float(cost.reindex(x.index).fillna(0).sum() / years) if cost is not None else 0.0
     out["avg_leverage"] = float(leverage.reindex(x.index).mean()) if leverage is not None else 1.0
     return out
+
+
+def difference_test(r1: pd.Series, r2: pd.Series) -> dict:
+    """Mean daily return difference r1 - r2 annualized (x 252), its HAC (Newey-West) standard error and
+    t-statistic, and the annualized tracking error between the two; sessions where either is NaN dropped."""
+    import statsmodels.api as sm
+
+    d = (pd.Series(r1, dtype=float) - pd.Series(r2, dtype=float)).dropna()
+    if len(d) < 3:
+        return {"mean": float("nan"), "se": float("nan"), "t": float("nan"), "tracking_error": float("nan")}
+    lags = int(math.floor(4 * (len(d) / 100.0) ** (2.0 / 9.0)))
+    fit = sm.OLS(d.to_numpy(), np.ones(len(d))).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    return {"mean": float(d.mean() * A), "se": float(fit.bse[0] * A), "t": float(fit.tvalues[0]),
+            "tracking_error": float(d.std(ddof=1) * math.sqrt(A)), "sessions": int(len(d))}

@@ -27,6 +27,11 @@ class EqualWeight:
             raise NoDataError(f"no ticker of {', '.join(self.tickers)} has a price at {t.date()}")
         return live.astype(float) / live.sum()
 
+    def targets_at(self, prices: pd.DataFrame, positions) -> dict[int, np.ndarray]:
+        """The same targets for many decision positions at once (row p uses row p only)."""
+        live = np.isfinite(prices.reindex(columns=self.tickers).to_numpy(float))
+        return {int(p): live[p] / live[p].sum() for p in positions if live[p].any()}
+
 
 class BuyHold:
     """All in one ticker (``spy``: buy and hold SPY; the book drifts only by its own return)."""

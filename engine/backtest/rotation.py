@@ -72,7 +72,9 @@ class Rotation:
                                   benchmark=bench, regime=self.regime_at(t), sigma_daily=sigma / np.sqrt(252),
                                   adv_dollars=adv, investable=tuple(rm.investable),
                                   prices=close.ffill().iloc[-1])
-        a = self.alloc.solve(inputs, self.limits)
+        nav = current.attrs.get("nav")
+        lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
+        a = self.alloc.solve(inputs, lim)
         self.last_allocation = a
         self.turnover_bound.append((t, "turnover" in a.binding))
         self.expected[t] = a

@@ -142,6 +142,7 @@ def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray
     t = sessions[t_pos]
     w_now = book.weights(t_pos)
     current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
     try:
         target = policy.target(market.asof(t), t, current)
     except InfeasibleError as e:
@@ -228,25 +229,23 @@ def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
 def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows) -> Run:
     idx = sessions[i0:i1 + 1]
     sl = slice(i0, i1 + 1)
-    nav = book.nav[i0 - 1:i1 + 1]
+    rec = book._records()
+    nav = rec["nav"][i0 - 1:i1 + 1]
     px = book.px[i0 - 1:i1 + 1]
-    close_w = book.shares[i0 - 1:i1 + 1] * px / nav[:, None]
-    cash_w = book.cash[i0 - 1:i1 + 1] / nav
+    close_w = rec["shares"][i0 - 1:i1 + 1] * px / nav[:, None]
+    cash_w = rec["cash"][i0 - 1:i1 + 1] / nav
     with np.errstate(invalid="ignore", divide="ignore"):
         asset_r = np.where(px[:-1] > 0, px[1:] / np.where(px[:-1] > 0, px[:-1], 1.0) - 1.0, 0.0)
-        cash_r = np.where(book.cash[i0 - 1:i1] != 0, book.interest[sl] / book.cash[i0 - 1:i1], book.rate[i0 - 1:i1])
-    weights = pd.DataFrame(close_w[1:], index=idx, columns=tickers)
-    weights["cash"] = cash_w[1:]
-    bod = pd.DataFrame(close_w[:-1], index=idx, columns=tickers)
-    bod["cash"] = cash_w[:-1]
-    trades = _orders(order_rows, sessions, tickers)
+    weights = pd.DataFrame(np.c_[close_w[1:], cash_w[1:]], index=idx, columns=tickers + ["cash"])
+    bod = pd.DataFrame(np.c_[close_w[:-1], cash_w[:-1]], index=idx, columns=tickers + ["cash"])
     return Run(
         dates=idx, nav=pd.Series(nav[1:], index=idx, name="nav"),
         returns=pd.Series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, index=idx, name="return"),
         weights=weights, bod_weights=bod,
         asset_returns=pd.DataFrame(asset_r, index=idx, columns=tickers),
-        cash_return=pd.Series(cash_r, index=idx, name="cash_return"),
+        cash_return=pd.Series(rec["cash_rate"][sl], index=idx, name="cash_return"),
         cost=pd.Series(book.cost[sl], index=idx, name="cost"),
-        turnover=pd.Series(book.traded[sl] / 2.0 / book.pretrade[sl], index=idx, name="turnover"),
+        turnover=pd.Series(book.traded[sl] / 2.0 / rec["pretrade"][sl], index=idx, name="turnover"),
         leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
-        trades=trades, failed=failed, decisions=list(zip(sessions[[d for d, _ in fills]], sessions[[f for _, f in fills]])), config=config)
+        trades=_orders(order_rows, sessions, tickers), failed=failed,
+        decisions=list(zip(sessions[[d for d, _ in fills]], sessions[[f for _, f in fills]])), config=config)

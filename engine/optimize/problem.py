@@ -322,8 +322,12 @@ class Allocator:
         import cvxpy as cp
 
         try:
+            import warnings
+
             from engine.optimize.fastsolve import TIGHT_SETTINGS
-            self.problem.solve(solver=self.solver, **(TIGHT_SETTINGS if self.solver == "CLARABEL" else {}))
+            with warnings.catch_warnings():      # an inaccurate solve is reported through the status below
+                warnings.simplefilter("ignore", UserWarning)
+                self.problem.solve(solver=self.solver, **(TIGHT_SETTINGS if self.solver == "CLARABEL" else {}))
         except cp.error.SolverError as e:
             raise SolverError(f"the solver {self.solver} failed ({e}); loosen the limits or check the covariance "
                               "for near-singular or badly scaled values") from None
