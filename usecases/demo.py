@@ -82,7 +82,9 @@ def stage_scorecard(ctx: DemoContext) -> dict:
     m = ctx.market
     if ctx.as_of is not None and pd.Timestamp(ctx.as_of) < m.last:
         m = m.asof(ctx.as_of)
-    card = scorecard(m, reps=500)
+    bt = ctx.results.get("backtest_result")          # the backtest stage's run: same window, not run twice
+    start = bt.returns.index[0] if bt is not None else None
+    card = scorecard(m, start, m.last, reps=500, rotation=bt)
     ctx.results.setdefault("sheets", {})["scorecard"] = scorecard_frame(card)
     return card
 

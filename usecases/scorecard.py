@@ -102,14 +102,16 @@ def _not_measured(names: dict, why: str) -> list[dict]:
     return [_row(n, spec, None, note=f"not measured: {why}") for n, spec in names.items()]
 
 
-def _backtests(market, start, end):
-    """The rotation and rotation-nosignal backtests, or (None, reason) when the backtester is absent."""
+def _backtests(market, start, end, rotation=None):
+    """The rotation and rotation-nosignal backtests (``rotation``: one already run on the same window),
+    or (None, reason) when the backtester is absent."""
     try:
         from usecases.backtest import run_backtest
     except ImportError:
         return None, "the backtester (usecases.backtest, issue 9) is not part of this build"
     kw = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
-    return (run_backtest(market, "rotation", **kw), run_backtest(market, "rotation-nosignal", **kw)), ""
+    rot = rotation if rotation is not None else run_backtest(market, "rotation", **kw)
+    return (rot, run_backtest(market, "rotation-nosignal", **kw)), ""
 
 
 def _aligned(a: pd.Series, b: pd.Series) -> np.ndarray:
@@ -177,14 +179,15 @@ def _multiple_testing(returns: pd.Series | None) -> dict:
     return out
 
 
-def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0) -> dict:
+def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0, rotation=None) -> dict:
     """The scorecard (module doc): ``{"metrics": [...], "deflated_sharpe", "pbo", "configs_tried", "from",
     "to", "level", "label", "pbo_note", "dsr_note"}``; each metric has ``name, definition, value, ci_low, ci_high,
     target, verdict`` plus how its interval was computed, its scored ``window``, and what was not
     measured and why. Without ``start`` the signal metrics score every walk-forward session and the
-    backtests start at their default (2005-01-01)."""
+    backtests start at their default (2005-01-01). ``rotation``: a `rotation` BacktestResult already
+    run on the same window (the demo's backtest stage), reused instead of running it again."""
     metrics, period = _signal_metrics(market, start, end, reps, seed)
-    runs, why = _backtests(market, start, end)
+    runs, why = _backtests(market, start, end, rotation)
     for r in metrics:
         r["window"] = period
     if runs is None:
