@@ -46,13 +46,20 @@ def demo_run(tmp_path_factory):
 def test_demo_runs_every_stage_on_labelled_synthetic_data(demo_run):
     out, _, _ = demo_run
     assert out["label"] == "DEMO DATA (synthetic)"
-    for stage in ("data", "signals", "early_warning", "sectors", "factors", "optimize", "export"):
+    for stage in ("data", "signals", "early_warning", "sectors", "factors", "optimize", "backtest", "scorecard", "export"):
         assert stage in out, stage
     assert out["signals"]["regime"] in ("calm", "elevated", "stress", "crisis")
     assert abs(sum(out["optimize"]["weights"].values()) - 1) < 1e-6
     exp = out["export"]
     assert exp["verify"]["ok"] and Path(exp["path"]).is_file() and Path(exp["p7s"]).is_file()
     assert "ephemeral DEMO trial certificate" in exp["note"]          # no keyring here, and it says so
+    card = out["scorecard"]
+    assert [m["name"] for m in card["metrics"]][:5] == ["early_warning", "alpha_12m", "tracking_error_transitions",
+                                                        "accuracy", "information_ratio"]
+    from openpyxl import load_workbook
+    sheet = load_workbook(exp["path"])["Scorecard"]
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row]
+    assert "accuracy" in cells and next(m for m in card["metrics"] if m["name"] == "accuracy")["verdict"] in cells
 
 
 def test_rotation_verify_accepts_the_demo_workbook(demo_run):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import pandas as pd
+
 from engine.data.model import Market
 from usecases import factors, signals
 from usecases.export import export_decision
@@ -72,6 +74,21 @@ def stage_optimize(ctx: DemoContext) -> dict:
     return {k: r[k] for k in keep}
 
 
+def stage_scorecard(ctx: DemoContext) -> dict:
+    """The success-metrics scorecard on data up to the decision date (labels known by then only)."""
+    from usecases.scorecard import scorecard
+    from workbooks.scorecard_sheet import scorecard_frame
+
+    m = ctx.market
+    if ctx.as_of is not None and pd.Timestamp(ctx.as_of) < m.last:
+        m = m.asof(ctx.as_of)
+    bt = ctx.results.get("backtest_result")          # the backtest stage's run: same window, not run twice
+    start = bt.returns.index[0] if bt is not None else None
+    card = scorecard(m, start, m.last, reps=500, rotation=bt)
+    ctx.results.setdefault("sheets", {})["scorecard"] = scorecard_frame(card)
+    return card
+
+
 def stage_backtest(ctx: DemoContext) -> dict:
     """The rotation strategy walk-forward up to the decision date (from 2005, or three years of data in)."""
     import pandas as pd
@@ -99,7 +116,7 @@ def stage_export(ctx: DemoContext) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     # the demo may always fall back to an ephemeral trial certificate (labelled), and re-runs supersede
     return export_decision(ctx.market, ctx.as_of, out, allow_ephemeral_key=True, force=True,
-                           backtest=ctx.results.get("backtest_result"))
+                           backtest=ctx.results.get("backtest_result"), sheets=ctx.results.get("sheets"))
 
 
 STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
@@ -110,5 +127,6 @@ STAGES: list[tuple[str, str, Callable[[DemoContext], dict]]] = [
     ("factors", "Sector factor scores", stage_factors),
     ("optimize", "Recommended weights (allocator, all limits)", stage_optimize),
     ("backtest", "Walk-forward backtest of the rotation (lag 1, the allocator's costs)", stage_backtest),
+    ("scorecard", "Success-metrics scorecard (out of sample)", stage_scorecard),
     ("export", "Signed decision workbook", stage_export),
 ]

@@ -197,14 +197,16 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
                     allow_ephemeral_key: bool = False, force: bool = False, pdf: bool = False,
-                    inputs=(), stress_config=None, backtest=None, holdings=None, tax=None) -> dict:
+                    inputs=(), stress_config=None, backtest=None, holdings=None, tax=None,
+                    sheets: dict | None = None) -> dict:
     """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
 
     ``inputs``: (role, path) files the decision read besides the data (``weights``, ``limits``...), hashed
     on the Audit sheet; the template is added. ``force`` supersedes an existing record; ``pdf`` also
     writes the print areas as a PDF (its SHA-256 in the ledger entry). ``backtest``: an optional
     BacktestResult for the Backtest and Attribution sheets; ``holdings``: a holdings CSV (adds the Trades
-    and Execution sheets; its SHA-256 is among the inputs)."""
+    and Execution sheets; its SHA-256 is among the inputs); ``sheets``: extra DecisionReport parts
+    computed by other stages (e.g. ``{"scorecard": frame}``)."""
     from workbooks.keys import operator_identity
     from workbooks.trust import TrustStore
 
@@ -214,6 +216,8 @@ def export_decision(market: Market, as_of=None, out: Path | None = None, current
     extra = list(inputs) + ([("template", template)] if template is not None else [])
     report = build_report(market, as_of, current, limits, stress_config=stress_config, backtest=backtest,
                           holdings=holdings, tax=tax, inputs=extra, operator=operator_identity(keys_dir))
+    if sheets:
+        report = dataclasses.replace(report, **sheets)
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)

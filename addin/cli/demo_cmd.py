@@ -30,6 +30,10 @@ def _render(key: str, title: str, r: dict) -> None:
 
         render_export(r)
         return
+    if key == "scorecard":
+        from addin.cli.scorecard_cmd import render_scorecard
+
+        return render_scorecard(r)
     if key == "optimize":
         t = Table(title=f"{title} as of {r['as_of']} (regime {r['regime']})", title_justify="left")
         for c in ("sector", "current", "target", "benchmark", "change"):

@@ -30,6 +30,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "slippage": ("addin.cli.slippage_cmd:slippage", "Implementation shortfall of executed orders from a fills file."),
     "alerts": ("addin.cli.alerts_cmd:app", "Alerts (regime, warning, re-entry, drift, stale data) and their delivery."),
     "dashboard": ("addin.cli.dashboard_cmd:dashboard", "The morning dashboard: book vs benchmark and target, stress, alerts, attribution."),
+    "sweep": ("addin.cli.sweep_cmd:sweep", "Parameter sweep of a strategy (local processes or a Dask cluster), with sensitivity, DSR and PBO."),
+    "scorecard": ("addin.cli.scorecard_cmd:scorecard", "The success-metrics scorecard out of sample, with intervals and computed verdicts."),
+    "research": ("addin.cli.research_cmd:app", "Published experiments re-run beside their claims (exp002)."),
 }
 
 

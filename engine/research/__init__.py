@@ -1,0 +1,1 @@
+"""Research tools: vectorised parameter sweeps and the re-run of published experiments."""
