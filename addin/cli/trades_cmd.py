@@ -8,29 +8,28 @@ import typer
 
 from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, handle_errors, out, spinner
 
-P = Annotated
 
 
 def trades(
-    holdings: P[Path, typer.Option("--holdings", help="Holdings CSV: ticker,shares[,acquired,cost_basis], CASH and NAV rows.", dir_okay=False)],
+    holdings: Annotated[Path, typer.Option("--holdings", help="Holdings CSV: ticker,shares[,acquired,cost_basis], CASH and NAV rows.", dir_okay=False)],
     as_of: AsOfOpt = None,
-    step: P[Optional[int], typer.Option("--step", help="Trade from the holdings straight to step K of the transition (default 1).")] = None,
-    all_steps: P[bool, typer.Option("--all-steps", help="Every step of the transition in turn.")] = False,
-    steps: P[str, typer.Option("--steps", help="Rebalances in the transition, or 'auto'.")] = "auto",
-    schedule: P[str, typer.Option("--schedule", help="twap or vwap.")] = "vwap",
-    days: P[int, typer.Option("--days", help="Sessions per step.")] = 5,
-    participation: P[float, typer.Option("--participation", help="Cap per session, fraction of expected volume (of ADV).")] = 0.10,
-    tax: P[Optional[Path], typer.Option("--tax", help="TOML with a [tax] table: rates, lot_method, identical groups.", dir_okay=False)] = None,
-    config: P[Optional[Path], typer.Option("--config", help="TOML with a [limits] table.", dir_okay=False)] = None,
-    turnover: P[Optional[float], typer.Option("--turnover", help="Maximum one-way turnover per step (fraction).")] = None,
-    min_notional: P[float, typer.Option("--min-notional", help="Drop orders below this many dollars.")] = 0.0,
-    round_lot: P[int, typer.Option("--round-lot", help="Order shares in multiples of this (1 = odd lots).")] = 1,
-    cash_buffer: P[float, typer.Option("--cash-buffer", help="Fraction of NAV kept in cash.")] = 0.0,
-    profile: P[Optional[Path], typer.Option("--profile", help="Intraday volume profile CSV (start,weight per 30 minutes).", dir_okay=False)] = None,
-    orders: P[Optional[Path], typer.Option("--orders", help="Write the child orders CSV here.", dir_okay=False)] = None,
-    fix: P[Optional[Path], typer.Option("--fix", help="Write FIX 4.4 NewOrderSingle messages here (one per line).", dir_okay=False)] = None,
-    sender: P[str, typer.Option("--sender", help="FIX SenderCompID.")] = "ROTATION",
-    target_comp: P[str, typer.Option("--target", help="FIX TargetCompID.")] = "BROKER",
+    step: Annotated[Optional[int], typer.Option("--step", help="Trade from the holdings straight to step K of the transition (default 1).")] = None,
+    all_steps: Annotated[bool, typer.Option("--all-steps", help="Every step of the transition in turn.")] = False,
+    steps: Annotated[str, typer.Option("--steps", help="Rebalances in the transition, or 'auto'.")] = "auto",
+    schedule: Annotated[str, typer.Option("--schedule", help="twap or vwap.")] = "vwap",
+    days: Annotated[int, typer.Option("--days", help="Sessions per step.")] = 5,
+    participation: Annotated[float, typer.Option("--participation", help="Cap per session, fraction of expected volume (of ADV).")] = 0.10,
+    tax: Annotated[Optional[Path], typer.Option("--tax", help="TOML with a [tax] table: rates, lot_method, identical groups.", dir_okay=False)] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML with a [limits] table.", dir_okay=False)] = None,
+    turnover: Annotated[Optional[float], typer.Option("--turnover", help="Maximum one-way turnover per step (fraction).")] = None,
+    min_notional: Annotated[float, typer.Option("--min-notional", help="Drop orders below this many dollars.")] = 0.0,
+    round_lot: Annotated[int, typer.Option("--round-lot", help="Order shares in multiples of this (1 = odd lots).")] = 1,
+    cash_buffer: Annotated[float, typer.Option("--cash-buffer", help="Fraction of NAV kept in cash.")] = 0.0,
+    profile: Annotated[Optional[Path], typer.Option("--profile", help="Intraday volume profile CSV (start,weight per 30 minutes).", dir_okay=False)] = None,
+    orders: Annotated[Optional[Path], typer.Option("--orders", help="Write the child orders CSV here.", dir_okay=False)] = None,
+    fix: Annotated[Optional[Path], typer.Option("--fix", help="Write FIX 4.4 NewOrderSingle messages here (one per line).", dir_okay=False)] = None,
+    sender: Annotated[str, typer.Option("--sender", help="FIX SenderCompID.")] = "ROTATION",
+    target_comp: Annotated[str, typer.Option("--target", help="FIX TargetCompID.")] = "BROKER",
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """Whole-share orders from your holdings to the target (or a transition step), with lots, tax, wash sales and a TWAP/VWAP schedule."""
