@@ -1,7 +1,6 @@
 """Implementation shortfall of a crafted fills file against the hand computation (Perold's parts)."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from engine.errors import DataError

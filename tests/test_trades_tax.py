@@ -102,3 +102,17 @@ def test_tax_toml(tmp_path):
     p.write_text('[tax]\nrate = 0.3\n')
     with pytest.raises(ArgumentError, match="unknown key"):
         TaxSettings.from_toml(p)
+
+
+def test_held_lot_replaces_a_loss_sale_in_a_later_step_only_within_30_days():
+    from engine.trades.tax import recent_lot_purchases
+
+    lots = [Lot("XLK", 100, date(2020, 1, 2), 15000.0, 1), Lot("XLK", 100, date(2020, 5, 20), 11000.0, 2)]
+    s = TaxSettings()
+    step1 = select_lots(lots, 50, 100.0, date(2020, 6, 1), s)          # FIFO: lot 1 at a loss, 12 days after lot 2
+    step2 = select_lots([Lot("XLK", 50, date(2020, 1, 2), 7500.0, 1)], 50, 100.0, date(2020, 7, 1), s)  # the rest of lot 1
+    sales = step1 + step2
+    held = recent_lot_purchases(lots, sales, date(2020, 7, 1), date(2020, 6, 1))
+    assert held == [("XLK", date(2020, 5, 20), 100)]
+    w = wash_sales(sales, held, s)
+    assert [(x.sold, x.replacement_shares, x.disallowed) for x in w] == [(date(2020, 6, 1), 50, pytest.approx(2500.0))]

@@ -197,7 +197,7 @@ def _result(h, settings, inp, nav, res, orders, sales, sched, step_rows, plan, l
     purchases = [(r.ticker, r.date, int(r.shares)) for r in sched.itertuples(index=False) if r.side == "buy"]
     last_sale = max((s.sold for s in sales), default=None)
     if last_sale is not None:            # held lots bought up to 30 days before a sale (each window checked)
-        purchases += taxmod.recent_lot_purchases(list(h.lots), sales, last_sale)
+        purchases += taxmod.recent_lot_purchases(list(h.lots), sales, last_sale, min(s.sold for s in sales))
     summary = taxmod.summarize(sales, settings)
     washes = taxmod.wash_sales(sales, purchases, settings)
     last_target = pd.Series(dict(zip(res.drift.index, res.weights_after - res.drift)))

@@ -247,9 +247,11 @@ def wash_sales(sales: list[LotSale], purchases: list[tuple[str, date, int]], set
     return out
 
 
-def recent_lot_purchases(lots: list[Lot], sales: list[LotSale], before: date) -> list[tuple[str, date, int]]:
-    """Held lots bought within 30 days before ``before`` and not sold (candidates to replace a loss sale;
-    :func:`wash_sales` checks each sale's own window)."""
+def recent_lot_purchases(lots: list[Lot], sales: list[LotSale], before: date,
+                         first: date | None = None) -> list[tuple[str, date, int]]:
+    """Held lots (not sold) bought up to 30 days before a sale dated ``first``..``before`` (candidates to
+    replace a loss sale; :func:`wash_sales` checks each sale's own window)."""
     left = remaining_lots(lots, sales)
+    start = (first or before) - timedelta(days=WASH_DAYS)
     return [(lot.ticker, lot.acquired, lot.shares) for lot in left
-            if lot.acquired is not None and timedelta(0) <= before - lot.acquired <= timedelta(days=WASH_DAYS)]
+            if lot.acquired is not None and start <= lot.acquired <= before]

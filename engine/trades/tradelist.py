@@ -50,11 +50,6 @@ class Market1:
     sigma_daily: pd.Series
     adv_dollars: pd.Series
 
-    def costs(self, model: CostModel, tickers, shares: np.ndarray) -> np.ndarray:
-        p = self.price.reindex(tickers).to_numpy(float)
-        return model.dollars(shares * p, p, self.sigma_daily.reindex(tickers).fillna(0).to_numpy(float),
-                             self.adv_dollars.reindex(tickers).to_numpy(float))
-
 
 @dataclass
 class StepResult:
@@ -109,7 +104,7 @@ def trade_step(shares: pd.Series, cash: float, target: pd.Series, mkt: Market1, 
         if abs(c - reserve_cost) <= 0.01:
             break
         reserve_cost = c
-    order = _fund(order, held, p, cash, nav, costs, opts)
+    order = _fund(order, held, p, cash, nav, costs, opts, exact - held)
     cost = costs(order)
     after = held + order
     cash_after = float(cash - order @ p - cost.sum())
@@ -131,8 +126,10 @@ def _orders(held, exact, p, w, opts: TradeOptions) -> np.ndarray:
     return np.where(small, 0.0, order)
 
 
-def _fund(order, held, p, cash, nav, costs, opts) -> np.ndarray:
-    """Cut buys until sells + cash pay for them and every order's cost, above the cash buffer."""
+def _fund(order, held, p, cash, nav, costs, opts, exact_trade) -> np.ndarray:
+    """Cut buys until sells + cash pay for them and every order's cost, above the cash buffer. First one
+    lot off each order whose rounding went up (buy one less, or sell one more: the book stays within a
+    lot of the target), most rounded first; then buys, most expensive first."""
     order = order.copy()
     floor = opts.cash_buffer * nav
 
@@ -144,9 +141,15 @@ def _fund(order, held, p, cash, nav, costs, opts) -> np.ndarray:
         return order
     buys = order > 0
     buy_total = float(order[buys] @ p[buys])
-    if buy_total > 0 and gap > p[buys].sum() * opts.round_lot:        # far short: scale every buy down first
+    if buy_total > 0 and gap > p[order != 0].sum() * opts.round_lot:  # far short (not rounding): scale buys first
         f = max(0.0, 1 - gap / buy_total * 1.001)
         order[buys] = np.floor(order[buys] * f / opts.round_lot) * opts.round_lot
+    lot = opts.round_lot
+    for i in np.lexsort((-p, -(order - exact_trade))):
+        if short_by() <= 0 or order[i] - exact_trade[i] <= 0:
+            break
+        if order[i] - lot >= -held[i] and not (order[i] < 0 and order[i] == -held[i]):
+            order[i] -= lot
     for i in np.argsort(-p):
         while order[i] > 0 and short_by() > 0:
             order[i] -= opts.round_lot
