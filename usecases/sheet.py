@@ -246,3 +246,55 @@ def stress_from_series(dates, columns: dict[str, list]) -> pd.DataFrame:
         raise ArgumentError("dates", f"{len(df)} rows are too few: the index needs "
                             f"{StressConfig.default().index.min_history} rows of history before its first value")
     return out.reset_index()
+
+
+# ---- sheets the ribbon writes (laid out like the signed export's) ---------------------------------
+
+SIGNAL_SHEET_COLUMNS = ["date", "index", "percentile", "change_20d", "regime", "strength", "warning_probability"]
+
+
+def signals_frame(market: Market, as_of=None) -> pd.DataFrame:
+    """The export's Signals table: every session from the first reading to ``as_of``, percentile as a fraction."""
+    t = decision_date(market, as_of)
+    daily = signals.stress_result(market).daily
+    first = daily["index"].first_valid_index()
+    if first is None or first > t:
+        raise ArgumentError("as_of", f"no stress reading on or before {t.date()}")
+    out = daily.loc[first:t, SIGNAL_SHEET_COLUMNS[1:]].copy()
+    out["percentile"] = out["percentile"] / 100.0
+    out.index.name = "date"
+    return out.reset_index()
+
+
+def dashboard_frame(market: Market, as_of=None) -> pd.DataFrame:
+    """The reading in words and numbers (measure, value) for the Dashboard sheet."""
+    r = signals.reading(market, as_of)
+    s = r["tech_selloff"]
+    t = pd.Timestamp(r["as_of"])
+    rows = [("as of", r["as_of"]), ("stress index (sd)", r["index"]), ("percentile", r["percentile"] / 100.0),
+            ("regime", r["regime"]), ("signal strength (0-100)", r["strength"]), ("change over 20 sessions", r["change_20d"]),
+            ("probability of a new tech selloff in 20-60 sessions", r["warning_probability"]),
+            ("tech selloff running", f"since {s['since']}" if s["in_progress"] else "no"),
+            ("defensive alternatives", ", ".join(d["sector"] for d in r["defensive"]) or "none ranked yet"),
+            ("stale inputs", ", ".join(stale_inputs(market, t)) or "none"), ("data", r["label"])]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def allocation_frames(market: Market, as_of=None, current: pd.Series | None = None,
+                      limits: Limits | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(Weights table, Transition table, risk figures) as the export lays them out, from ``optimize_as_of``."""
+    from usecases.optimize import optimize_as_of
+
+    r = optimize_as_of(market, as_of, current, limits)
+    w = pd.DataFrame({"ticker": list(r["weights"]), "sector": [SECTORS[t] for t in r["weights"]],
+                      "current": [r["current"][t] for t in r["weights"]], "target": list(r["weights"].values()),
+                      "benchmark": [r["benchmark"][t] for t in r["weights"]]})
+    w["change"] = w["target"] - w["current"]
+    w["active"] = w["target"] - w["benchmark"]
+    path = pd.DataFrame(r["transition"])
+    transition = path[["step"] + [c for c in SECTORS if c in path.columns]].copy()
+    transition["cost"] = path["cost_bps"]
+    risk = {"as_of": r["as_of"], "regime": r["regime"], "tracking_error": r["tracking_error"],
+            "turnover": r["turnover"], "expected_cost_bps": r["expected_cost_bps"],
+            "binding": "; ".join(r["binding_text"]) or "none"}
+    return w, transition, risk

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from addin.cli import (data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
+from addin.cli import (addin_cmd, data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
                        verify_cmd)
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.command("template")(export_cmd.template)
 app.command("verify")(verify_cmd.verify)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
+app.add_typer(addin_cmd.app, name="addin", help="Build the Excel add-in (.xlam); run a ribbon button.")
 
 
 def main() -> None:
