@@ -127,7 +127,7 @@ def OPTIMAL_WEIGHTS(current_weights, as_of=None, limits=None):
 @xw.arg("hy_oas", ndim=2, doc="One-column range of the high-yield OAS in percent, same rows as dates.")
 @xw.arg("ig_oas", ndim=2, doc="One-column range of the investment-grade OAS in percent, same rows as dates.")
 @xw.arg("vix", ndim=2, doc="One-column range of the VIX close, same rows as dates.")
-@xw.arg("more_series", ndim=2, doc="More one-column ranges, each headed by its series name: t10y2y, t10y3m, move, "
+@xw.arg("more_series", ndim=2, doc="More one-column ranges, each headed by its series name: t10y3m, t10y2y, move, ted, "
                                    "bbb_oas (same rows as dates).")
 @cell_errors
 @cached

@@ -122,7 +122,7 @@ def _number(v, argument: str, row: int, what: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise ArgumentError(f"{argument} row {row}", f"{what} {v!r} is not a number")
     try:
-        x = float(v.strip().rstrip("%")) / (100.0 if v.strip().endswith("%") else 1.0) if isinstance(v, str) else float(v)
+        x = float(v.strip().rstrip("%")) if isinstance(v, str) else float(v)      # "50%" is 50, as in the CSV reader
     except ValueError:
         raise ArgumentError(f"{argument} row {row}", f"{what} {v!r} is not a number") from None
     if not math.isfinite(x):
