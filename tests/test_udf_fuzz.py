@@ -28,7 +28,8 @@ non_date_numbers = st.one_of(st.sampled_from([float("nan"), float("inf"), float(
 scalars = st.one_of(st.none(), floats, st.integers(-10**6, 10**7), st.booleans(), st.text(max_size=10),
                     st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
                     st.sampled_from(["", " ", "2008-10-10", "1990-01-01", "2030-01-01", "#N/A", "latest",
-                                     "XLK", "index", "tech_cap", "50%"]))
+                                     "XLK", "index", "tech_cap", "50%", "9999-12-31", 2958465.0, 131777.9,
+                                     datetime(9999, 12, 31), datetime(1677, 1, 1)]))
 ranges = st.lists(st.lists(scalars, min_size=1, max_size=4), min_size=1, max_size=5)
 anything = st.one_of(scalars, ranges, st.just(xh.MISSING))
 bad_dates = st.one_of(non_date_numbers, safe_text, st.just(xh.MISSING), st.lists(st.lists(safe_text, min_size=1,

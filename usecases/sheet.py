@@ -186,16 +186,19 @@ def limits_from_rows(rows, argument: str = "limits") -> Limits:
 
 
 def _date_cell(v, argument: str, row: int) -> pd.Timestamp:
+    t = None
     if isinstance(v, (datetime, date)):
-        return pd.Timestamp(v)
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 1 <= v < 2958466:
-        return pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v))
-    if isinstance(v, str):
+        t = pd.Timestamp(v)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 1 <= v < 131_778:
+        t = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v))
+    elif isinstance(v, str):
         try:
-            return pd.Timestamp(v.strip())
-        except (ValueError, TypeError):
+            t = pd.Timestamp(v.strip())
+        except (ValueError, TypeError, OverflowError):
             pass
-    raise ArgumentError(f"{argument} row {row}", f"expected a date, got {v!r}")
+    if t is None or t is pd.NaT or not pd.Timestamp.min < t < pd.Timestamp.max:
+        raise ArgumentError(f"{argument} row {row}", f"expected a date between 1678 and 2261, got {v!r}")
+    return t
 
 
 def series_frame(dates, columns: dict[str, list]) -> pd.DataFrame:
