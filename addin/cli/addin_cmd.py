@@ -21,8 +21,11 @@ def build(
     from engine.errors import ArgumentError
 
     with handle_errors(as_json):
-        from addin.xlam.build import build_xlam
-        from addin.xlam.check import check_xlam
+        try:
+            from addin.xlam.build import build_xlam
+            from addin.xlam.check import check_xlam
+        except ImportError as exc:
+            raise ArgumentError("addin build", f"needs {exc.name}: pip install 'sector-rotation[addin]'") from None
 
         if out_path.suffix.lower() != ".xlam":
             raise ArgumentError("--out", f"expected a file name ending in .xlam, got {out_path.name!r}")

@@ -23,15 +23,14 @@ VBA_NAME = "SectorRotation"
 UI_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 ADDIN_CT = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
 RIBBON_DIR = Path(__file__).resolve().parent.parent / "ribbon"
+# Only settings that are the same on every machine: a key present here (even empty) hides the lower
+# layers of xlwings' lookup (directory file, then %USERPROFILE%\.sectorrotation\sectorrotation.conf),
+# where installer/windows/install.ps1 writes INTERPRETER_WIN and ROTATION FROZEN for this machine.
 DEFAULT_CONF = (
-    ("Interpreter_Win", r"%LOCALAPPDATA%\SectorRotation\python\python.exe"),
-    ("Interpreter_Mac", ""),
-    ("PYTHONPATH", ""),
     ("UDF Modules", "udfs.functions"),
     ("Use UDF Server", True),
     ("Debug UDFs", False),
     ("Show Console", False),
-    ("ROTATION FROZEN", ""),
 )
 WORKBOOK_OPEN = ("\r\nPrivate Sub Workbook_Open()\r\n"
                  "    ' Function-wizard descriptions, categories and argument texts of the worksheet functions\r\n"
