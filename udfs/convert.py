@@ -90,3 +90,23 @@ def named_column(v: Any, name: str) -> tuple[str, list]:
     if not cells or not isinstance(cells[0], str) or not cells[0].strip():
         raise ArgumentError(name, "expected a one-column range whose first cell names the series, e.g. move")
     return cells[0].strip().lower(), [None] + cells[1:]
+
+
+def date_arg(v: Any, name: str = "as_of"):
+    """A date argument as ``udfs.runtime.as_of_arg`` reads it, refused (one sentence) outside the years
+    the engine's calendar holds (pandas nanosecond timestamps: 1678-2261) instead of overflowing later."""
+    import pandas as pd
+
+    from udfs.runtime import as_of_arg
+
+    out = as_of_arg(v, name)
+    if out is None:
+        return None
+    try:
+        t = pd.Timestamp(out)
+    except (ValueError, TypeError, OverflowError):
+        return out                               # text the use case's parser will reject in its own words
+    if t is pd.NaT or not pd.Timestamp.min < t < pd.Timestamp.max:
+        shown = v.isoformat()[:10] if isinstance(v, (datetime, date)) else repr(v)
+        raise ArgumentError(name, f"expected a date between 1678 and 2261, got {shown}")
+    return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 import xlwings as xw
 
 from udfs import convert
-from udfs.runtime import ERROR_PREFIX, as_of_arg, cached, cell_errors, current_market
+from udfs.runtime import ERROR_PREFIX, cached, cell_errors, current_market
 
 CATEGORY = "Sector Rotation"
 AS_OF_DOC = "Date of the reading (a date cell, text like 2008-10-10, or empty for the latest session)."
@@ -28,7 +28,7 @@ def BOND_STRESS(as_of=None):
     """Composite bond stress index (standard-deviation units; 0 = average stress) at a date."""
     from usecases import signals
 
-    return signals.bond_stress_value(current_market(), as_of_arg(as_of))
+    return signals.bond_stress_value(current_market(), convert.date_arg(as_of))
 
 
 @xw.func(category=CATEGORY)
@@ -39,7 +39,7 @@ def BOND_STRESS_DETAIL(as_of=None):
     """One row with headers: date, index, percentile, regime, strength, change_20d, warning_probability, stale inputs."""
     from usecases import sheet
 
-    return convert.table(sheet.stress_detail(current_market(), as_of_arg(as_of)))
+    return convert.table(sheet.stress_detail(current_market(), convert.date_arg(as_of)))
 
 
 @xw.func(category=CATEGORY)
@@ -53,7 +53,7 @@ def BOND_STRESS_HISTORY(from_date, to_date=None, columns=None):
     """The stress signal per session between two dates: a dynamic array with a header row."""
     from usecases import sheet
 
-    df = sheet.stress_history(current_market(), as_of_arg(from_date, "from"), as_of_arg(to_date, "to"),
+    df = sheet.stress_history(current_market(), convert.date_arg(from_date, "from"), convert.date_arg(to_date, "to"),
                               convert.names(columns, "columns"))
     return convert.table(df)
 
@@ -66,7 +66,7 @@ def STRESS_REGIME(as_of=None):
     """Stress regime at a date: calm, elevated, stress or crisis (with hysteresis)."""
     from usecases import sheet
 
-    return sheet.regime(current_market(), as_of_arg(as_of))
+    return sheet.regime(current_market(), convert.date_arg(as_of))
 
 
 @xw.func(category=CATEGORY)
@@ -77,7 +77,7 @@ def TECH_WARNING(as_of=None):
     """Probability that a NEW tech selloff starts in 20-60 sessions, and whether one is already running."""
     from usecases import sheet
 
-    return convert.table(sheet.tech_warning(current_market(), as_of_arg(as_of)))
+    return convert.table(sheet.tech_warning(current_market(), convert.date_arg(as_of)))
 
 
 @xw.func(category=CATEGORY)
@@ -89,7 +89,7 @@ def DEFENSIVE_ALTERNATIVES(as_of=None, n=None):
     """Best defensive alternatives to tech at a date (walk-forward ranking): sector, name, score, t_change."""
     from usecases import sheet
 
-    return convert.table(sheet.defensive_table(current_market(), as_of_arg(as_of),
+    return convert.table(sheet.defensive_table(current_market(), convert.date_arg(as_of),
                                                convert.whole_number(n, "n", 3, 1, 11)))
 
 
@@ -101,7 +101,7 @@ def SECTOR_SCORES(as_of=None):
     """Sector x factor scores (standardized), the composite and its rank at a date."""
     from usecases import sheet
 
-    return convert.table(sheet.scores_table(current_market(), as_of_arg(as_of)))
+    return convert.table(sheet.scores_table(current_market(), convert.date_arg(as_of)))
 
 
 @xw.func(category=CATEGORY)
@@ -119,7 +119,7 @@ def OPTIMAL_WEIGHTS(current_weights, as_of=None, limits=None):
     blank = current_weights is None or all(c is None for r in current_weights for c in r)
     cur = None if blank else sheet.weights_from_rows(current_weights, "current_weights")
     lim = None if limits is None or all(c is None for r in limits for c in r) else sheet.limits_from_rows(limits)
-    return convert.table(sheet.weights_table(current_market(), cur, as_of_arg(as_of), lim))
+    return convert.table(sheet.weights_table(current_market(), cur, convert.date_arg(as_of), lim))
 
 
 @xw.func(category=CATEGORY)

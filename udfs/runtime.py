@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 EXCEL_EPOCH = datetime(1899, 12, 30)
 _cache: dict[str, Any] = {"key": None, "market": None}
 ERROR_PREFIX = "#ERROR:"
-MIN_DATE, MAX_DATE = 1678, 2261        # the engine's calendar (pandas nanosecond timestamps) holds these years
-MAX_SERIAL = 131_778                   # Excel serial of 2261-12-31 + 1
 _results: dict[tuple, Any] = {}
 _RESULTS_MAX = 50_000
 
@@ -67,34 +65,16 @@ def as_of_arg(value: Any, name: str = "as_of"):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, (datetime, date)):
-        if not MIN_DATE <= value.year <= MAX_DATE:
-            raise ArgumentError(name, f"expected a date between {MIN_DATE} and {MAX_DATE}, got {value.isoformat()[:10]}")
         return value
     if isinstance(value, bool):
         raise ArgumentError(name, f"expected a date, got {value!r}")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or not 1 <= value < MAX_SERIAL:
+        if not math.isfinite(value) or not 1 <= value < 2958466:
             raise ArgumentError(name, f"expected a date or an Excel date number, got {value!r}")
         return EXCEL_EPOCH + timedelta(days=float(value))
     if isinstance(value, str):
-        _in_bounds(value.strip(), name)
         return value.strip()
     raise ArgumentError(name, f"expected a date, got {type(value).__name__}")
-
-
-def _in_bounds(text: str, name: str) -> None:
-    """Text that parses as a date outside what the engine's calendar holds (years 1678-2261) is an
-    ArgumentError here rather than an overflow deep in pandas; unparseable text is left to the parser."""
-    import pandas as pd
-
-    from engine.errors import ArgumentError
-
-    try:
-        t = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        return
-    if t is not pd.NaT and not pd.Timestamp.min < t < pd.Timestamp.max:
-        raise ArgumentError(name, f"expected a date between 1678 and 2261, got {text!r}")
 
 
 def error_cells(exc: RotationError):

@@ -52,9 +52,9 @@ def _market(book: SheetBook):
 
 
 def _as_of(book: SheetBook):
-    from udfs.runtime import as_of_arg
+    from udfs.convert import date_arg
 
-    return as_of_arg(_first(book, "AsOfDate"), "AsOfDate")
+    return date_arg(_first(book, "AsOfDate"), "AsOfDate")
 
 
 def _inputs(book: SheetBook):
