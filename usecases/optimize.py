@@ -17,7 +17,7 @@ import pandas as pd
 from engine.data.model import Market
 from engine.errors import ArgumentError, DataError
 from engine.optimize.benchmark import replicating_weights
-from engine.optimize.costs import average_dollar_volume, impact_coefficients, trade_bounds
+from engine.optimize.costs import average_dollar_volume, trade_bounds
 from engine.optimize.covariance import risk_model
 from engine.optimize.expected import expected_returns
 from engine.optimize.limits import Limits
@@ -120,15 +120,17 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         raise ArgumentError("current", f"holds {', '.join(excluded_held)}, which has no price history at {t.date()}")
     adv = average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t).reindex(TICKERS)
     sigma_daily = sigma / np.sqrt(252)
+    price = market.close[TICKERS].loc[:t].ffill().iloc[-1].reindex(TICKERS)   # for a per-share commission
     inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,
-                              sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable))
+                              sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable),
+                              prices=price)
     alloc = allocate(inputs, limits, TICKERS)
     target = alloc.weights
-    impact = pd.Series(impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
-                                           limits.portfolio_value, limits.impact_coef), index=TICKERS)
+    impact = pd.Series(limits.cost_model().impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
+                                                               limits.portfolio_value), index=TICKERS)
     bound = pd.Series(trade_bounds(adv.to_numpy(), limits.portfolio_value, limits.participation,
                                    limits.liquidity_days), index=TICKERS)
-    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound)
+    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound, prices=price)
     return {
         "as_of": t.date().isoformat(), "label": market.label, "regime": regime,
         "weights": {k: float(v) for k, v in target.items()}, "cash": alloc.cash,
@@ -147,43 +149,53 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     }
 
 
-def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None,
-                       window: int = 252) -> dict:
-    """Plain mean-variance (no turnover, tracking-error or cost control) against the allocator, monthly,
-    walk-forward out of sample on the same expected returns, with drifting weights and the same cost model.
-
-    Expected returns at each rebalance t come from the composite factor scores at t and the stress
-    regime at t (both computed from data up to t: factor values at t use prices up to t only), and a
-    volatility estimated on the ``window`` sessions before t.
-    """
-    from engine.factors.composite import composite_score
-    from engine.factors.compute import factor_panel
-    from engine.optimize.compare import compare
+def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None) -> dict:
+    """Plain mean-variance (long only, no turnover, tracking-error or cost control) against the allocator
+    (``rotation``: every limit, costs in the objective), monthly, walk-forward out of sample through the
+    backtest simulator: same expected returns (scores and regime at t), fills one session after the
+    decision, both charged the allocator's cost model. The window is labelled from the first scored
+    session (the first rebalance that could be solved: 252 sessions of returns are needed)."""
+    from usecases.backtest import run_backtest
 
     limits = limits or Limits()
-    res = signals.stress_result(market)
-    panel = factor_panel(market, res.daily["index"])
-    composite = composite_score(panel, "equal").reindex(columns=TICKERS)
-    prices = market.prices.loc[:end] if end else market.prices
-    rets = prices[TICKERS].pct_change(fill_method=None)
-    live = rets.notna().sum(axis=1) >= 5                 # from the first session the sector ETFs trade
-    rets = rets.loc[live.idxmax():].iloc[1:]
-    spy = prices["SPY"].pct_change(fill_method=None).reindex(rets.index)
-    regimes = res.daily["regime"]
-    adv = (market.close[TICKERS] * market.volume[TICKERS]).rolling(63, min_periods=20).mean()
+    runs = {name: run_backtest(market, strat, start=start, end=end, limits=limits, lag=1)
+            for name, strat in (("mean-variance", "mean-variance"), ("allocator", "rotation"))}
+    first = max(_first_filled(r) for r in runs.values())
+    table = {}
+    for name, r in runs.items():
+        ret = r.returns.loc[first:]
+        bench = r.benchmark.returns.loc[first:]
+        mm = metrics_of(ret, r, bench)
+        table[name] = {k: (None if v is None or pd.isna(v) else float(v)) for k, v in mm.items()}
+    main = runs["allocator"]
+    return {"label": market.label, "timing": main.run.config.timing_note,
+            "note": ("walk-forward out of sample through the backtest simulator (shares and cash, fills at the "
+                     "next close, the allocator's cost model); tracking error is ex post against the SPY "
+                     "replication re-estimated at every rebalance; window from the first scored session"),
+            "period": {"start": str(pd.Timestamp(first).date()), "end": str(main.returns.index[-1].date()),
+                       "simulated_from": str(main.returns.index[0].date())},
+            "table": table}
 
-    def expected_fn(t, past):
-        sig = past.iloc[-window:].std() * np.sqrt(252)
-        reg = regimes.get(t) or "calm"
-        return expected_returns(composite.loc[t], sig, reg)
 
-    def regime_fn(t):
-        return regimes.get(t) or "calm"
+def _first_filled(result) -> pd.Timestamp:
+    """The first fill of a rebalance that was solved (the first scored session's trade)."""
+    fills = [f for _, f in result.run.decisions]
+    if not fills:
+        raise DataError("no rebalance could be solved in the window (too little history for the risk model)")
+    return fills[0]
 
-    first = rets.index[min(window, len(rets) - 1)]
-    bench_w = replicating_weights(rets, spy, first).reindex(TICKERS)
-    df = compare(rets, spy, expected_fn, limits, window=window, benchmark_weights=bench_w,
-                 regime_fn=regime_fn, adv_dollars=adv, start=start)
-    return {"label": market.label, "note": df.attrs.get("note", ""),
-            "period": {"start": str(rets.index[0].date()), "end": str(rets.index[-1].date())},
-            "table": {col: {k: (None if pd.isna(v) else float(v)) for k, v in df[col].items()} for col in df.columns}}
+
+def metrics_of(ret: pd.Series, result, bench: pd.Series) -> dict:
+    """The comparison's measures on the returns from the first scored session."""
+    from engine.backtest import metrics as M
+
+    run = result.run
+    years = len(ret) / 252.0
+    prev = run.nav.shift(1).fillna(run.config.capital)
+    te, ir = M.tracking(ret, bench)
+    return {"annual_return": M.annual_return(ret), "annual_volatility": M.volatility(ret), "sharpe": M.sharpe(ret),
+            "max_drawdown": M.max_drawdown(ret)["value"],
+            "turnover_per_year": float(run.turnover.loc[ret.index].sum() / years),
+            "tracking_error_ex_post": te, "information_ratio": ir,
+            "cost_bps_per_year": float(1e4 * (run.cost / prev).loc[ret.index].sum() / years),
+            "sessions": len(ret), "rebalances": len(run.decisions), "infeasible_rebalances": len(run.failed)}

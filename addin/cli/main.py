@@ -8,6 +8,7 @@ import typer
 
 from addin.cli import (addin_cmd, data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
                        verify_cmd)
+from addin.cli import backtest_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -27,6 +28,7 @@ app.command("verify")(verify_cmd.verify)
 app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.")
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
 app.add_typer(addin_cmd.app, name="addin", help="Build the Excel add-in (.xlam); run a ribbon button.")
+app.command("backtest")(backtest_cmd.backtest)
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def rebalance_dates(index: pd.DatetimeIndex, freq: str = "ME") -> pd.DatetimeInd
     return pd.DatetimeIndex(s.groupby(pd.Grouper(freq=freq)).last().dropna().to_numpy())
 
 
-def _simulate(returns: np.ndarray, dates: pd.DatetimeIndex, targets: dict, impact: dict, cost_bps: float):
+def _simulate(returns: np.ndarray, dates: pd.DatetimeIndex, targets: dict, impact: dict, model):
     n_days, n = returns.shape
     w = np.zeros(n)
     cash = 1.0
@@ -62,7 +62,7 @@ def _simulate(returns: np.ndarray, dates: pd.DatetimeIndex, targets: dict, impac
             new_w, new_cash = targets[t]
             trade = new_w - w
             turn = 0.5 * (np.abs(trade).sum() + abs(new_cash - cash))
-            c = costs_mod.cost(trade, cost_bps, impact.get(t))
+            c = costs_mod.cost(trade, 1e4 * float(model.linear_rate(np.nan)[0]), impact.get(t), model.impact_exponent)
             if started:              # the first purchase is neither cost nor turnover of the comparison
                 net[i] -= c
                 cost_total += c
@@ -118,7 +118,7 @@ def compare(returns: pd.DataFrame, benchmark_returns: pd.Series,
     rebal = [t for t in rebal if rets.loc[:t].shape[0] >= window]
     if not rebal:
         raise NoDataError(f"no rebalance date has {window} sessions of returns before it")
-    plain_lim = limits.with_(**PLAIN_LIMITS)
+    plain_lim = limits.with_(**PLAIN_LIMITS, costs=None)
     engines = {"mean-variance": (FastAllocator(tickers), plain_lim), "allocator": (FastAllocator(tickers), limits)}
     targets = {k: {} for k in engines}
     impacts: dict = {}
@@ -138,8 +138,8 @@ def compare(returns: pd.DataFrame, benchmark_returns: pd.Series,
         adv = adv_dollars.loc[:t].iloc[-1].reindex(tickers) if adv_dollars is not None else None
         sig_d = rm.daily_vol
         if adv is not None:
-            impacts[t] = costs_mod.impact_coefficients(sig_d.to_numpy(), adv.to_numpy(), limits.portfolio_value,
-                                                       limits.impact_coef)
+            impacts[t] = limits.cost_model().impact_coefficients(sig_d.to_numpy(), adv.to_numpy(),
+                                                                 limits.portfolio_value)
         regime = regime_fn(t) if regime_fn else "calm"
         for name, (eng, lim) in engines.items():
             w_now = b.copy() if last_t is None else current[name]   # both start from the benchmark
@@ -166,7 +166,7 @@ def compare(returns: pd.DataFrame, benchmark_returns: pd.Series,
     out = {}
     daily = {}
     for name in engines:
-        net, turn, cost = _simulate(arr[first:], sim_dates, targets[name], impacts, limits.cost_bps)
+        net, turn, cost = _simulate(arr[first:], sim_dates, targets[name], impacts, limits.cost_model())
         daily[name] = pd.Series(net, index=sim_dates).iloc[1:]
         stats = _stats(daily[name], bench, turn, cost, rf_daily)
         stats["rebalances"] = len(rebal)

@@ -1,4 +1,5 @@
-"""Transaction costs: one model for the optimizer and the backtester.
+"""Transaction costs in weight units, thin users of :class:`engine.costs.CostModel` (the one model), plus
+liquidity bounds and average dollar volume.
 
 Units: trades ``t_i`` are fractions of portfolio value V (dollars); costs are returned as fractions of V
 (multiply by 1e4 for basis points of the portfolio).
@@ -21,23 +22,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.errors import ArgumentError
+from engine.costs import CostModel
 
 
-def impact_coefficients(sigma_daily, adv_dollars, portfolio_value: float, impact_coef: float) -> np.ndarray:
-    """k_i = impact_coef * sigma_daily_i * sqrt(portfolio_value / adv_i); 0 where ADV is missing or 0.
+def impact_coefficients(sigma_daily, adv_dollars, portfolio_value: float, impact_coef: float,
+                        exponent: float = 0.5) -> np.ndarray:
+    """k_i = impact_coef * sigma_daily_i * (portfolio_value / adv_i) ** exponent; 0 where ADV is missing or 0.
 
-    ``sigma_daily``: daily return volatility per asset (fraction); ``adv_dollars``: average daily dollar
-    volume per asset. Both length n (arrays or Series in the same order).
+    A thin user of :meth:`engine.costs.CostModel.impact_coefficients` (kept for existing callers).
     """
-    sig = np.asarray(sigma_daily, dtype=float)
-    adv = np.asarray(adv_dollars, dtype=float)
-    if sig.shape != adv.shape:
-        raise ArgumentError("adv_dollars", f"expected {sig.shape[0]} values like sigma_daily, got {adv.shape}")
-    ok = np.isfinite(adv) & (adv > 0) & np.isfinite(sig)
-    k = np.zeros_like(sig)
-    k[ok] = impact_coef * sig[ok] * np.sqrt(portfolio_value / adv[ok])
-    return k
+    return CostModel(impact_eta=impact_coef, impact_exponent=exponent).impact_coefficients(
+        sigma_daily, adv_dollars, portfolio_value)
 
 
 def trade_bounds(adv_dollars, portfolio_value: float, participation: float, days: float) -> np.ndarray:
@@ -49,48 +44,19 @@ def trade_bounds(adv_dollars, portfolio_value: float, participation: float, days
     return out
 
 
-def cost(trades, cost_bps: float, impact: np.ndarray | None = None) -> float:
-    """Total cost as a fraction of portfolio value for ``trades`` (fractions of V, signed, length n).
-
-    ``impact``: the k_i from :func:`impact_coefficients` (None = no impact term).
-    """
-    t = np.abs(np.asarray(trades, dtype=float))
-    total = cost_bps / 1e4 * t.sum()
-    if impact is not None:
-        total += float(np.asarray(impact, dtype=float) @ t ** 1.5)
-    return float(total)
-
-
-def cost_per_asset(trades, cost_bps: float, impact: np.ndarray | None = None) -> np.ndarray:
-    """Per-asset cost (fraction of V) of the same model as :func:`cost`."""
+def cost_per_asset(trades, cost_bps: float, impact: np.ndarray | None = None, exponent: float = 0.5) -> np.ndarray:
+    """Per-asset cost (fraction of V): ``cost_bps/1e4 * |t| + k * |t| ** (1 + exponent)`` (the weight-unit
+    form of :class:`engine.costs.CostModel` with a flat linear rate)."""
     t = np.abs(np.asarray(trades, dtype=float))
     out = cost_bps / 1e4 * t
     if impact is not None:
-        out = out + np.asarray(impact, dtype=float) * t ** 1.5
+        out = out + np.asarray(impact, dtype=float) * t ** (1.0 + exponent)
     return out
 
 
-def cost_expression(trades, linear, impact):
-    """cvxpy expression of the same cost: ``linear * sum(abs(t)) + impact @ power(abs(t), 1.5)``.
-
-    ``trades``: cvxpy Variable/expression (n,); ``linear``: scalar (float or nonneg Parameter) =
-    cost_bps / 1e4; ``impact``: (n,) array or nonneg Parameter of k_i.
-    """
-    import cvxpy as cp
-
-    return cost_of_abs_trades(cp.abs(trades), linear, impact)
-
-
-def cost_of_abs_trades(abs_trades, linear, impact):
-    """The same cost on a nonnegative expression ``u`` standing for ``|t|``: ``linear * sum(u) + impact @ u^1.5``.
-
-    The optimizer uses one epigraph variable u >= |w - w0| for the cost, the turnover and the
-    liquidity limits together (the cost is increasing in u, so u = |t| at the optimum), which keeps
-    the conic problem small enough to re-solve in well under a millisecond.
-    """
-    import cvxpy as cp
-
-    return linear * cp.sum(abs_trades) + impact @ cp.power(abs_trades, 1.5)
+def cost(trades, cost_bps: float, impact: np.ndarray | None = None, exponent: float = 0.5) -> float:
+    """Total cost as a fraction of portfolio value for ``trades`` (fractions of V, signed, length n)."""
+    return float(cost_per_asset(trades, cost_bps, impact, exponent).sum())
 
 
 def average_dollar_volume(close: pd.DataFrame, volume: pd.DataFrame, t=None, window: int = 63) -> pd.Series:

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from engine.costs import CostModel
 from engine.errors import ArgumentError
 
 # key -> (low, high), both inclusive; high None = unbounded
@@ -28,6 +29,7 @@ _RANGES: dict[str, tuple[float, float | None]] = {
     "liquidity_days": (0.0, 1e4),
     "cash_max": (0.0, 1.0),
     "portfolio_value": (0.0, None),
+    "holding_sessions": (1.0, 2520.0),
 }
 
 
@@ -50,6 +52,11 @@ class Limits:
       (classic mean-variance, which pulls every portfolio toward minimum variance whatever the signal).
     - ``cost_bps``: linear cost (half spread + commission) in basis points of traded value.
     - ``impact_coef``: Y in the square-root law (see :mod:`engine.optimize.costs`).
+    - ``costs``: a full :class:`engine.costs.CostModel` (the ``[costs]`` TOML table); when given it
+      replaces ``cost_bps``/``impact_coef``. :meth:`cost_model` is the one model every part charges.
+    - ``holding_sessions``: sessions a rebalance is held (21 = monthly). The objective charges the
+      one-off trading cost amortized over this holding period, on the same annual scale as the
+      expected return and the risk: mu'w - gamma risk - cost * 252 / holding_sessions.
     - ``participation``, ``liquidity_days``: a trade is at most participation * ADV * days (dollars).
     - ``allow_cash`` / ``cash_max``: optional cash (zero return, zero risk).
     - ``portfolio_value``: dollars, converts ADV to weight units for the liquidity and impact terms.
@@ -70,6 +77,8 @@ class Limits:
     cash_max: float = 0.0
     portfolio_value: float = 1e9
     active_risk: bool = True
+    holding_sessions: float = 21.0
+    costs: CostModel | None = None
 
     def __post_init__(self) -> None:
         for key, (lo, hi) in _RANGES.items():
@@ -86,6 +95,8 @@ class Limits:
         for key in _BOOLS:
             if not isinstance(getattr(self, key), bool):
                 raise ArgumentError(key, f"expected true or false, got {getattr(self, key)!r}")
+        if self.costs is not None and not isinstance(self.costs, CostModel):
+            raise ArgumentError("costs", f"expected a CostModel, got {type(self.costs).__name__}")
         if self.sector_min > self.sector_max:
             raise ArgumentError("sector_min", f"sector_min {self.sector_min} exceeds sector_max {self.sector_max}")
 
@@ -93,6 +104,18 @@ class Limits:
     def effective_cash_max(self) -> float:
         """Cash upper bound actually used: ``cash_max`` if cash is allowed, else 0."""
         return self.cash_max if self.allow_cash else 0.0
+
+    def cost_model(self) -> CostModel:
+        """The transaction-cost model of these limits: ``costs`` if given, else half spread ``cost_bps``
+        and square-root impact with Y = ``impact_coef`` (no commission)."""
+        if self.costs is not None:
+            return self.costs
+        return CostModel(half_spread_bps=self.cost_bps, impact_eta=self.impact_coef, impact_exponent=0.5)
+
+    @property
+    def cost_scale(self) -> float:
+        """Weight of the one-off cost in the annualized objective: 252 / holding_sessions."""
+        return 252.0 / self.holding_sessions
 
     def with_(self, **changes) -> "Limits":
         """A copy with some limits changed (validated like the constructor; unknown names raise)."""
@@ -103,7 +126,9 @@ class Limits:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["costs"] = self.cost_model().to_dict()
+        return d
 
     @classmethod
     def from_mapping(cls, table: dict, source: str = "limits") -> "Limits":
@@ -111,6 +136,9 @@ class Limits:
         known = {f.name: f for f in fields(cls)}
         kwargs = {}
         for k, v in table.items():
+            if k == "costs":
+                kwargs[k] = CostModel.from_mapping(v, source=f"{source}: costs")
+                continue
             if k not in known:
                 raise ArgumentError(f"{source}: {k}", f"unknown key; known keys are {', '.join(sorted(known))}")
             if k in _BOOLS:
@@ -142,4 +170,7 @@ class Limits:
             raise ArgumentError("--config", f"{p} is not valid TOML: {e}") from None
         if "limits" not in doc or not isinstance(doc["limits"], dict):
             raise ArgumentError("--config", f"{p} has no [limits] table")
-        return cls.from_mapping(doc["limits"], source=f"{p} [limits]")
+        lim = cls.from_mapping(doc["limits"], source=f"{p} [limits]")
+        if "costs" in doc:
+            lim = lim.with_(costs=CostModel.from_mapping(doc["costs"], source=f"{p} [costs]"))
+        return lim

@@ -1,6 +1,6 @@
 """The allocator's convex problem, built once with cvxpy Parameters (DPP) and re-solved for new data.
 
-    maximize    mu'w - gamma * (w - b_r)'Σ(w - b_r) - cost(w - w0)
+    maximize    mu'w - gamma * (w - b_r)'Σ(w - b_r) - (252 / H) * cost(w - w0)
                 (b_r = b with ``active_risk`` (default): active variance; b_r = 0: total variance)
     subject to  sum(w) + cash = 1,  w >= 0,  0 <= cash <= cash_max
                 lo_i <= w_i <= hi_i                       (sector min/max; 0/0 for excluded sectors)
@@ -10,8 +10,11 @@
                 0.5 * (sum|w - w0| + |cash - cash0|) <= turnover
                 |w_i - w0_i| <= participation * ADV_i * days / V   (liquidity)
 
-Units: ``mu`` annualized expected excess returns, Σ annualized; costs are one-off fractions of the
-portfolio (see :mod:`engine.optimize.costs`). The benchmark ``b`` is a weight vector over the same
+Units: ``mu`` annualized expected excess returns, Σ annualized; cost(t) is the one-off cost of the
+trade as a fraction of the portfolio (:class:`engine.costs.CostModel`, the model the simulator charges),
+amortized over the holding period of H sessions (``Limits.holding_sessions``, 21 = monthly) so that
+return, risk and cost are on the same (annual) scale: charging the one-off cost against an annual
+return would weight it 252 / H times too little. The benchmark ``b`` is a weight vector over the same
 sectors (e.g. cap weights, or a sector replication of SPY). Risk uses the factor sqrt(gamma) L and the
 tracking error uses L, so every parameter enters affinely (``problem.is_dpp()`` holds).
 """
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ArgumentError, SolverError
+from engine.costs import CostModel
 from engine.optimize import costs as costs_mod
 from engine.optimize.covariance import cholesky_factor
 from engine.optimize.limits import Limits
@@ -58,6 +62,7 @@ class AllocationInputs:
     sigma_daily: pd.Series | None = None
     adv_dollars: pd.Series | None = None
     investable: tuple[str, ...] | None = None
+    prices: pd.Series | None = None       # per-ticker price, for a per-share commission (None: no such term)
 
 
 @dataclass
@@ -102,15 +107,23 @@ class NumericData:
     te: float
     turnover: float
     tbound: np.ndarray
-    linear: float
-    impact: np.ndarray
+    linear: np.ndarray                   # per-ticker linear cost rate (CostModel.linear_rate), or a scalar
+    impact: np.ndarray                   # per-ticker k_i (CostModel.impact_coefficients)
     cash_max: float
     gamma: float
     b_risk: np.ndarray | None = None     # the risk term's reference: b (active risk) or 0 (total risk)
+    cost_scale: float = 1.0              # objective weight of the one-off cost: 252 / holding sessions
+    exponent: float = 0.5                # impact exponent of the cost model
 
     def __post_init__(self):
         if self.b_risk is None:
             self.b_risk = np.zeros_like(self.b)
+        self.linear = np.broadcast_to(np.asarray(self.linear, dtype=float), self.mu.shape).copy()
+
+    def cost_per_asset(self, trade: np.ndarray) -> np.ndarray:
+        """One-off cost per asset (fraction of the portfolio) of ``trade`` under the cost model."""
+        t = np.abs(trade)
+        return self.linear * t + self.impact * t ** (1.0 + self.exponent)
 
 
 _INDEX_CACHE: dict[tuple, pd.Index] = {}
@@ -189,13 +202,15 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     lo = np.where(inv, limits.sector_min, 0.0)
     hi = np.where(inv, limits.sector_max, 0.0)
     v = limits.portfolio_value
+    cm = limits.cost_model()
+    price = _vec(inputs.prices, tickers, "prices", fill=np.nan) if inputs.prices is not None else np.full(n, np.nan)
     if inputs.adv_dollars is not None:
         adv = _vec(inputs.adv_dollars, tickers, "adv_dollars", fill=np.nan)
         tbound = costs_mod.trade_bounds(adv, v, limits.participation, limits.liquidity_days)
         # a ticker without ADV cannot be traded: its trade bound is 0 (it stays where it is)
         sig = _vec(inputs.sigma_daily, tickers, "sigma_daily", fill=np.nan) if inputs.sigma_daily is not None \
             else np.sqrt(np.diag(cov) / 252.0)
-        impact = costs_mod.impact_coefficients(np.nan_to_num(sig), adv, v, limits.impact_coef)
+        impact = cm.impact_coefficients(np.nan_to_num(sig), adv, v)
     else:
         tbound = np.full(n, 2.0)
         impact = np.zeros(n)
@@ -203,9 +218,10 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     floor = limits.defensive_floor if inputs.regime in STRESS_REGIMES else 0.0
     return NumericData(mu=mu, cov=cov, factor=factor, w0=w0, cash0=max(0.0, 1.0 - w0.sum()), b=b,
                        lo=lo, hi=hi, tech_cap=limits.tech_cap, floor=floor, te=te, turnover=limits.turnover,
-                       tbound=tbound, linear=limits.cost_bps / 1e4, impact=impact,
+                       tbound=tbound, linear=cm.linear_rate(price), impact=impact,
                        cash_max=limits.effective_cash_max, gamma=limits.risk_aversion,
-                       b_risk=b.copy() if limits.active_risk else np.zeros(n))
+                       b_risk=b.copy() if limits.active_risk else np.zeros(n),
+                       cost_scale=limits.cost_scale, exponent=cm.impact_exponent)
 
 
 def parameter_values(d: NumericData) -> dict:
@@ -217,7 +233,7 @@ def parameter_values(d: NumericData) -> dict:
         "mu": d.mu, "risk_factor": g * L, "risk_bench": g * (L.T @ d.b_risk), "te_factor": L,
         "te_bench": L.T @ d.b, "te": d.te, "w0": d.w0, "cash0": d.cash0, "lo": d.lo, "hi": d.hi,
         "tech_cap": d.tech_cap, "floor": d.floor, "turnover": d.turnover, "tbound": d.tbound,
-        "linear": d.linear, "impact": d.impact, "cash_max": d.cash_max,
+        "linear": d.cost_scale * d.linear, "impact": d.cost_scale * d.impact, "cash_max": d.cash_max,
     }
 
 
@@ -228,10 +244,12 @@ class Allocator:
     >>> result = alloc.solve(inputs, limits)       # Allocation, or InfeasibleError / SolverError
     """
 
-    def __init__(self, tickers: list[str], solver: str = "CLARABEL"):
+    def __init__(self, tickers: list[str], solver: str = "CLARABEL", impact_exponent: float = 0.5):
         import cvxpy as cp
 
         self.tickers = list(tickers)
+        self.exponent = float(impact_exponent)
+        model = CostModel(impact_exponent=self.exponent)
         self.solver = solver
         n = len(self.tickers)
         if n == 0:
@@ -253,7 +271,7 @@ class Allocator:
             "floor": cp.Parameter(nonneg=True, name="floor"),
             "turnover": cp.Parameter(nonneg=True, name="turnover"),
             "tbound": cp.Parameter(n, nonneg=True, name="tbound"),
-            "linear": cp.Parameter(nonneg=True, name="linear"),
+            "linear": cp.Parameter(n, nonneg=True, name="linear"),      # (252/H) * linear rate
             "impact": cp.Parameter(n, nonneg=True, name="impact"),
             "cash_max": cp.Parameter(nonneg=True, name="cash_max"),
         }
@@ -262,9 +280,9 @@ class Allocator:
         u = self.abs_trade = cp.Variable(n, name="abs_trade")      # u >= |w - w0| (so u >= 0)
         uc = cp.Variable(name="abs_cash_trade")                     # uc >= |cash - cash0|
         self.trade = w - p["w0"]
-        cost = costs_mod.cost_of_abs_trades(u, p["linear"], p["impact"])
+        cost = model.expression(u, p["linear"], p["impact"])       # already scaled by 252 / H
         # the same cost model written on the trades themselves, for reporting and cross-checks
-        self.cost_expr = costs_mod.cost_expression(self.trade, p["linear"], p["impact"])
+        self.cost_expr = model.expression(cp.abs(self.trade), p["linear"], p["impact"])
         objective = cp.Maximize(p["mu"] @ w - cp.sum_squares(p["risk_factor"].T @ w - p["risk_bench"]) - cost)
         self.cons = {
             "budget": cp.sum(w) + c == 1,
@@ -299,11 +317,13 @@ class Allocator:
         the diagnosis of :mod:`engine.optimize.diagnose`; other failures -> SolverError."""
         limits = limits or Limits()
         d = prepare(self.tickers, inputs, limits)
+        check_exponent(self.exponent, d)
         self.set_parameters(d)
         import cvxpy as cp
 
         try:
-            self.problem.solve(solver=self.solver)
+            from engine.optimize.fastsolve import TIGHT_SETTINGS
+            self.problem.solve(solver=self.solver, **(TIGHT_SETTINGS if self.solver == "CLARABEL" else {}))
         except cp.error.SolverError as e:
             raise SolverError(f"the solver {self.solver} failed ({e}); loosen the limits or check the covariance "
                               "for near-singular or badly scaled values") from None
@@ -358,9 +378,9 @@ def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, statu
     if total > 0 and abs(total - 1.0) < 1e-6:
         w, cash = w / total, cash / total
     trade = w - d.w0
-    c = costs_mod.cost(trade, limits.cost_bps, d.impact)
+    c = float(d.cost_per_asset(trade).sum())
     a = w - d.b_risk
-    obj = float(d.mu @ w - d.gamma * a @ d.cov @ a - c)
+    obj = float(d.mu @ w - d.gamma * a @ d.cov @ a - d.cost_scale * c)
     return Allocation(
         weights=pd.Series(w, index=index, name="weight", copy=False), cash=cash,
         expected_return=float(d.mu @ w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
@@ -370,7 +390,15 @@ def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, statu
         trades=pd.Series(trade, index=index, name="trade", copy=False), objective=obj)
 
 
+def check_exponent(compiled: float, d: NumericData) -> None:
+    """The problem is compiled for one impact exponent; a cost model with another raises ArgumentError."""
+    if abs(compiled - d.exponent) > 1e-12 and np.any(d.impact > 0):
+        raise ArgumentError("costs: impact_exponent", f"this allocator was compiled for exponent {compiled:g}, "
+                            f"the cost model has {d.exponent:g}; build it with impact_exponent={d.exponent:g}")
+
+
 def allocate(inputs: AllocationInputs, limits: Limits | None = None, tickers: list[str] | None = None) -> Allocation:
     """One-shot convenience: build an :class:`Allocator` for the tickers of ``inputs.mu`` and solve."""
     tickers = list(tickers or inputs.mu.index)
-    return Allocator(tickers).solve(inputs, limits)
+    limits = limits or Limits()
+    return Allocator(tickers, impact_exponent=limits.cost_model().impact_exponent).solve(inputs, limits)

@@ -5,7 +5,8 @@ equal steps m that keep every step within the one-way turnover limit and each as
 and never fewer than asked if more steps are allowed (``spread=True``): because impact is a 3/2 power
 of the trade, splitting a trade into m equal slices costs m (Q/m)^1.5 = Q^1.5 / sqrt(m) in impact, so
 equal slices are the cheapest schedule for a given number of steps (convexity), and more steps are
-cheaper. Every step's cost uses :func:`engine.optimize.costs.cost` (same model as the optimizer).
+cheaper. Every step's cost is charged with ``limits.cost_model()`` (:class:`engine.costs.CostModel`, the
+model the optimizer and the simulator charge).
 If the target cannot be reached in ``steps`` rebalances, the path goes as far as the limits allow and
 says so in ``attrs["message"]``.
 """
@@ -17,19 +18,19 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ArgumentError
-from engine.optimize import costs as costs_mod
 from engine.optimize.limits import Limits
 
 
 def transition_path(current: pd.Series, target: pd.Series, steps: int, limits: Limits | None = None,
                     impact: pd.Series | None = None, trade_bound: pd.Series | None = None,
-                    spread: bool = True) -> pd.DataFrame:
+                    spread: bool = True, prices: pd.Series | None = None) -> pd.DataFrame:
     """Rows ``0..steps`` (0 = current): weights per ticker, ``cash``, ``turnover`` (one-way, of that step)
     and ``cost_bps`` (of that step, basis points of portfolio value).
 
     ``current``/``target``: weights by ticker (sum <= 1, the rest is cash). ``impact``: k_i from
     :func:`engine.optimize.costs.impact_coefficients` (None = linear cost only). ``trade_bound``: max |trade|
-    per asset per step as a fraction (liquidity), None = no bound. ``attrs``: ``reached`` (bool),
+    per asset per step as a fraction (liquidity), None = no bound. ``prices``: per-ticker prices for a
+    per-share commission (None: that term is dropped). ``attrs``: ``reached`` (bool),
     ``steps_needed`` and ``message``.
     """
     limits = limits or Limits()
@@ -45,6 +46,9 @@ def transition_path(current: pd.Series, target: pd.Series, steps: int, limits: L
     dcash = (1 - wt.sum()) - (1 - w0.sum())
     total_turn = 0.5 * (np.abs(delta).sum() + abs(dcash))
     k = np.zeros(len(tickers)) if impact is None else impact.reindex(tickers).fillna(0.0).to_numpy(float)
+    model = limits.cost_model()
+    lin = model.linear_rate(np.full(len(tickers), np.nan) if prices is None
+                            else prices.reindex(tickers).to_numpy(float))
     bound = None if trade_bound is None else trade_bound.reindex(tickers).fillna(0.0).to_numpy(float)
 
     # fewest equal steps that respect turnover and liquidity
@@ -76,7 +80,7 @@ def transition_path(current: pd.Series, target: pd.Series, steps: int, limits: L
     for j, f in enumerate(fractions):
         w = w0 + f * delta
         trade = w - prev
-        c = 0.0 if j == 0 else costs_mod.cost(trade, limits.cost_bps, k)
+        c = 0.0 if j == 0 else float(lin @ np.abs(trade) + k @ np.abs(trade) ** (1 + model.impact_exponent))
         cash = 1 - w.sum()
         turn = 0.0 if j == 0 else 0.5 * (np.abs(trade).sum() + abs(cash - (1 - prev.sum())))
         rows.append(list(w) + [cash, turn, 1e4 * c])

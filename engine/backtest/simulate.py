@@ -1,0 +1,252 @@
+"""The walk-forward loop: decisions at scheduled sessions from ``market.asof(t)``, fills at t + lag.
+
+``run(market, policy, config)``: the book opens with ``capital`` in cash at the last session before
+``config.start``; the first decision is taken there and fills at the first session on or after the
+start with lag 1 (at the same close with lag 0, which is labelled look-ahead for end-of-day data).
+Later decisions are the schedule's sessions whose fill falls on or before the last session on or
+before ``config.end``. A policy that raises a product error at t (an infeasible allocator, too little
+data) leaves the book as it is and the failure is recorded as ``(t, reason, conflicts)``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from engine.backtest.book import Arrays, Book
+from engine.backtest.schedule import decision_positions
+from engine.costs import CostModel
+from engine.errors import ArgumentError, InfeasibleError, NoDataError, RotationError
+
+log = logging.getLogger(__name__)
+LOOK_AHEAD = "fills on the decision close: look-ahead for end-of-day data"
+VIX_STEPS = ((15.0, 1.2), (20.0, 1.0), (30.0, 0.8), (np.inf, 0.6))   # EXP-002's published overlay
+
+
+def vix_multiplier(vix: float) -> float:
+    """EXP-002's overlay: 1.2 / 1.0 / 0.8 / 0.6 for a VIX close below 15 / 20 / 30 / otherwise (NaN: 1.0)."""
+    if not np.isfinite(vix):
+        return 1.0
+    return next(m for level, m in VIX_STEPS if vix < level)
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Timing, leverage, financing and costs of one backtest (dates are resolved to sessions by ``run``)."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    execution_lag: int = 1
+    schedule: str = "monthly"
+    every: int = 21
+    min_gap: int = 5
+    leverage: float = 1.0
+    vix_overlay: bool = False
+    vix_daily_reset: bool = False
+    financing_spread_bps: float = 0.0
+    capital: float = 1e9
+    cost_model: CostModel = field(default_factory=lambda: CostModel(half_spread_bps=10.0, impact_eta=0.0))
+
+    def __post_init__(self):
+        if not isinstance(self.execution_lag, (int, np.integer)) or self.execution_lag < 0:
+            raise ArgumentError("--lag", f"expected a whole number of sessions >= 0, got {self.execution_lag!r}")
+        if not 0 < self.leverage <= 10:
+            raise ArgumentError("--leverage", f"expected a gross exposure between 0 and 10, got {self.leverage}")
+
+    @property
+    def timing_note(self) -> str:
+        return LOOK_AHEAD if self.execution_lag == 0 else f"fills at the close {self.execution_lag} session(s) after the decision"
+
+
+@dataclass
+class Failed:
+    """A rebalance that did not happen: the book was kept."""
+
+    date: pd.Timestamp
+    reason: str
+    conflicts: list[str]
+
+    def to_dict(self) -> dict:
+        return {"date": self.date.date().isoformat(), "reason": self.reason, "conflicts": list(self.conflicts)}
+
+
+@dataclass
+class Run:
+    """Raw output of :func:`run` over sessions ``dates`` (first = first session on or after the start).
+
+    ``nav`` (post-trade, dollars), ``returns`` (daily, net of costs, first = vs opening capital),
+    ``weights`` (close, post-trade, fractions of NAV; ``cash`` column), ``bod_weights`` (weights held
+    through each session: the previous close's), ``asset_returns`` (total-return per ticker), ``cost``
+    and ``turnover`` (one-way: traded / 2 / pre-trade NAV) and ``leverage`` (gross exposure) per
+    session, ``trades`` (one row per order), ``failed``, ``decisions`` (decision -> fill date).
+    """
+
+    dates: pd.DatetimeIndex
+    nav: pd.Series
+    returns: pd.Series
+    weights: pd.DataFrame
+    bod_weights: pd.DataFrame
+    asset_returns: pd.DataFrame
+    cash_return: pd.Series
+    cost: pd.Series
+    turnover: pd.Series
+    leverage: pd.Series
+    trades: pd.DataFrame
+    failed: list[Failed]
+    decisions: list[tuple[pd.Timestamp, pd.Timestamp]]
+    config: BacktestConfig
+
+
+def arrays_for(market, tickers: list[str], vol_window: int = 63) -> Arrays:
+    """Simulation arrays from ``market``: prices, raw closes, daily volatility and ADV known at each
+    session (windows ending the session before, so a fill at s does not use s's own volume)."""
+    px = market.prices.reindex(columns=tickers)
+    raw = market.close.reindex(index=px.index, columns=tickers)
+    rets = px.pct_change(fill_method=None)
+    sigma = rets.rolling(vol_window, min_periods=20).std().shift(1)
+    adv = (raw * market.volume.reindex(index=px.index, columns=tickers)).rolling(vol_window, min_periods=20)\
+        .mean().shift(1)
+    st = market.stress.reindex(px.index)
+    rf = st["dgs3mo"] if "dgs3mo" in st else pd.Series(np.nan, index=px.index)
+    vix = st["vix"] if "vix" in st else pd.Series(np.nan, index=px.index)
+    return Arrays(px.to_numpy(float), raw.to_numpy(float), sigma.to_numpy(float), adv.to_numpy(float),
+                  rf.to_numpy(float), vix.to_numpy(float))
+
+
+def window(sessions: pd.DatetimeIndex, start, end) -> tuple[int, int]:
+    """Positions of the first session on or after ``start`` and the last on or before ``end``."""
+    i0 = int(sessions.searchsorted(pd.Timestamp(start), side="left"))
+    i1 = int(sessions.searchsorted(pd.Timestamp(end), side="right")) - 1
+    if i0 < 1 or i0 >= len(sessions) or i1 < i0:
+        raise NoDataError(f"backtest window {pd.Timestamp(start).date()} to {pd.Timestamp(end).date()}: needs a "
+                          f"session before the start and one inside (data {sessions[0].date()} to {sessions[-1].date()})")
+    return i0, i1
+
+
+def decisions_for(sessions, config: BacktestConfig, i0: int, i1: int, trigger_dates=None) -> list[int]:
+    """The opening decision (i0 - 1) plus the schedule's sessions whose fill lands inside the window."""
+    lag = config.execution_lag
+    sched = decision_positions(sessions, config.schedule, config.every, trigger_dates, config.min_gap)
+    later = [int(p) for p in sched if p >= i0 and p + lag <= i1 and p != i0 - 1]
+    return [i0 - 1] + later
+
+
+def _gross(config: BacktestConfig, vix: float) -> float:
+    return config.leverage * (vix_multiplier(vix) if config.vix_overlay else 1.0)
+
+
+def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray | None:
+    """Target weights (gross-scaled) of ``policy`` at session ``t_pos`` from ``market.asof(t)``, or None."""
+    t = sessions[t_pos]
+    w_now = book.weights(t_pos)
+    current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    try:
+        target = policy.target(market.asof(t), t, current)
+    except InfeasibleError as e:
+        failed.append(Failed(t, str(e), list(e.conflicts)))
+        return None
+    except RotationError as e:
+        failed.append(Failed(t, str(e), []))
+        return None
+    w = target.reindex(policy.tickers).fillna(0.0).to_numpy(float)
+    if (w < -1e-9).any() or w.sum() > 1 + 1e-6:
+        raise ArgumentError("policy", f"{policy.name} at {t.date()}: weights must be >= 0 and sum to at most 1")
+    w = np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
+    cost_inputs = getattr(policy, "cost_inputs", None)
+    return (w, *cost_inputs(t)) if cost_inputs else w
+
+
+def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, trigger_dates=None,
+        targets: dict[int, np.ndarray] | None = None) -> Run:
+    """Simulate ``policy`` over the window of ``config`` (see the module docstring).
+
+    ``policy``: an object with ``name``, ``tickers`` and ``target(view, t, current) -> weights``
+    (:mod:`engine.backtest.policies`); a policy with ``cost_inputs(t) -> (sigma, adv)`` has its trades
+    charged with the volatility and ADV it optimized with. ``targets``: optional precomputed unlevered weights per decision
+    position for policies that do not depend on the book (a vectorised fast path; a test checks it equals
+    the ``market.asof(t)`` path).
+    """
+    sessions = market.sessions
+    i0, i1 = window(sessions, config.start, config.end)
+    a = arrays if arrays is not None else arrays_for(market, policy.tickers)
+    book = Book(a, i0 - 1, config.capital, config.cost_model, config.financing_spread_bps)
+    lag = config.execution_lag
+    decisions = decisions_for(sessions, config, i0, i1, trigger_dates)
+    pending: dict[int, tuple[int, np.ndarray]] = {}
+    failed: list[Failed] = []
+    fills: list[tuple[int, int]] = []
+    order_rows: list[tuple] = []
+    days = range(i0 - 1, i1 + 1) if config.vix_daily_reset else sorted(set(decisions) | {d + lag for d in decisions})
+    dset = set(decisions)
+    for s in days:
+        book.advance_to(s)
+        if s in pending:
+            _fill(book, s, *pending.pop(s), fills, order_rows)
+        elif config.vix_daily_reset and s > i0 - 1 + lag and s - lag >= i0 - 1:
+            w = book.weights(s)
+            if w.sum() > 0:
+                _fill(book, s, s - lag, w / w.sum() * _gross(config, a.vix[s - lag]), fills, order_rows, reset=True)
+        if s in dset:
+            if targets is not None:
+                w = targets.get(s)
+                w = None if w is None else w * _gross(config, a.vix[s])
+            else:
+                w = _decide(policy, market, sessions, book, s, config, failed)
+            if w is not None:
+                if lag == 0:
+                    _fill(book, s, s, w, fills, order_rows)
+                else:
+                    pending[s + lag] = (s, w)
+    book.advance_to(i1)
+    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows)
+
+
+def _fill(book, s, d, w, fills, order_rows, reset=False):
+    w, sig, adv = w if isinstance(w, tuple) else (w, None, None)
+    before = book._sh * book.px[s]
+    v = book._cash + before.sum()
+    book.fill(s, w, sig, adv)
+    fills.append((d, s))
+    order_rows.append((s, d, v, before, book._sh * book.px[s], reset))
+
+
+def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
+    """One row per order: fill_date, decision_date, ticker, dollars, weight (of pre-trade NAV), kind."""
+    cols = ["fill_date", "decision_date", "ticker", "dollars", "weight", "kind"]
+    if not order_rows:
+        return pd.DataFrame(columns=cols)
+    s, d, v, before, after, reset = (np.asarray(x) for x in zip(*order_rows))
+    delta = np.stack(after) - np.stack(before)
+    r, j = np.nonzero(np.abs(delta) > 1e-9 * np.maximum(v, 1.0)[:, None])
+    return pd.DataFrame({"fill_date": sessions[s[r]], "decision_date": sessions[d[r]],
+                         "ticker": np.asarray(tickers, dtype=object)[j], "dollars": delta[r, j],
+                         "weight": delta[r, j] / v[r], "kind": np.where(reset[r], "reset", "rebalance")}, columns=cols)
+
+
+def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows) -> Run:
+    idx = sessions[i0:i1 + 1]
+    sl = slice(i0, i1 + 1)
+    nav = book.nav[i0 - 1:i1 + 1]
+    px = book.px[i0 - 1:i1 + 1]
+    close_w = book.shares[i0 - 1:i1 + 1] * px / nav[:, None]
+    cash_w = book.cash[i0 - 1:i1 + 1] / nav
+    with np.errstate(invalid="ignore", divide="ignore"):
+        asset_r = np.where(px[:-1] > 0, px[1:] / np.where(px[:-1] > 0, px[:-1], 1.0) - 1.0, 0.0)
+        cash_r = np.where(book.cash[i0 - 1:i1] != 0, book.interest[sl] / book.cash[i0 - 1:i1], book.rate[i0 - 1:i1])
+    weights = pd.DataFrame(close_w[1:], index=idx, columns=tickers)
+    weights["cash"] = cash_w[1:]
+    bod = pd.DataFrame(close_w[:-1], index=idx, columns=tickers)
+    bod["cash"] = cash_w[:-1]
+    trades = _orders(order_rows, sessions, tickers)
+    return Run(
+        dates=idx, nav=pd.Series(nav[1:], index=idx, name="nav"),
+        returns=pd.Series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, index=idx, name="return"),
+        weights=weights, bod_weights=bod,
+        asset_returns=pd.DataFrame(asset_r, index=idx, columns=tickers),
+        cash_return=pd.Series(cash_r, index=idx, name="cash_return"),
+        cost=pd.Series(book.cost[sl], index=idx, name="cost"),
+        turnover=pd.Series(book.traded[sl] / 2.0 / book.pretrade[sl], index=idx, name="turnover"),
+        leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
+        trades=trades, failed=failed, decisions=list(zip(sessions[[d for d, _ in fills]], sessions[[f for _, f in fills]])), config=config)
