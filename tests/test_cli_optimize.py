@@ -42,7 +42,10 @@ def test_crisis_allocation_satisfies_every_limit_with_a_defensive_tilt(real_stor
     assert w["XLK"] <= lim["tech_cap"] + tol
     assert (w <= lim["sector_max"] + tol).all()
     assert w[list(DEFENSIVE)].sum() >= lim["defensive_floor"] - tol          # crisis: the floor applies
-    assert 0.5 * (w - cur).abs().sum() <= lim["turnover"] + tol
+    # a 4-step path (the default): the target may move 4 rebalances' turnover, each step within the limit
+    assert 0.5 * (w - cur).abs().sum() <= r["steps"] * lim["turnover"] + tol
+    assert all(row["turnover"] <= lim["turnover"] + tol for row in r["transition"])
+    assert r["transition_note"].startswith("target reached")
     # the ex-ante tracking error recomputed independently from the risk model at t
     rets = real_market.prices[list(SECTORS)].pct_change(fill_method=None)
     cov = risk_model(rets, "2008-10-10").cov.loc[w.index, w.index].to_numpy()

@@ -150,3 +150,51 @@ def ROTATION_ISERROR(value=None):
     while isinstance(value, (list, tuple)) and value:
         value = value[0]
     return isinstance(value, str) and value.startswith(ERROR_PREFIX)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("holdings", ndim=2, doc="Holdings range: header ticker, shares[, acquired, cost_basis]; one row per lot; "
+                                "CASH and NAV rows allowed.")
+@xw.arg("as_of", doc="Decision date (a date cell, text like 2008-10-10, or empty for the latest session).")
+@xw.arg("step", doc="Trade to this step of the transition path (1 = the first rebalance; empty: 1).")
+@cell_errors
+@cached
+def REBALANCE_TRADES(holdings, as_of=None, step=None):
+    """Rebalance orders in whole shares from the holdings to a step of the transition: ticker, side, shares, notional, expected cost (bps)."""
+    from usecases import sheet
+
+    return convert.table(sheet.trades_table(current_market(), holdings, convert.date_arg(as_of),
+                                            convert.whole_number(step, "step", 1, 1, 100)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("strategy", doc="Strategy: rotation, rotation-nosignal, mean-variance, momentum, equal, benchmark or spy.")
+@xw.arg("from_date", doc="First date of the backtest (empty: 2005-01-01).")
+@xw.arg("to_date", doc="Last date (empty: the latest session).")
+@xw.arg("params", ndim=2, doc="Optional range of parameter, value rows: lookback, top, leverage, vix_overlay, "
+                              "schedule, every, min_gap, lag, cost_bps, capital, financing_spread_bps.")
+@cell_errors
+@cached
+def BACKTEST_STATS(strategy, from_date=None, to_date=None, params=None):
+    """Walk-forward backtest after costs (the `rotation backtest` numbers): metric, value."""
+    from usecases import sheet
+
+    if not isinstance(strategy, str) or not strategy.strip():
+        from engine.errors import ArgumentError
+
+        raise ArgumentError("strategy", f"expected a strategy name such as rotation, got {strategy!r}")
+    blank = params is None or all(c is None for r in params for c in r)
+    return convert.table(sheet.backtest_stats(current_market(), strategy, convert.date_arg(from_date, "from"),
+                                              convert.date_arg(to_date, "to"),
+                                              None if blank else sheet.params_from_rows(params)))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("since", doc="Alerts dated on or after this date (empty: the whole history).")
+@cell_errors
+@cached
+def ALERTS(since=None):
+    """Monitoring alerts (regime changes, re-entry, warning crossings, stale inputs): kind, date, message."""
+    from usecases import sheet
+
+    return convert.table(sheet.alerts_table(current_market(), convert.date_arg(since, "since")))

@@ -8,6 +8,7 @@ holds nothing dated after the decision.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import secrets
 import tempfile
@@ -24,6 +25,7 @@ from engine.errors import RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 from usecases import factors, signals
+from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
 from usecases.optimize import optimize_as_of
 from workbooks.export import export_signed
@@ -49,8 +51,10 @@ def _inputs(market: Market) -> dict[str, str]:
 
 
 def build_report(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                 steps: int = 4) -> DecisionReport:
-    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session)."""
+                 steps: int = 4, holdings=None, tax=None) -> DecisionReport:
+    """Fill a DecisionReport for the decision at ``as_of`` (default: the last session). With ``holdings``
+    (a CSV path) the current weights are the holdings' and the report carries the Trades and Execution
+    sheets (:func:`usecases.trades.rebalance_with_allocation`) and the holdings file's SHA-256."""
     limits = limits or Limits()
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
@@ -67,7 +71,11 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    alloc = optimize_as_of(pit, t, current, limits, steps)
+    if holdings is not None:
+        from usecases.trades import rebalance_with_allocation
+        trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax)
+    else:
+        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
@@ -90,15 +98,44 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
            "covariance": alloc["covariance"], "benchmark": "long-only sector replication of SPY (252 sessions)"}
     now = datetime.now(timezone.utc)
+    inputs = _inputs(market)
+    if holdings is not None:
+        inputs[f"holdings: {Path(holdings).name}"] = hashlib.sha256(Path(holdings).read_bytes()).hexdigest()
+        cfg["trades"] = {k: trades[k] for k in ("tax_settings", "schedule_options", "cost_model")}
     return DecisionReport(
         run_id=f"{t:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=t.date(), created_utc=now,
         operator=current_operator(), software_version=software_version(), data_label=market.label,
-        config=cfg, inputs=_inputs(market), data_rows_sha256=data_digest(pit),
+        config=cfg, inputs=inputs, data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
-        scores=scores[score_cols], weights=weights, transition=transition,
+        scores=scores[score_cols], weights=weights, transition=transition, **_trade_sheets(trades, holdings),
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
+        alerts=preceding_alerts(pit, t),
     )
+
+
+def _trade_sheets(trades: dict | None, holdings) -> dict:
+    """The report's ``trades``, ``execution`` and ``execution_summary`` from a rebalance_trades result."""
+    if trades is None:
+        return {}
+    cols = ["step", "ticker", "side", "shares", "price", "notional", "expected_cost", "expected_cost_bps",
+            "first_date", "last_date", "sessions", "max_day_participation"]
+    orders = pd.DataFrame(trades["orders"], columns=cols + ["lots"])
+    orders["lots"] = [len(x) for x in orders["lots"]]
+    sched = pd.DataFrame(trades["schedule"])
+    keep = [c for c in ("step", "parent_id", "child_id", "date", "start", "end", "ticker", "side", "shares", "limit",
+                        "strategy", "participation", "day_participation") if c in sched.columns]
+    g = trades["realized_gains"]
+    summary = {"Holdings file": Path(holdings).name, "NAV at the decision prices": round(trades["nav"], 2),
+               "Cash after the trades": round(trades["cash_after"], 2),
+               "Residual drift (one-way)": trades["residual_drift"]["total"],
+               "Realized gains short / long term": f"{g['short']:,.2f} / {g['long']:,.2f}",
+               "Estimated tax": round(trades["estimated_tax"], 2),
+               "Wash-sale warnings": len(trades["wash_sales"]),
+               "Schedule": f"{trades['schedule_options']['strategy']} over {trades['schedule_options']['days']} "
+                           f"sessions a step, at most {trades['schedule_options']['participation']:.0%} of volume",
+               "Transition": trades["transition_note"]}
+    return {"trades": orders.set_index("ticker"), "execution": sched[keep], "execution_summary": summary}
 
 
 def _ephemeral_signer(subject: str) -> Signer:
@@ -128,9 +165,10 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
 
 def export_decision(market: Market, as_of=None, out: Path | None = None, current: pd.Series | None = None,
                     limits: Limits | None = None, keys_dir=None, ledger=None, template=None,
-                    allow_ephemeral_key: bool = False) -> dict:
-    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify."""
-    report = build_report(market, as_of, current, limits)
+                    allow_ephemeral_key: bool = False, holdings=None, tax=None) -> dict:
+    """Build, write, sign and record the decision workbook; returns path, .p7s, digests, ledger seq, verify.
+    ``holdings``: a holdings CSV (adds the Trades and Execution sheets and the file's SHA-256)."""
+    report = build_report(market, as_of, current, limits, holdings=holdings, tax=tax)
     if out is None:
         out = Path.cwd() / f"rotation-decision-{report.as_of:%Y%m%d}.xlsx"
     out = Path(out)
@@ -142,4 +180,4 @@ def export_decision(market: Market, as_of=None, out: Path | None = None, current
     return {"path": str(res.path), "p7s": str(res.p7s), "sha256": res.sha256, "content_digest": res.content_digest,
             "ledger_seq": res.ledger_seq, "ledger": str(led.path), "verify": res.verify, "as_of": report.as_of,
             "run_id": report.run_id, "label": report.data_label, "signer": signer.subject, "note": note,
-            "target_weights": report.target_weights()}
+            "target_weights": report.target_weights(), "inputs": dict(report.inputs)}

@@ -92,11 +92,27 @@ def binding_sentences(names: list[str], limits: Limits) -> list[str]:
     return out
 
 
+def _plan(market, t, inputs, limits, steps, current, bound, cov, sigma_daily, adv):
+    """Target and step count of the transition (:func:`engine.optimize.multistep.plan_steps`)."""
+    from engine.optimize.multistep import cost_model_of, path_tradeoff, plan_steps
+
+    price = market.close[TICKERS].loc[:t].ffill().iloc[-1].reindex(TICKERS)
+
+    def tradeoff(target, m):
+        return path_tradeoff(current, target, m, cov, cost_model_of(limits), limits.portfolio_value, price,
+                             sigma_daily, adv, limits.risk_aversion, limits.liquidity_days)
+
+    return plan_steps(lambda lim: allocate(inputs, lim, TICKERS), limits, steps, current, bound, tradeoff)
+
+
 def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None, limits: Limits | None = None,
-                   steps: int = 4) -> dict:
+                   steps: int | str = 4, adv_dollars: pd.Series | None = None) -> dict:
     """Target weights at ``as_of`` within ``limits``; keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
-    scores, expected_returns, label``. Raises InfeasibleError (with conflicts) for limits that cannot hold."""
+    scores, expected_returns, label, steps, steps_tradeoff``. ``steps``: rebalances in the path, or
+    ``"auto"``; the target is the allocation every per-step limit lets the path reach (see
+    :mod:`engine.optimize.multistep`). ``adv_dollars``: the liquidity figure per ticker (default: the
+    63-session average dollar volume). Raises InfeasibleError (with conflicts) for limits that cannot hold."""
     limits = limits or Limits()
     res = signals.stress_result(market)
     reading = res.reading(as_of)
@@ -118,19 +134,20 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     excluded_held = [tk for tk in TICKERS if tk not in risk.investable and current[tk] > 0]
     if excluded_held:
         raise ArgumentError("current", f"holds {', '.join(excluded_held)}, which has no price history at {t.date()}")
-    adv = average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t).reindex(TICKERS)
+    adv = (average_dollar_volume(market.close[TICKERS], market.volume[TICKERS], t) if adv_dollars is None
+           else adv_dollars).reindex(TICKERS)
     sigma_daily = sigma / np.sqrt(252)
     price = market.close[TICKERS].loc[:t].ffill().iloc[-1].reindex(TICKERS)   # for a per-share commission
     inputs = AllocationInputs(mu=mu, cov=cov, current=current, benchmark=bench, regime=regime,
                               sigma_daily=sigma_daily, adv_dollars=adv, investable=tuple(risk.investable),
                               prices=price)
-    alloc = allocate(inputs, limits, TICKERS)
-    target = alloc.weights
     impact = pd.Series(limits.cost_model().impact_coefficients(sigma_daily.fillna(0).to_numpy(), adv.to_numpy(),
                                                                limits.portfolio_value), index=TICKERS)
     bound = pd.Series(trade_bounds(adv.to_numpy(), limits.portfolio_value, limits.participation,
                                    limits.liquidity_days), index=TICKERS)
-    path = transition_path(current, target, steps, limits, impact=impact, trade_bound=bound, prices=price)
+    plan = _plan(market, t, inputs, limits, steps, current, bound, cov, sigma_daily, adv)
+    alloc, target = plan.allocation, plan.allocation.weights
+    path = transition_path(current, target, plan.steps, limits, impact=impact, trade_bound=bound, prices=price)
     return {
         "as_of": t.date().isoformat(), "label": market.label, "regime": regime,
         "weights": {k: float(v) for k, v in target.items()}, "cash": alloc.cash,
@@ -144,7 +161,8 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         "scores": {k: (None if pd.isna(v) else float(v)) for k, v in composite.items()},
         "limits": limits.to_dict(),
         "transition": path.reset_index().to_dict(orient="records"),
-        "transition_note": path.attrs.get("message", ""),
+        "transition_note": "; ".join(x for x in (plan.note, path.attrs.get("message", "")) if x),
+        "steps": plan.steps, "steps_tradeoff": plan.tradeoff, "target_steps": plan.target_steps,
         "covariance": {"method": risk.method, "shrinkage": risk.shrinkage, "excluded": list(risk.excluded)},
     }
 

@@ -72,6 +72,9 @@ class DecisionReport:
     scorecard: pd.DataFrame | None = None
     risk: dict[str, Any] | None = None
     signal_drivers: list[str] | None = None
+    execution: pd.DataFrame | None = None            # child orders (the Execution sheet, workbooks.execution_sheet)
+    execution_summary: dict[str, Any] | None = None  # label -> value shown above the schedule
+    alerts: pd.DataFrame | None = None      # alerts that preceded the decision (workbooks.alerts_sheet)
 
     def __post_init__(self) -> None:
         for name in ("run_id", "operator", "software_version", "data_label"):

@@ -430,7 +430,7 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
     Returns the in-memory workbook, ready to save. Raises ArgumentError when the template lacks a
     table or named cell the report needs, DataError when the template cannot be read.
     """
-    from workbooks import audit_sheet, commentary as com
+    from workbooks import alerts_sheet, audit_sheet, commentary as com
 
     if not isinstance(report, DecisionReport):
         raise ArgumentError("report", f"expected a DecisionReport, got {type(report).__name__}")
@@ -473,6 +473,9 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
             cell = _local_cell(ws, name)
             if cell is not None:
                 _set(cell, value)
+    from workbooks import execution_sheet
+    execution_sheet.add(wb, report)              # before the seal: the digest covers it
+    alerts_sheet.add(wb, getattr(report, "alerts", None), report.as_of)
     audit_sheet.fill(wb, report)
     audit_sheet.seal(wb)
     wb.active = 0

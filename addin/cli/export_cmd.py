@@ -37,6 +37,8 @@ def render_export(r: dict) -> None:
 def export(
     as_of: AsOfOpt = None, out_path: OutOpt = None, current: CurrentOpt = None, config: ConfigOpt = None,
     keys: KeysOpt = None, ledger: LedgerOpt = None, template: TemplateOpt = None,
+    holdings: Annotated[Optional[Path], typer.Option("--holdings", help="Holdings CSV: adds the Trades and Execution sheets (see `rotation trades`).", dir_okay=False)] = None,
+    tax: Annotated[Optional[Path], typer.Option("--tax", help="Tax settings TOML for the Trades sheet.", dir_okay=False)] = None,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
@@ -49,7 +51,7 @@ def export(
         with spinner(as_json, "computing the decision, writing and signing the workbook"):
             market = open_market(data=data, store=store, demo=demo)
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
-                                allow_ephemeral_key=market.is_demo)
+                                allow_ephemeral_key=market.is_demo, holdings=holdings, tax=tax)
         emit(r, as_json, render_export)
         if not (r["verify"] or {}).get("ok"):
             raise typer.Exit(1)

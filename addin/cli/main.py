@@ -9,6 +9,7 @@ import typer
 from addin.cli import (addin_cmd, data_cmd, demo_cmd, export_cmd, factors_cmd, keys_cmd, ledger_cmd, optimize_cmd, signals_cmd,
                        verify_cmd)
 from addin.cli import backtest_cmd
+from addin.cli import alerts_cmd, dashboard_cmd
 
 app = typer.Typer(
     name="rotation",
@@ -29,6 +30,10 @@ app.add_typer(keys_cmd.app, name="keys", help="Signing keys for audit workbooks.
 app.add_typer(ledger_cmd.app, name="ledger", help="The hash-chained audit ledger.")
 app.add_typer(addin_cmd.app, name="addin", help="Build the Excel add-in (.xlam); run a ribbon button.")
 app.command("backtest")(backtest_cmd.backtest)
+app.command("dashboard")(dashboard_cmd.dashboard)
+app.add_typer(alerts_cmd.app, name="alerts", help="Alerts (regime, warning, re-entry, drift, stale data) and their delivery.")
+app.command("trades")(__import__("addin.cli.trades_cmd", fromlist=["trades"]).trades)
+app.command("slippage")(__import__("addin.cli.slippage_cmd", fromlist=["slippage"]).slippage)
 
 
 def main() -> None:

@@ -17,6 +17,29 @@ CurrentOpt = Annotated[Optional[Path], typer.Option("--current", help="CSV of ti
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="TOML file with a [limits] table (tech_cap, tracking_error, turnover, sector_min, sector_max, defensive_floor, ...).", dir_okay=False)]
 
 
+def parse_steps(text: str) -> int | str:
+    """``--steps``: a positive whole number or ``auto``."""
+    from engine.errors import ArgumentError
+
+    t = str(text).strip().lower()
+    if t == "auto":
+        return "auto"
+    if not t.isdigit() or int(t) < 1:
+        raise ArgumentError("--steps", f"expected a positive whole number or 'auto', got {text!r}")
+    return int(t)
+
+
+def render_tradeoff(rows: list[dict]) -> None:
+    """The cost / off-target trade-off per step count (``--steps auto``)."""
+    t = Table(title="Steps: expected trading cost vs cost of staying off target (bps of NAV)", title_justify="left")
+    for c in ("steps", "trading cost", "off-target", "total", ""):
+        t.add_column(c, justify="right")
+    for r in rows:
+        t.add_row(str(r["steps"]), f"{r['cost_bps']:.2f}", f"{r['risk_bps']:.2f}", f"{r['total_bps']:.2f}",
+                  "<- chosen" if r["chosen"] else "")
+    out.print(t)
+
+
 def load_limits(config: Path | None, **flags) -> Limits:
     """Limits from --config (if any), then the command-line flags that were given."""
     lim = Limits.from_toml(config) if config else Limits()
@@ -31,7 +54,7 @@ def optimize_cmd(
     tracking_error: Annotated[Optional[float], typer.Option("--tracking-error", help="Maximum ex-ante tracking error (annual fraction).")] = None,
     turnover: Annotated[Optional[float], typer.Option("--turnover", help="Maximum one-way turnover per rebalance (fraction).")] = None,
     defensive_floor: Annotated[Optional[float], typer.Option("--defensive-floor", help="Minimum XLU+XLP+XLV in stress regimes.")] = None,
-    steps: Annotated[int, typer.Option("--steps", help="Rebalances in the transition path.")] = 4,
+    steps: Annotated[str, typer.Option("--steps", help="Rebalances in the transition path (each within every per-step limit), or 'auto' (cheapest cost + off-target risk).")] = "4",
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """Target weights within the limits, with tracking error, turnover, cost, binding constraints and a transition path."""
@@ -45,7 +68,7 @@ def optimize_cmd(
         cur = read_weights_csv(current) if current else None
         with spinner(as_json, "scores, risk model and allocation"):
             market = open_market(data=data, store=store, demo=demo)
-            r = optimize_as_of(market, as_of, cur, lim, steps)
+            r = optimize_as_of(market, as_of, cur, lim, parse_steps(steps))
 
         def render(r: dict) -> None:
             t = Table(title=f"Allocation as of {r['as_of']} (regime {r['regime']})  [{r['label']}]", title_justify="left")
@@ -59,6 +82,8 @@ def optimize_cmd(
             out.print(f"Ex-ante tracking error {r['tracking_error']:.2%}, turnover {r['turnover']:.1%}, "
                       f"expected cost {r['expected_cost_bps']:.1f} bps, volatility {r['volatility']:.1%}.")
             out.print("Binding: " + ("; ".join(r["binding_text"]) or "none"))
+            if r.get("steps_tradeoff"):
+                render_tradeoff(r["steps_tradeoff"])
             out.print(f"Transition: {r['transition_note']}")
         emit(r, as_json, render)
 
