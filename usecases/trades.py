@@ -171,7 +171,6 @@ def _execute(h, settings, opts, sopts, inp, nav, path, todo, lim, plan, days, t,
     res = None
     for k in todo:
         target = path.loc[k, [c for c in TICKERS if c in path.columns]]
-        cash_before = book[1]
         res, parents, children, needed, by_lot, sales, book = _run_step(
             k, book, target, inp, model, opts, sopts, settings, days, start_after, 1)
         rows = _order_rows(k, res, parents, children, by_lot, inp)
@@ -179,9 +178,10 @@ def _execute(h, settings, opts, sopts, inp, nav, path, todo, lim, plan, days, t,
         all_sales += sales
         all_children.append(children.assign(step=k))
         notional = sum(r["notional"] for r in rows)
+        net_buys = sum(r["notional"] * (1 if r["side"] == "buy" else -1) for r in rows)
         step_rows.append({"step": k, "date": children["date"].min() if len(children) else None,
                           "last_date": children["date"].max() if len(children) else None,
-                          "orders": rows, "turnover": 0.5 * (notional + abs(res.cash_after - cash_before)) / res.nav,
+                          "orders": rows, "turnover": 0.5 * (notional + abs(net_buys)) / res.nav,   # costs are not turnover
                           "path_turnover": float(path.loc[k, "turnover"]), "cash_after": res.cash_after,
                           "residual_drift": res.residual_drift,
                           "sessions_needed": max(needed.values()) if needed else 0})

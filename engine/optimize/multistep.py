@@ -149,6 +149,8 @@ def _auto(solve, limits, current, trade_bound, tradeoff_fn, max_steps) -> StepPl
     note = (f"--steps auto: {best['steps']} rebalances minimise expected trading cost ({best['cost_bps']:.2f} bps) "
             f"plus the cost of staying off target ({best['risk_bps']:.2f} bps at risk aversion "
             f"{limits.risk_aversion:g}); the per-step limits allow no fewer than {need}")
+    if best["steps"] == rows[-1]["steps"] and len(rows) > 1:
+        note += f" ({best['steps']} is the most steps considered: the cost still falls with more)"
     return StepPlan(alloc, best["steps"], m0, note, rows)
 
 

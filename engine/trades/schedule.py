@@ -100,15 +100,15 @@ def _session_entry(s: pd.Timestamp, bucket_minutes: int, profile: tuple) -> dict
     bw = bucket_weights(prof / prof.sum(), minutes, bucket_minutes)
     starts = [o + pd.Timedelta(minutes=i * bucket_minutes) for i in range(len(bw))]
     ends = [f"{min(st + pd.Timedelta(minutes=bucket_minutes), c):%H:%M}" for st in starts]
-    return {"date": s, "minutes": minutes, "volume_share": float(bw.sum()), "buckets": bw,
+    return {"date": s, "day": s.date(), "day_tag": f"{s:%Y%m%d}", "minutes": minutes, "volume_share": float(bw.sum()), "buckets": bw,
             "starts": [f"{st:%H:%M}" for st in starts], "ends": ends}
 
 
 def schedule_parent(parent_id: str, ticker: str, side: str, shares: int, sessions: list, adv_shares: float,
-                    opts: ScheduleOptions, limit: float | None = None, table: list | None = None) -> tuple[list[dict], int]:
-    """Child orders of one parent and the number of sessions it needs (>= len(sessions))."""
+                    opts: ScheduleOptions, limit: float | None = None, table: list | None = None) -> tuple[dict, int]:
+    """Child orders of one parent (columns ``CHILD_COLUMNS``) and the number of sessions it needs (>= len(sessions))."""
     if shares <= 0:
-        return [], 0
+        return {}, 0
     if not (adv_shares > 0 and math.isfinite(adv_shares)):
         raise ArgumentError("adv", f"{ticker} has no average daily volume at the decision date; it cannot be scheduled")
     sess = list(sessions)
@@ -130,20 +130,44 @@ def schedule_parent(parent_id: str, ticker: str, side: str, shares: int, session
         per_day = caps.astype(np.int64)
         per_day[-1] -= int(per_day.sum() - shares)
     used = int(np.nonzero(per_day)[0].max()) + 1
-    children = []
-    for d, q in zip(table, per_day):
-        if q <= 0:
-            continue
-        bw = d["buckets"] if opts.strategy == "vwap" else np.ones(len(d["buckets"]))
-        per_b = split_integer(int(q), bw)
-        nz = np.nonzero(per_b)[0]
-        exp_vol = adv_shares * d["buckets"][nz]
-        part = np.divide(per_b[nz], exp_vol, out=np.full(nz.size, math.nan), where=exp_vol > 0).tolist()
-        day, tag, dp = d["date"].date(), f"{parent_id}-{d['date']:%Y%m%d}-", float(q / adv_shares)
-        st_, en_ = d["starts"], d["ends"]
-        children += [(parent_id, f"{tag}{j + 1:02d}", day, st_[j], en_[j], ticker, side, qb, limit, opts.strategy,
-                      pj, dp) for j, qb, pj in zip(nz.tolist(), per_b[nz].tolist(), part)]
-    return children, max(used, base)
+    return _children(parent_id, ticker, side, limit, table[:used], per_day[:used], adv_shares, opts), max(used, base)
+
+
+def _bucket_split(per_day: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Whole shares per (session, bucket): each row's total in proportion to its weights, largest remainders."""
+    x = per_day[:, None] * weights / weights.sum(axis=1, keepdims=True)
+    out = np.floor(x + 1e-9)
+    rem = (per_day - out.sum(axis=1)).round().astype(np.int64)
+    order = np.argsort(-(x - out), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(len(x))[:, None], order] = np.arange(x.shape[1])
+    return (out + ((rank < rem[:, None]) & (weights > 0))).astype(np.int64)
+
+
+def _children(parent_id, ticker, side, limit, table, per_day, adv_shares, opts) -> dict:
+    """Columns of the child orders of one parent (one per nonzero session x bucket)."""
+    width = max(len(d["buckets"]) for d in table)
+    vol = np.zeros((len(table), width))
+    for i, d in enumerate(table):
+        vol[i, :len(d["buckets"])] = d["buckets"]
+    weights = vol if opts.strategy == "vwap" else (vol > 0).astype(float)
+    q = per_day.astype(float)
+    live = q > 0
+    split = np.zeros(vol.shape, dtype=np.int64)
+    split[live] = _bucket_split(q[live], weights[live])
+    i, j = np.nonzero(split)
+    sh = split[i, j]
+    ii, jj = i.tolist(), j.tolist()
+    tags = [f"{parent_id}-{d['day_tag']}-" for d in table]
+    days = [d["day"] for d in table]
+    return {"parent_id": [parent_id] * len(i),
+            "child_id": [f"{tags[a]}{b + 1:02d}" for a, b in zip(ii, jj)],
+            "date": [days[a] for a in ii],
+            "start": [table[a]["starts"][b] for a, b in zip(ii, jj)],
+            "end": [table[a]["ends"][b] for a, b in zip(ii, jj)],
+            "ticker": [ticker] * len(i), "side": [side] * len(i), "shares": sh,
+            "limit": [limit] * len(i), "strategy": [opts.strategy] * len(i),
+            "participation": sh / (adv_shares * vol[i, j]), "day_participation": q[i] / adv_shares}
 
 
 def schedule_orders(parents: pd.DataFrame, start_after, days: int, adv_shares: pd.Series,
@@ -158,13 +182,16 @@ def schedule_orders(parents: pd.DataFrame, start_after, days: int, adv_shares: p
         raise ArgumentError("--days", f"expected a positive whole number of sessions, got {days!r}")
     sessions = cal.sessions_after(start_after, days)
     table = _session_table(sessions, opts)
-    rows, needed = [], {}
+    parts, needed = [], {}
     for p in parents.itertuples(index=False):
         lim = getattr(p, "limit", None)
         ch, n = schedule_parent(p.parent_id, p.ticker, p.side, int(p.shares), sessions,
                                 float(adv_shares.get(p.ticker, math.nan)), opts,
                                 None if lim is None or (isinstance(lim, float) and math.isnan(lim)) else lim, table)
-        rows += ch
+        if ch:
+            parts.append(ch)
         needed[p.parent_id] = n
-    cols = list(zip(*rows)) if rows else [[] for _ in CHILD_COLUMNS]
-    return pd.DataFrame({c: list(v) for c, v in zip(CHILD_COLUMNS, cols)}, columns=list(CHILD_COLUMNS)), needed
+    cols = {c: (np.concatenate([np.asarray(x[c]) for x in parts]) if c in ("shares", "participation",
+                                                                          "day_participation")
+                else [v for x in parts for v in x[c]]) if parts else [] for c in CHILD_COLUMNS}
+    return pd.DataFrame(cols, columns=list(CHILD_COLUMNS)), needed
