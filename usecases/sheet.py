@@ -301,3 +301,57 @@ def allocation_frames(market: Market, as_of=None, current: pd.Series | None = No
             "turnover": r["turnover"], "expected_cost_bps": r["expected_cost_bps"],
             "binding": "; ".join(r["binding_text"]) or "none"}
     return w, transition, risk
+
+
+# ---- trades, backtest and alerts (the use cases of issues 10, 9 and 12) --------------------------
+
+TRADE_COLUMNS = ["ticker", "side", "shares", "notional", "expected_cost_bps"]
+
+
+def trades_table(market: Market, holdings_rows, as_of=None, step: int = 1) -> pd.DataFrame:
+    """``REBALANCE_TRADES``: orders in whole shares from the holdings range to step ``step`` of the path."""
+    from usecases.trades import rebalance_trades
+
+    r = rebalance_trades(market, holdings_rows, as_of, step=step)
+    return pd.DataFrame([{c: o[c] for c in TRADE_COLUMNS} for o in r["orders"]], columns=TRADE_COLUMNS)
+
+
+def params_from_rows(rows, argument: str = "params") -> dict:
+    """Backtest parameters from ``name, value`` rows (header optional); the use case names unknown ones."""
+    out: dict = {}
+    for i, (k, v) in ((i, r[:2]) for i, r in _rows(rows, argument, 2)):
+        if not out and isinstance(k, str) and k.strip().lower() in ("parameter", "name", "param"):
+            continue
+        if not isinstance(k, str) or not k.strip():
+            raise ArgumentError(f"{argument} row {i}", f"expected a parameter name, got {k!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ArgumentError(f"{argument} row {i}", f"{k.strip()} {v!r} is not a finite number")
+        out[k.strip().lower()] = int(v) if isinstance(v, float) and v.is_integer() and k.strip().lower() in (
+            "lookback", "top", "every", "min_gap", "lag") else v
+    return out
+
+
+def backtest_stats(market: Market, strategy: str, start=None, end=None, params: dict | None = None) -> pd.DataFrame:
+    """``BACKTEST_STATS``: metric, value of ``usecases.backtest.run_backtest`` (the `rotation backtest` numbers)."""
+    from usecases.backtest import run_backtest
+
+    kw = dict(params or {})
+    if start is not None:
+        kw["start"] = decision_date(market, start)
+    if end is not None:
+        kw["end"] = decision_date(market, end)
+    r = run_backtest(market, str(strategy).strip().lower(), **kw).to_dict()
+    rows = [("strategy", r["strategy"]), ("from", r["from"]), ("to", r["to"])]
+    rows += [(k, v) for k, v in r["metrics"].items()]
+    rows += [("rebalances", r["rebalances"]), ("failed_rebalances", len(r["failed_rebalances"]))]
+    rows += [("note", n) for n in r["notes"]]
+    return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+def alerts_table(market: Market, since=None) -> pd.DataFrame:
+    """``ALERTS``: the monitoring alerts dated on or after ``since`` (kind, date, message)."""
+    from usecases.alerts import alert_list
+
+    r = alert_list(market, since)
+    return pd.DataFrame([{"kind": a["kind"], "date": pd.Timestamp(a["date"]), "message": a["message"]}
+                         for a in r["alerts"]], columns=["kind", "date", "message"])
