@@ -95,7 +95,7 @@ def test_shipped_function_module_equals_generate_vba_wrapper(xlam, monkeypatch):
         shipped = vba_modules(path)["SectorRotationUDFs"].replace("\r\n", "\n")
         assert shipped.endswith(expected.replace("\r\n", "\n"))
         names = [f.__xlfunc__["name"] for f in vars(mod).values() if hasattr(f, "__xlfunc__")]
-        assert len(names) == 10
+        assert len(names) == 13
         for n in names:
             assert f'XLPy.CallUDF("udfs.functions", "{n}"' in shipped
             assert f"Function {n}(" in shipped

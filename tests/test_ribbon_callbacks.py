@@ -44,7 +44,11 @@ def make_book(path: Path, as_of="2008-10-10", weights=None, limits=None, source=
 def table(path: Path, spec_name: str) -> list[dict]:
     spec = TABLES[spec_name]
     ws = load_workbook(path)[spec.sheet]
-    head = [c.value for c in ws[spec.row] if c.value is not None][: len(spec.columns)]
+    head = []
+    for c in ws[spec.row][spec.col - 1:]:
+        if c.value is None:
+            break
+        head.append(c.value)
     rows = []
     for r in ws.iter_rows(min_row=spec.row + 1, min_col=spec.col, max_col=spec.col + len(head) - 1, values_only=True):
         if r[0] is None:
@@ -139,13 +143,56 @@ def test_errors_are_one_sentence_in_a_message(tmp_path, kwargs, words):
     assert "Weights" not in book.wb.sheetnames and path.read_bytes() == before
 
 
-def test_buttons_waiting_for_other_issues_say_so_and_change_nothing(tmp_path):
-    path = make_book(tmp_path / "pm.xlsx")
+def _add_names(path: Path, cells: dict[str, list[list]]) -> Path:
+    wb = load_workbook(path)
+    ws = wb.create_sheet("More")
+    row = 1
+    for name, rows in cells.items():
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                ws.cell(row + i, 1 + j, v)
+        last = chr(ord("A") + max(len(r) for r in rows) - 1)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"More!$A${row}:${last}${row + len(rows) - 1}")
+        row += len(rows) + 1
+    wb.save(path)
+    return path
+
+
+def test_generate_trades_equals_rotation_trades(tmp_path):
+    from usecases.context import open_market
+    from usecases.trades import rebalance_trades
+
+    holdings = [["ticker", "shares"], ["XLK", 10000], ["XLU", 5000], ["CASH", 100000]]
+    path = _add_names(make_book(tmp_path / "pm.xlsx", as_of="2019-06-28"), {"Holdings": holdings})
     book = OpenpyxlBook(path)
-    for action in ("GenerateTrades", "RunBacktest"):
-        assert callbacks.run(action, book) is False
-        assert "not in this build yet" in book.messages[-1]
-    assert book.wb.sheetnames == ["Inputs"]
+    assert callbacks.run("GenerateTrades", book), book.messages
+    book.save()
+    ref = rebalance_trades(open_market(demo=True), holdings, "2019-06-28")
+    rows = table(path, "Trades")
+    assert [(r["ticker"], r["side"], r["shares"]) for r in rows] == \
+        [(o["ticker"], o["side"], o["shares"]) for o in ref["orders"]]
+    assert "Execution" in load_workbook(path).sheetnames and "orders" in book.messages[-1]
+    empty = OpenpyxlBook(make_book(tmp_path / "none.xlsx"))
+    assert callbacks.run("GenerateTrades", empty) is False and "name a range Holdings" in empty.messages[-1]
+
+
+def test_run_backtest_equals_run_backtest_use_case(tmp_path):
+    import pandas as pd
+
+    from usecases.backtest import run_backtest
+    from usecases.context import open_market
+
+    path = _add_names(make_book(tmp_path / "pm.xlsx"), {"BacktestStrategy": [["spy"]], "BacktestFrom": [["2018-01-01"]],
+                                                        "BacktestTo": [["2018-12-31"]]})
+    book = OpenpyxlBook(path)
+    assert callbacks.run("RunBacktest", book), book.messages
+    book.save()
+    ref = run_backtest(open_market(demo=True), "spy", start=pd.Timestamp("2018-01-01"), end=pd.Timestamp("2018-12-31"))
+    score = {r["metric"]: r["value"] for r in table(path, "Scorecard")}
+    assert score["total_return"] == pytest.approx(ref.metrics["total_return"], rel=1e-12)
+    curve = table(path, "Backtest")
+    assert len(curve) == len(ref.daily()) and curve[-1]["portfolio"] == pytest.approx(
+        ref.daily()["nav"].iloc[-1] / ref.run.config.capital)
 
 
 def test_settings_and_the_frozen_entry_point(tmp_path):

@@ -27,6 +27,9 @@ EXPECTED_ARGS = {
     "OPTIMAL_WEIGHTS": ["current_weights", "as_of", "limits"],
     "BOND_STRESS_FROM": ["dates", "hy_oas", "ig_oas", "vix", "more_series"],
     "ROTATION_ISERROR": ["value"],
+    "REBALANCE_TRADES": ["holdings", "as_of", "step"],
+    "BACKTEST_STATS": ["strategy", "from_date", "to_date", "params"],
+    "ALERTS": ["since"],
 }
 
 
@@ -262,3 +265,29 @@ def test_rotation_iserror(udfs):
     assert call(mod, "ROTATION_ISERROR", 1.5) == [[False]]
     assert call(mod, "ROTATION_ISERROR", "calm") == [[False]]
     assert call(mod, "ROTATION_ISERROR", xh.MISSING) == [[False]]
+
+
+def test_trades_backtest_and_alerts_equal_their_use_cases(udfs, market):
+    from usecases.alerts import alert_list
+    from usecases.backtest import run_backtest
+    from usecases.trades import rebalance_trades
+
+    mod, _ = udfs
+    rng = [["ticker", "shares"], ["XLK", 10000], ["XLU", 5000], ["CASH", 100000]]
+    out = call(mod, "REBALANCE_TRADES", rng, "2019-06-28", 2.0)
+    ref = rebalance_trades(market, rng, "2019-06-28", step=2)
+    assert out[0] == ["ticker", "side", "shares", "notional", "expected_cost_bps"]
+    assert [r[:3] for r in out[1:]] == [[o["ticker"], o["side"], float(o["shares"])] for o in ref["orders"]]
+    [[e]] = call(mod, "REBALANCE_TRADES", [["ticker", "shares"], ["QQQ", 5]], xh.MISSING, xh.MISSING)
+    assert e.startswith("#ERROR:") and "QQQ" in e
+    stats = call(mod, "BACKTEST_STATS", "spy", "2018-01-01", "2018-12-31", xh.MISSING)
+    r = run_backtest(market, "spy", start=pd.Timestamp("2018-01-01"), end=pd.Timestamp("2018-12-31")).to_dict()
+    got = {row[0]: row[1] for row in stats[1:]}
+    assert stats[0] == ["metric", "value"] and got["strategy"] == "spy"
+    assert got["total_return"] == pytest.approx(r["metrics"]["total_return"], rel=1e-12)
+    [[e]] = call(mod, "BACKTEST_STATS", "nonsense", xh.MISSING, xh.MISSING, xh.MISSING)
+    assert e.startswith("#ERROR: --strategy: expected one of")
+    alerts = call(mod, "ALERTS", "2019-01-01")
+    ref_a = alert_list(market, "2019-01-01")["alerts"]
+    assert alerts[0] == ["kind", "date", "message"] and len(alerts) - 1 == len(ref_a)
+    assert [a[0] for a in alerts[1:]] == [a["kind"] for a in ref_a]

@@ -3,8 +3,11 @@ floats with NaN and infinities, date serials, booleans, text, datetimes and 2-D 
 
 100,000 calls in total through xlwings' real decorators and conversions; no call may raise, no cell may
 hold a traceback or an "internal error": every outcome is a value or a one-sentence ``#ERROR:`` text.
-Arguments that would start a fresh heavy computation (scores, allocation) are drawn from small pools of
-valid values mixed with invalid ones, so the run stays on warm caches (the demo market).
+Arguments that would start a fresh heavy computation (scores, allocation, backtest) are drawn from
+small pools of valid values mixed with invalid ones, so the run stays on warm caches (the demo market).
+Generation is the costly part, so each hypothesis example draws ``POOL`` argument tuples and makes
+``BATCH`` calls whose arguments are picked, position by position, from those tuples (hypothesis' own
+random source), which also mixes valid and invalid arguments within one call.
 """
 from __future__ import annotations
 
@@ -16,9 +19,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import xlwings_harness as xh
 
-CALLS_PER_FUNCTION = 10_000
+N_FUNCTIONS = 13
 BATCH = 50
-N_FUNCTIONS = 10
+POOL = 8
+CALLS_PER_FUNCTION = -(-100_000 // (N_FUNCTIONS * BATCH)) * BATCH        # 7,700: 100,100 calls in all
 
 # ---- Excel-shaped values ---------------------------------------------------------------------------
 safe_text = st.text(alphabet="qz#!_ ?", max_size=8)          # never parses as a date or a ticker
@@ -69,6 +73,14 @@ ARGS = {
                                  st.one_of(st.sampled_from(LIMITS_POOL), garbage_range, st.just(xh.MISSING))),
     "BOND_STRESS_FROM": st.tuples(st.one_of(ranges, st.just("valid")), ranges, ranges, ranges,
                                   st.lists(ranges, max_size=2)),
+    "REBALANCE_TRADES": st.tuples(st.one_of(st.sampled_from([[["ticker", "shares"], ["XLK", 10000], ["XLU", 5000]],
+                                                             [["XLK", 100.0], ["CASH", 1e6]]]), garbage_range, scalars),
+                                  st.sampled_from(["2019-06-28", None]) | bad_dates,
+                                  st.one_of(st.sampled_from([1.0, xh.MISSING]), non_date_numbers, safe_text)),
+    "BACKTEST_STATS": st.tuples(st.one_of(st.just("spy"), safe_text, scalars),
+                                st.sampled_from(["2018-01-01"]) | bad_dates, st.sampled_from(["2018-12-31"]) | bad_dates,
+                                st.one_of(st.just(xh.MISSING), garbage_range)),
+    "ALERTS": st.tuples(st.one_of(st.sampled_from(["2019-01-01", None, "2030-01-01"]), bad_dates)),
 }
 assert len(ARGS) == N_FUNCTIONS
 calls = {"n": 0}
@@ -94,6 +106,14 @@ def _check(out, name, args):
                 assert len(c) <= 255, (name, args, c)
 
 
+def _call(fn, name, args, valid_series):
+    if name == "BOND_STRESS_FROM":
+        args = (valid_series if args[0] == "valid" else args[:4]) + tuple(args[4])
+    out = xh.excel_call(fn, *args)              # any exception fails the test here: none may escape
+    calls["n"] += 1
+    _check(out, name, args)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(ARGS))
 def test_fuzz(udfs, name):
@@ -102,14 +122,12 @@ def test_fuzz(udfs, name):
 
     @settings(max_examples=CALLS_PER_FUNCTION // BATCH, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(st.lists(ARGS[name], min_size=BATCH, max_size=BATCH))
-    def run(batch):
-        for args in batch:
-            if name == "BOND_STRESS_FROM":
-                args = (valid_series if args[0] == "valid" else args[:4]) + tuple(args[4])
-            out = xh.excel_call(fn, *args)          # any exception fails the test here: none may escape
-            calls["n"] += 1
-            _check(out, name, args)
+    @given(st.lists(ARGS[name], min_size=POOL, max_size=POOL), st.randoms(use_true_random=False))
+    def run(pool, rnd):
+        for args in pool:
+            _call(fn, name, args, valid_series)
+        for _ in range(BATCH - POOL):
+            _call(fn, name, tuple(rnd.choice(pool)[i] for i in range(len(pool[0]))), valid_series)
 
     run()
 

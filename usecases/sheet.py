@@ -336,10 +336,12 @@ def backtest_stats(market: Market, strategy: str, start=None, end=None, params: 
     from usecases.backtest import run_backtest
 
     kw = dict(params or {})
-    if start is not None:
-        kw["start"] = decision_date(market, start)
-    if end is not None:
-        kw["end"] = decision_date(market, end)
+    from engine.dates import parse_as_of
+
+    for key, value, arg in (("start", start, "from"), ("end", end, "to")):
+        t = parse_as_of(value, arg)
+        if t is not None:
+            kw[key] = t               # "from D": the use case's own rule (first decision the session before D)
     r = run_backtest(market, str(strategy).strip().lower(), **kw).to_dict()
     rows = [("strategy", r["strategy"]), ("from", r["from"]), ("to", r["to"])]
     rows += [(k, v) for k, v in r["metrics"].items()]
@@ -355,3 +357,14 @@ def alerts_table(market: Market, since=None) -> pd.DataFrame:
     r = alert_list(market, since)
     return pd.DataFrame([{"kind": a["kind"], "date": pd.Timestamp(a["date"]), "message": a["message"]}
                          for a in r["alerts"]], columns=["kind", "date", "message"])
+
+
+def recent_alerts(market: Market, as_of, days: int = 92) -> pd.DataFrame:
+    """Alerts in the ``days`` calendar days up to ``as_of`` computed on ``market.asof(as_of)``, as the decision
+    workbook lists them (``usecases.alerts.preceding_alerts``): date, kind, message, recommendation."""
+    from usecases.alerts import preceding_alerts
+
+    df = preceding_alerts(market, as_of, days)
+    out = df[["date", "kind", "message", "recommendation"]].copy()
+    out["date"] = pd.to_datetime(out["date"])
+    return out

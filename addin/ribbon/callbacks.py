@@ -2,7 +2,7 @@
 
 Inputs come from workbook-level named ranges (all optional): ``AsOfDate`` (decision date; empty =
 latest session), ``CurrentWeights`` (ticker, weight rows), ``Limits`` (limit, value rows),
-``Holdings`` (for trades), ``DataSource`` ("demo", a data folder or a .sqlite store; empty = the same
+``Holdings`` (for trades), ``BacktestStrategy`` / ``BacktestFrom`` / ``BacktestTo`` (Run Backtest), ``DataSource`` ("demo", a data folder or a .sqlite store; empty = the same
 source as the worksheet functions), ``VerifyPath`` (the workbook Verify checks; empty = the last export
 of this session). Each callback calls the same use case as the command line and writes its tables
 where the signed export puts them (sheet, anchor, caption and columns of ``workbooks.template.TABLES``).
@@ -19,12 +19,6 @@ from engine.errors import ArgumentError, RotationError
 
 log = logging.getLogger(__name__)
 _last_export: dict[str, str] = {}
-WAITING = {
-    "GenerateTrades": "Generate Trades needs the trade-list use case (holdings to orders, issue 10), "
-                      "which is not in this build yet; nothing was changed.",
-    "RunBacktest": "Run Backtest needs the walk-forward backtest use case (issue 9), which is not in this "
-                   "build yet; nothing was changed.",
-}
 
 
 def _first(book: SheetBook, name: str) -> Any:
@@ -90,7 +84,11 @@ def refresh_signals(book: SheetBook) -> str:
     _put(book, "Signals", sig, f"{market.label}; as of {sig['date'].iloc[-1].date()}")
     book.write_table("Dashboard", (6, 1), list(dash.columns), [list(r) for r in dash.itertuples(index=False)],
                      "Bond stress reading")
-    return f"Signals refreshed to {sig['date'].iloc[-1].date()} ({len(sig)} sessions)."
+    alerts = sheet.recent_alerts(market, sig["date"].iloc[-1])
+    book.write_table("Dashboard", (6 + len(dash) + 3, 1), list(alerts.columns),
+                     [[_cell(v) for v in r] for r in alerts.itertuples(index=False, name=None)],
+                     "Alerts in the 92 days up to the date (the last quarterly rebalance window)")
+    return f"Signals refreshed to {sig['date'].iloc[-1].date()} ({len(sig)} sessions, {len(alerts)} recent alerts)."
 
 
 def optimize(book: SheetBook) -> str:
@@ -159,16 +157,75 @@ def settings(book: SheetBook) -> str:
     return f"Settings written; data: {market.label}, {market.first.date()} to {market.last.date()}."
 
 
-def waiting(action: str) -> Callable[[SheetBook], str]:
-    def run(book: SheetBook) -> str:
-        raise RotationError(WAITING[action])
-    run.__doc__ = WAITING[action]
-    return run
+def generate_trades(book: SheetBook) -> str:
+    """Trades sheet (the export's Trades table: orders per step) and the Execution sheet (child orders),
+    from the Holdings range, by the same use case as `rotation trades` (``usecases.trades``)."""
+    import pandas as pd
+
+    from usecases.trades import rebalance_trades
+
+    market = _market(book)
+    holdings = book.read_range("Holdings")
+    if holdings is None or all(c is None for r in holdings for c in r):
+        raise ArgumentError("Holdings", "name a range Holdings with ticker, shares[, acquired, cost_basis] rows")
+    _, limits = _inputs(book)
+    book.status("Sector Rotation: trade list, tax lots and execution schedule...")
+    r = rebalance_trades(market, holdings, _as_of(book), limits)
+    cols = ["step", "ticker", "side", "shares", "price", "notional", "expected_cost", "expected_cost_bps",
+            "first_date", "last_date", "sessions", "max_day_participation"]
+    orders = pd.DataFrame(r["orders"], columns=cols)
+    sched = pd.DataFrame(r["schedule"])
+    label = f"{market.label}; as of {r.get('as_of', '')}"
+    book.clear("Trades")
+    _put(book, "Trades", orders, label)
+    book.clear("Execution")
+    book.write_table("Execution", (6, 1), [str(c) for c in sched.columns],
+                     [[_cell(v) for v in row] for row in sched.itertuples(index=False, name=None)], "Child orders")
+    return (f"{len(orders)} orders ({len(sched)} child orders) written to the Trades and Execution sheets; "
+            f"estimated tax {r['estimated_tax']:,.0f}; {r['transition_note']}")
+
+
+def run_backtest(book: SheetBook) -> str:
+    """Backtest and Scorecard sheets from ``usecases.backtest.run_backtest`` (the `rotation backtest` numbers):
+    strategy from the range BacktestStrategy (default rotation), window from BacktestFrom/BacktestTo."""
+    import pandas as pd
+
+    from usecases.backtest import run_backtest as backtest
+
+    market = _market(book)
+    strategy = str(_first(book, "BacktestStrategy") or "rotation").strip().lower()
+    kw = {}
+    for name, key in (("BacktestFrom", "start"), ("BacktestTo", "end")):
+        v = _first(book, name)
+        if v is not None:
+            from udfs.convert import date_arg
+
+            kw[key] = pd.Timestamp(date_arg(v, name))
+    book.status(f"Sector Rotation: backtesting {strategy} (walk-forward, after costs)...")
+    res = backtest(market, strategy, **kw)
+    d = res.daily()
+    curve = pd.DataFrame({"date": d.index, "portfolio": d["nav"] / res.run.config.capital,
+                          "benchmark": (1 + d["benchmark_return"]).cumprod()})
+    r = res.to_dict()
+    score = pd.DataFrame([(k, v) for k, v in r["metrics"].items()], columns=["metric", "value"])
+    label = f"{market.label}; {strategy} {r['from']} to {r['to']}"
+    book.clear("Backtest")
+    _put(book, "Backtest", curve, label)
+    book.clear("Scorecard")
+    _put(book, "Scorecard", score, label)
+    return (f"{strategy}: total return {r['metrics']['total_return']:.1%}, Sharpe {r['metrics']['sharpe']:.2f}, "
+            f"max drawdown {r['metrics']['max_drawdown']:.1%} ({r['from']} to {r['to']}, after costs).")
+
+
+def _cell(v):
+    from udfs.convert import cell
+
+    return cell(v)
 
 
 ACTIONS: dict[str, Callable[[SheetBook], str]] = {
-    "RefreshSignals": refresh_signals, "Optimize": optimize, "GenerateTrades": waiting("GenerateTrades"),
-    "RunBacktest": waiting("RunBacktest"), "ExportSigned": export_signed, "Verify": verify, "Settings": settings,
+    "RefreshSignals": refresh_signals, "Optimize": optimize, "GenerateTrades": generate_trades,
+    "RunBacktest": run_backtest, "ExportSigned": export_signed, "Verify": verify, "Settings": settings,
 }
 
 
