@@ -1,7 +1,7 @@
 """Bench rows of the worksheet functions, in process (as the UDF server calls them), on the demo market.
 
 Targets (issue 14): warm BOND_STRESS <= 0.05 ms per call, OPTIMAL_WEIGHTS warm <= 5 ms,
-``import udfs.functions`` <= 1 s. "Warm" = the same arguments on the same data version (the result
+REBALANCE_TRADES <= 20 ms, ``import udfs.functions`` <= 1 s. "Warm" = the same arguments on the same data version (the result
 cache); the rows with a new argument each call show what a cache miss costs.
 """
 from __future__ import annotations
@@ -37,12 +37,14 @@ def rows() -> list[Row]:
     weights = [[tk, 1 / 9] for tk in NINE]
     f.OPTIMAL_WEIGHTS(weights, "2008-10-10", None)
     f.BOND_STRESS("2008-10-10")
+    holdings = [["ticker", "shares"], ["XLK", 10000], ["XLU", 5000], ["CASH", 100000]]
+    f.REBALANCE_TRADES(holdings, "2019-06-28", None)
     counter = iter(range(10**9))
 
     def new_weights():
-        k = next(counter)
-        w = [[tk, (1 + (k % 97) / 1000.0 if i == 0 else 1.0)] for i, tk in enumerate(NINE)]
-        return w
+        k = next(counter) % 97 + 1
+        raw = [1.0 + (k / 1000.0 if i == 0 else 0.0) for i in range(len(NINE))]
+        return [[tk, x / sum(raw)] for tk, x in zip(NINE, raw)]          # a valid, new portfolio each call
 
     def many(fn, *args):
         for _ in range(CALLS):
@@ -60,6 +62,8 @@ def rows() -> list[Row]:
             lambda _: many(f.SECTOR_SCORES, "2008-10-10"), None, repeat=7),
         Row("udf: OPTIMAL_WEIGHTS warm (same arguments)", lambda _: f.OPTIMAL_WEIGHTS(weights, "2008-10-10", None),
             5e-3, repeat=51, note="cached result"),
+        Row("udf: REBALANCE_TRADES warm (same arguments)", lambda _: f.REBALANCE_TRADES(holdings, "2019-06-28", None),
+            20e-3, repeat=51, note="cached result"),
         Row("udf: OPTIMAL_WEIGHTS new current weights (cache miss)",
             lambda w: f.OPTIMAL_WEIGHTS(w, "2008-10-10", None), None, setup=new_weights, repeat=5,
             note="whole optimize_as_of: scores, risk model, solve, transition"),
