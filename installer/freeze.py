@@ -54,11 +54,13 @@ def smoke(exe: Path, out: Path) -> None:
     env.setdefault("ROTATION_LEDGER", str(out / "ledger.sqlite"))
     env.setdefault("ROTATION_KEYS_DIR", str(out / "keys"))
     t0 = time.perf_counter()
-    subprocess.run([str(exe), "demo", "--out", str(out / "demo")], check=True, cwd=out, env=env)
+    if subprocess.run([str(exe), "demo", "--out", str(out / "demo")], cwd=out, env=env).returncode:
+        raise SystemExit("freeze: the frozen `rotation demo` failed (its message is above)")
     books = sorted((out / "demo").glob("rotation-decision-*.xlsx"))
     if not books:
         raise SystemExit("freeze: the frozen demo wrote no signed workbook")
-    subprocess.run([str(exe), "verify", str(books[-1])], check=True, cwd=out, env=env)
+    if subprocess.run([str(exe), "verify", str(books[-1])], cwd=out, env=env).returncode:
+        raise SystemExit("freeze: the frozen `rotation verify` failed on the demo's workbook")
     print(f"freeze: frozen demo and verify hold ({time.perf_counter() - t0:.1f} s)", flush=True)
 
 
