@@ -139,8 +139,11 @@ def test_total_calls():
 
 
 def test_fuzz_smoke(udfs):
-    """A fast slice of the same fuzz for the default suite: 20 calls per function."""
+    """A fast slice of the same fuzz for the default suite: 20 calls per function (BACKTEST_STATS, whose
+    one valid pooled call is a 2018 backtest, only in the slow run)."""
     for name, strat in ARGS.items():
+        if name == "BACKTEST_STATS":
+            continue
         fn = getattr(udfs, name)
 
         @settings(max_examples=20, deadline=None, derandomize=True, database=None,
