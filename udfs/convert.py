@@ -64,7 +64,8 @@ def names(v: Any, name: str) -> list[str] | None:
     """Column names from a text ("index, regime") or a range of texts; empty -> None (all)."""
     if v is None:
         return None
-    cells = [c for row in v for c in row] if isinstance(v, (list, tuple)) else [v]
+    cells = [c for row in v for c in (row if isinstance(row, (list, tuple)) else [row])] \
+        if isinstance(v, (list, tuple)) else [v]                 # a 2-D range, one row or column, or a cell
     out: list[str] = []
     for c in cells:
         if c is None:
