@@ -19,7 +19,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA_PACKAGES = ("engine", "workbooks", "addin")          # TOML defaults, the workbook template, ribbon XML
-HIDDEN = ("clarabel", "keyring.backends")
+# Every module of the product's own packages (main.py registers some commands through __import__, which
+# PyInstaller's analysis cannot see), plus the solver and keyring backends loaded by name.
+HIDDEN = ("addin", "engine", "usecases", "workbooks", "udfs", "clarabel", "keyring.backends")
 
 
 def pyinstaller_args(dist: Path, work: Path) -> list[str]:
