@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("addin.cli.sweep_cmd:sweep", "Parameter sweep of a strategy (local processes or a Dask cluster), with sensitivity, DSR and PBO."),
     "scorecard": ("addin.cli.scorecard_cmd:scorecard", "The success-metrics scorecard out of sample, with intervals and computed verdicts."),
     "research": ("addin.cli.research_cmd:app", "Published experiments re-run beside their claims (exp002)."),
+    "addin": ("addin.cli.addin_cmd:app", "Build the Excel add-in (.xlam); run a ribbon button."),
 }
 
 

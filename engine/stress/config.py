@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,8 @@ class StressConfig:
 
     @classmethod
     def default(cls) -> "StressConfig":
-        """The shipped defaults (``default.toml``)."""
-        return cls.from_dict(_read(DEFAULT_TOML))
+        """The shipped defaults (``default.toml``), read once per process (the object is frozen)."""
+        return _default(cls)
 
     @classmethod
     def from_toml(cls, path: str | Path | None = None) -> "StressConfig":
@@ -185,6 +186,11 @@ class StressConfig:
                                 f"{wc.horizon_max}")
         if not self.sectors.horizons or min(self.sectors.horizons) < 1:
             raise ArgumentError("sectors.horizons", "expected positive horizons")
+
+
+@lru_cache(maxsize=None)
+def _default(cls) -> "StressConfig":
+    return cls.from_dict(_read(DEFAULT_TOML))
 
 
 def _read(path: Path) -> dict[str, Any]:
