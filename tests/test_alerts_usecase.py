@@ -54,7 +54,7 @@ def test_2007_2009_lists_the_entries_into_stress_and_crisis_and_the_2009_reentry
     assert crisis_2008 and crisis_2008[0]["values"]["index"] > 2.5          # Lehman: index above the crisis entry
     reentry = [a for a in alerts if a["kind"] == "reentry" and a["date"].startswith("2009")]
     assert len(reentry) == 1 and reentry[0]["values"]["sessions"] == 10 and reentry[0]["values"]["change_20d"] < 0
-    assert reentry[0]["values"]["exit_date"] == "2009-04-30"
+    assert reentry[0]["values"]["exit_date"] == "2009-05-01"    # lag-1 FRED inputs: stress left on the 1st
     assert all(a["values"] is not None and a["message"] and a["recommendation"] for a in alerts)
 
 

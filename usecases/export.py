@@ -29,7 +29,8 @@ from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
 from usecases.optimize import optimize_as_of
 from workbooks.export import export_signed
-from workbooks.keys import KEY_FILE, Signer, SigningKeyError, ensure_signer, init_keys, key_id_of
+from workbooks.keys import (KEY_FILE, Signer, SigningKeyError, ensure_signer, init_keys, key_id_of,
+                            resolve_keys_dir)
 from workbooks.ledger import Ledger, current_operator
 from workbooks.report import DecisionReport
 
@@ -184,10 +185,11 @@ def signer_for(keys_dir=None, allow_ephemeral: bool = False) -> tuple[Signer, st
     """The configured signer (a trial key is made on first use). With ``allow_ephemeral`` (the demo), a
     machine that cannot keep a key passphrase (no keyring backend, no ROTATION_SIGNING_PASSPHRASE)
     signs with an in-memory trial certificate instead, and the note says so."""
+    had_key = (resolve_keys_dir(keys_dir) / KEY_FILE).exists()
     try:
         return ensure_signer(keys_dir), ""
     except SigningKeyError as exc:
-        if not allow_ephemeral:
+        if not allow_ephemeral or had_key:   # a configured key that cannot be used is an error, even for the demo
             raise
         note = (f"signed with an ephemeral DEMO trial certificate ({exc}); for records set up a key with "
                 "`rotation keys init` or `rotation keys import cert.p12`")

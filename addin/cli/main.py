@@ -43,7 +43,7 @@ def load_command(name: str):
     module, attr = target.split(":")
     obj = getattr(importlib.import_module(module), attr)
     if isinstance(obj, typer.Typer):
-        cmd = typer.main.get_command(obj)
+        cmd = typer.main.get_group(obj)          # a group even with one subcommand (`research exp002`)
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(obj)
