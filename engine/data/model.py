@@ -84,6 +84,8 @@ class Market:
         """The point-in-time view at ``t``: every row dated after ``t`` removed, and each reference
         series cut at its last value published by ``t`` (its availability lag in sessions)."""
         t = pd.Timestamp(t)
+        if self.__dict__.get("_cut_at") == t:     # already this view (asof is idempotent): keep its memos
+            return self
         cut = lambda df: df.loc[:t]  # noqa: E731
         ref = cut(self.reference)
         if self.lags and len(ref.columns) and len(self.sessions):
@@ -94,12 +96,14 @@ class Market:
                 limit = self.sessions[p] if p >= 0 else pd.Timestamp.min
                 cols[c] = ref[c].where(ref.index <= limit)
             ref = pd.DataFrame(cols, index=ref.index)
-        return replace(
+        view = replace(
             self,
             prices=cut(self.prices), close=cut(self.close), volume=cut(self.volume),
             stress=cut(self.stress), reference=ref, returns=cut(self.returns),
             stale=None if self.stale is None else cut(self.stale),
         )
+        object.__setattr__(view, "_cut_at", t)    # not a field: replace() never copies it
+        return view
 
     def stale_inputs(self, t, columns=None) -> dict[str, int]:
         """Series (of ``columns``, default all stress series) whose last available value is older than
