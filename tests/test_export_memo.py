@@ -60,3 +60,12 @@ def test_scores_without_ic_weights_keep_the_equal_composite(real_market, with_ic
     cols = [c for c in full.columns if c != "composite_ic"]
     pd.testing.assert_frame_equal(got[cols], full[cols])
     assert got["composite_ic"].isna().all() != with_ic
+
+
+def test_a_view_can_still_be_rebuilt_field_by_field(real_market):
+    from engine.data.model import Market
+
+    pit = real_market.asof("2008-10-10")
+    copy = Market(**{**pit.__dict__, "label": "relabelled"})      # the pattern usecases.context uses
+    assert copy.label == "relabelled" and copy.asof(pit.last) is not copy
+    pd.testing.assert_frame_equal(copy.asof(pit.last).prices, pit.prices)
