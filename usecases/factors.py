@@ -122,7 +122,8 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
     }
 
 
-def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal") -> pd.DataFrame:
+def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal",
+                   with_ic: bool = True) -> pd.DataFrame:
     """Standardized factor scores and composites of every sector at ``asof`` (default: last session).
 
     Computed on the point-in-time view ``market.asof(asof)`` (nothing later is seen). Returns a
@@ -132,6 +133,8 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
     (1 = best composite). Equal is the default: on 1999-2019 data the point-in-time IC-weighted
     composite has a negative out-of-sample IC (past ICs flip sign across regimes).
     Sectors without data are left out. ``df.attrs`` carries ``as_of``, ``stress_source``, ``method``.
+    ``with_ic=False`` (method "equal" only) skips the IC weights: ``composite_ic`` is then all NaN (the
+    export, which does not show it, saves their estimation).
     """
     if method not in ("equal", "ic"):
         raise ArgumentError("method", f"expected 'equal' or 'ic', got {method!r}")
@@ -144,7 +147,10 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
         stress_index = stress_index.loc[:t]
     panel = factor_panel(pit, stress_index)
     eq = composite_score(panel, "equal")
-    icw = composite_score(panel, "ic", prices=pit.prices, horizon=COMPOSITE_IC_HORIZON)
+    if with_ic or method == "ic":
+        icw = composite_score(panel, "ic", prices=pit.prices, horizon=COMPOSITE_IC_HORIZON)
+    else:
+        icw = pd.DataFrame(np.nan, index=eq.index, columns=eq.columns)
     df = pd.DataFrame({k: v.loc[t] for k, v in panel.items()})
     df["composite_equal"] = eq.loc[t]
     df["composite_ic"] = icw.loc[t]

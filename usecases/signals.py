@@ -23,6 +23,7 @@ from engine.stress.validate import validate
 from engine.universe import SECTORS
 
 _results: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
+_rankings: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 
 
 def stress_result(market: Market, config: StressConfig | None = None) -> StressResult:
@@ -37,12 +38,23 @@ def stress_result(market: Market, config: StressConfig | None = None) -> StressR
 def defensive_alternatives(market: Market, result: StressResult, as_of=None, top: int = 3) -> list[dict]:
     """Top defensive alternatives to tech at ``as_of`` (walk-forward: only completed forward windows)."""
     try:
-        ranking = defensive_ranking(market, result, as_of)
+        ranking = _ranking(market, result, as_of)
     except RotationError:     # too little history early in the sample: no ranking, the reading still stands
         return []
     rows = ranking.head(top)
     return [{"sector": r.sector, "name": SECTORS.get(r.sector, r.sector), "score": float(r.score),
              "t_change": float(r.t_change)} for r in rows.itertuples()]
+
+
+def _ranking(market: Market, result: StressResult, as_of=None):
+    """``defensive_ranking`` memoized per market object, stress result and session (the export asks for it
+    twice on the same point-in-time view: for the reading and for the sector report)."""
+    pos = result.position(as_of) if as_of is not None else len(result.daily) - 1
+    per = _rankings.setdefault(market, {})
+    hit = per.get((id(result), pos))
+    if hit is None or hit[0] is not result:
+        hit = per[(id(result), pos)] = (result, defensive_ranking(market, result, as_of))
+    return hit[1]
 
 
 def stale_report(market: Market, res: StressResult, as_of: str, requested=None) -> dict:

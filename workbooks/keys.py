@@ -30,8 +30,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keyring
-import keyring.errors
 import platformdirs
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -102,6 +100,9 @@ def _no_backend_message(action: str) -> str:
 
 
 def _store_passphrase(key_id: str, passphrase: str) -> None:
+    import keyring          # here, not at module top: `rotation verify` never needs keyring (80 ms)
+    import keyring.errors
+
     try:
         keyring.set_password(SERVICE, keyring_user(key_id), passphrase)
     except keyring.errors.NoKeyringError as exc:
@@ -250,6 +251,9 @@ def _passphrase(meta: dict) -> str:
     if env:
         return env
     user = meta.get("keyring_user") or keyring_user(meta["key_id"])
+    import keyring
+    import keyring.errors
+
     try:
         secret = keyring.get_password(SERVICE, user)
     except keyring.errors.NoKeyringError as exc:

@@ -8,6 +8,7 @@ rows after ``t`` is enough for them; weekly reference series keep their own date
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -28,6 +29,9 @@ class SeriesMeta:
     imported_at: str          # ISO UTC time of the import
     sha256: str = ""          # digest of the source file's bytes
     fields: tuple[str, ...] = ("value",)
+
+
+_CUT_AT: "weakref.WeakKeyDictionary[Market, pd.Timestamp]" = weakref.WeakKeyDictionary()   # view -> its t
 
 
 @dataclass(frozen=True, eq=False)   # identity equality and hashing: frames do not compare as booleans
@@ -84,6 +88,8 @@ class Market:
         """The point-in-time view at ``t``: every row dated after ``t`` removed, and each reference
         series cut at its last value published by ``t`` (its availability lag in sessions)."""
         t = pd.Timestamp(t)
+        if _CUT_AT.get(self) == t:          # already this view (asof is idempotent): keep its memos
+            return self
         cut = lambda df: df.loc[:t]  # noqa: E731
         ref = cut(self.reference)
         if self.lags and len(ref.columns) and len(self.sessions):
@@ -94,12 +100,14 @@ class Market:
                 limit = self.sessions[p] if p >= 0 else pd.Timestamp.min
                 cols[c] = ref[c].where(ref.index <= limit)
             ref = pd.DataFrame(cols, index=ref.index)
-        return replace(
+        view = replace(
             self,
             prices=cut(self.prices), close=cut(self.close), volume=cut(self.volume),
             stress=cut(self.stress), reference=ref, returns=cut(self.returns),
             stale=None if self.stale is None else cut(self.stale),
         )
+        _CUT_AT[view] = t                   # kept outside the object: Market(**view.__dict__) still works
+        return view
 
     def stale_inputs(self, t, columns=None) -> dict[str, int]:
         """Series (of ``columns``, default all stress series) whose last available value is older than
