@@ -92,7 +92,7 @@ class Momentum:
         P = np.asarray([int(p) for p in positions if p >= self.lookback], dtype=int)
         if not len(P):
             return {}
-        eligible = np.cumsum(np.isfinite(px), axis=0)[P] >= self.lookback + 1
+        eligible = np.cumsum(np.isfinite(px[:P.max() + 1]), axis=0)[P] >= self.lookback + 1
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(eligible, px[P] / px[P - self.lookback] - 1.0, np.nan)
         ok = np.isfinite(score)
@@ -101,7 +101,8 @@ class Momentum:
         rank = np.empty_like(order)
         np.put_along_axis(rank, order, np.arange(score.shape[1])[None, :], axis=1)
         w = np.where(rank < k[:, None], 1.0 / np.maximum(k, 1)[:, None], 0.0)
-        return {int(p): w[r] for r, p in enumerate(P) if k[r] > 0}
+        keep = k > 0
+        return dict(zip(P[keep].tolist(), w[keep]))
 
 
 class Replication:

@@ -249,9 +249,10 @@ def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     if isinstance(order_rows, tuple):      # already stacked (the vectorised path)
         s, d, v, before, after, reset = order_rows
+        delta = after - before
     else:
         s, d, v, before, after, reset = (np.asarray(x) for x in zip(*order_rows))
-    delta = np.stack(after) - np.stack(before)
+        delta = np.stack(after) - np.stack(before)
     r, j = np.nonzero(np.abs(delta) > 1e-9 * np.maximum(v, 1.0)[:, None])
     return pd.DataFrame({"fill_date": sessions[s[r]], "decision_date": sessions[d[r]],
                          "ticker": np.asarray(tickers, dtype=object)[j], "dollars": delta[r, j],
@@ -280,4 +281,5 @@ def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows)
         turnover=pd.Series(book.traded[sl] / 2.0 / rec["pretrade"][sl], index=idx, name="turnover"),
         leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
         trades=_orders(order_rows, sessions, tickers), failed=failed,
-        decisions=list(zip(sessions[[d for d, _ in fills]], sessions[[f for _, f in fills]])), config=config)
+        decisions=list(zip(sessions[np.asarray([d for d, _ in fills], dtype=int)],
+                                    sessions[np.asarray([f for _, f in fills], dtype=int)])), config=config)
