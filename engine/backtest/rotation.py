@@ -54,15 +54,18 @@ class Rotation:
         px = view.prices.iloc[-(self.window + 2):]
         rets = px.reindex(columns=self.tickers).pct_change(fill_method=None).iloc[1:]
         rm = risk_model(rets, t, window=self.window)
-        sigma = pd.Series(np.sqrt(np.diag(rm.cov.to_numpy())), index=self.tickers)
-        score = self.composite.loc[:t].iloc[-1] if len(self.composite.loc[:t]) else pd.Series(np.nan, index=self.tickers)
-        score = score.where(pd.Index(self.tickers).isin(rm.investable))
-        mu = expected_returns(score, sigma.where(sigma > 0), self.regime_at(t))
-        mu = mu.where(mu.notna() | ~pd.Index(self.tickers).isin(rm.investable), 0.0)   # investable, unscored: 0
-        bench = replicating_weights(rets, px[self.bench].pct_change(fill_method=None).iloc[1:], t,
-                                    window=self.window).reindex(self.tickers).fillna(0.0)
-        bench = bench.where(pd.Index(self.tickers).isin(rm.investable), 0.0)
-        bench = bench / bench.sum()
+        inv = np.isin(self.tickers, rm.investable)
+        sig = np.sqrt(np.diag(rm.cov.to_numpy()))
+        sigma = pd.Series(sig, index=self.tickers)
+        row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
+        score = self.composite.iloc[row].to_numpy(float) if row >= 0 else np.full(len(self.tickers), np.nan)
+        score = pd.Series(np.where(inv, score, np.nan), index=self.tickers)
+        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self.tickers), self.regime_at(t))
+        mu = pd.Series(np.where(mu.isna().to_numpy() & inv, 0.0, mu.to_numpy()), index=self.tickers)  # investable, unscored: 0
+        bw = replicating_weights(rets, px[self.bench].pct_change(fill_method=None).iloc[1:], t,
+                                 window=self.window).reindex(self.tickers).fillna(0.0).to_numpy()
+        bw = np.where(inv, bw, 0.0)
+        bench = pd.Series(bw / bw.sum(), index=self.tickers)
         close, vol = view.close.reindex(columns=self.tickers), view.volume.reindex(columns=self.tickers)
         adv = average_dollar_volume(close.iloc[-64:], vol.iloc[-64:], t)
         w0 = current.reindex(self.tickers).fillna(0.0)
