@@ -161,7 +161,7 @@ def risk_model(returns: pd.DataFrame, t=None, window: int = 252, method: str = "
     if len(win) < min_obs or not investable:
         raise NoDataError(f"covariance at {t}: need at least {min_obs} sessions of returns with every sector "
                           f"present, found {len(win)} rows and {len(investable)} complete sectors")
-    x = vals[:, full_cols]
+    x = np.ascontiguousarray(vals[:, full_cols])     # the layout pandas handed over: BLAS sums in the same order
     shrink = None
     if method == "ledoit_wolf_identity":
         c, shrink = ledoit_wolf_identity(x)
