@@ -62,3 +62,29 @@ def test_vectorised_momentum_targets_equal_target(real_market):
             assert p not in fast
             continue
         np.testing.assert_array_equal(fast[p], slow)
+
+
+def test_last_valid_equals_ffill_last_row():
+    from engine.backtest.rotation import _last_valid
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 300):
+        a = rng.normal(size=(n, 5))
+        a[rng.random((n, 5)) < 0.6] = np.nan
+        a[:, 3] = np.nan
+        f = pd.DataFrame(a, columns=list("abcde"))
+        np.testing.assert_array_equal(_last_valid(f).to_numpy(), f.ffill().iloc[-1].to_numpy())
+
+
+def test_asof_reference_cut_equals_per_series_where(real_market):
+    """Market.asof cuts each reference series at its availability lag in one array pass: the same values
+    as cutting each series with Series.where, and nothing published after t survives."""
+    m = real_market
+    for t in (pd.Timestamp("2008-09-15"), pd.Timestamp("2019-06-28")):
+        v = m.asof(t)
+        pos = m.sessions.searchsorted(t, side="right") - 1
+        ref = m.reference.loc[:t]
+        for c in ref.columns:
+            p = pos - m.lags.get(c, 0)
+            lim = m.sessions[p] if p >= 0 else pd.Timestamp.min
+            pd.testing.assert_series_equal(v.reference[c], ref[c].where(ref.index <= lim), check_names=False)

@@ -74,7 +74,7 @@ class Rotation:
         inputs = AllocationInputs(mu=mu, cov=rm.cov, current=w0,
                                   benchmark=bench, regime=self.regime_at(t), sigma_daily=sigma / np.sqrt(252),
                                   adv_dollars=adv, investable=tuple(rm.investable),
-                                  prices=close.ffill().iloc[-1])
+                                  prices=_last_valid(close))
         nav = current.attrs.get("nav")
         lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
         a = self.alloc.solve(inputs, lim)
@@ -83,3 +83,12 @@ class Rotation:
         self.expected[t] = a
         self._cost_inputs[t] = (inputs.sigma_daily.to_numpy(float), adv.to_numpy(float))
         return a.weights
+
+
+def _last_valid(frame: pd.DataFrame) -> pd.Series:
+    """The last non-NaN value of each column (NaN if none): ``frame.ffill().iloc[-1]`` without the copy."""
+    arr = frame.to_numpy(float)
+    ok = ~np.isnan(arr)
+    row = len(arr) - 1 - np.argmax(ok[::-1], axis=0) if len(arr) else np.zeros(arr.shape[1], int)
+    has = ok.any(axis=0) if len(arr) else np.zeros(arr.shape[1], bool)
+    return pd.Series(np.where(has, arr[row, np.arange(arr.shape[1])] if len(arr) else np.nan, np.nan), index=frame.columns)
