@@ -88,3 +88,13 @@ def test_asof_reference_cut_equals_per_series_where(real_market):
             p = pos - m.lags.get(c, 0)
             lim = m.sessions[p] if p >= 0 else pd.Timestamp.min
             pd.testing.assert_series_equal(v.reference[c], ref[c].where(ref.index <= lim), check_names=False)
+
+
+def test_gross_many_equals_gross():
+    from engine.backtest.simulate import _gross, _gross_many
+
+    vix = np.array([np.nan, np.inf, -np.inf, 0.0, 14.99, 15.0, 19.99, 20.0, 29.99, 30.0, 80.0])
+    for overlay in (False, True):
+        cfg = BacktestConfig(start=pd.Timestamp("2010-01-01"), end=pd.Timestamp("2011-01-01"), leverage=1.3,
+                             vix_overlay=overlay)
+        np.testing.assert_array_equal(_gross_many(cfg, vix), [_gross(cfg, v) for v in vix])

@@ -138,6 +138,14 @@ def _gross(config: BacktestConfig, vix: float) -> float:
     return config.leverage * (vix_multiplier(vix) if config.vix_overlay else 1.0)
 
 
+def _gross_many(config: BacktestConfig, vix: np.ndarray) -> np.ndarray:
+    """:func:`_gross` for an array of VIX closes (equal to it element by element; tested)."""
+    if not config.vix_overlay:
+        return np.full(len(vix), config.leverage)
+    steps = np.select([vix < level for level, _ in VIX_STEPS[:-1]], [m for _, m in VIX_STEPS[:-1]], VIX_STEPS[-1][1])
+    return config.leverage * np.where(np.isfinite(vix), steps, 1.0)
+
+
 def _target(policy, market, t, current, failed) -> np.ndarray | None:
     """Unlevered target weights of ``policy`` at ``t`` from ``market.asof(t)`` (checked), or None with the
     failure recorded."""
@@ -225,7 +233,7 @@ def _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, fai
     dec = np.asarray([d for d in decisions if targets.get(d) is not None], dtype=int)
     order_rows = []
     if len(dec):
-        W = np.stack([targets[d] * _gross(config, book.a.vix[d]) for d in dec.tolist()])
+        W = np.stack([targets[d] for d in dec.tolist()]) * _gross_many(config, book.a.vix[dec])[:, None]
         F, V, H, X = fastpath.fill_all(book, dec, config.execution_lag, W)
         order_rows = (F, dec, V, H, X, np.zeros(len(dec), bool))
     book.advance_to(i1)
