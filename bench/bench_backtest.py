@@ -112,17 +112,21 @@ class Ratio(str):
 
     def __format__(self, spec):
         import statistics
-        r = statistics.median(self.peer_t) / statistics.median(self.ours_t) if self.ours_t and self.peer_t else float("nan")
-        return format(f"{self.text}; peer / ours = {r:.1f}x", spec)
+
+        def ratio(k):
+            if not self.ours_t or not self.peer_t:
+                return float("nan")
+            return statistics.median(x[k] for x in self.peer_t) / statistics.median(x[k] for x in self.ours_t)
+        return format(f"{self.text}; peer / ours = {ratio(0):.1f}x wall, {ratio(1):.1f}x cpu", spec)
 
 
 def _timed(fn, store):
     import time
 
     def call(a):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = fn(a)
-        store.append(time.perf_counter() - t0)
+        store.append((time.perf_counter() - t0, time.process_time() - c0))
         return out
     return call
 

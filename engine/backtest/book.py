@@ -60,6 +60,7 @@ class Book:
         T, n = arrays.price.shape
         self.T, self.start = T, start
         self.px = np.nan_to_num(arrays.price)              # NaN price: nothing can be held there
+        self._lin_rows: dict[int, np.ndarray] = {}           # linear cost rate per order, by fill row
         self.rate = np.nan_to_num(np.asarray(arrays.rf, float)) / 100.0 / 252.0
         # growth of one dollar of cash from row 0 to row j: long cash at the bill, borrowed at bill + spread
         self._g = {False: np.r_[1.0, np.cumprod(1.0 + self.rate[:-1])],
@@ -125,23 +126,33 @@ class Book:
     pretrade = property(lambda self: self._records()["pretrade"])
     cash_rate = property(lambda self: self._records()["cash_rate"])
 
-    def _cost_function(self, raw, sig, adv, w, h):
+    def _linear(self, s: int) -> np.ndarray:
+        """The cost model's linear rate per order at row ``s`` (raw close, else the price, for per-share fees)."""
+        lin = self._lin_rows.get(s)
+        if lin is None:
+            r = self.a.raw[s]
+            lin = self._lin_rows[s] = self.model.linear_rate(np.where(np.isfinite(r), r, self.px[s]))
+        return lin
+
+    def _cost_function(self, s, sig, adv, w, h):
         """Dollar cost of moving holdings ``h`` to ``w * v`` as a function of v: the CostModel's
         ``dollars`` summed over orders, with the per-order rates precomputed (equal to it; tested)."""
         m = self.model
-        lin = m.linear_rate(raw)
-        ok = np.isfinite(adv) & (adv > 0)
-        if m.impact_eta > 0 and ok.any():
-            coef = m.impact_eta * np.nan_to_num(sig[ok]) / adv[ok] ** m.impact_exponent
-            e1 = 1.0 + m.impact_exponent
+        lin = self._linear(s)
+        if m.impact_eta > 0:
+            ok = np.isfinite(adv) & (adv > 0)
+            if ok.any():
+                coef = m.impact_eta * np.nan_to_num(sig[ok]) / adv[ok] ** m.impact_exponent
+                e1 = 1.0 + m.impact_exponent
 
-            def cost(v):
-                q = np.abs(w * v - h)
-                return float(lin @ q + coef @ q[ok] ** e1)
-        else:
-            def cost(v):
-                return float(lin @ np.abs(w * v - h))
-        return cost
+                def cost(v):
+                    q = np.abs(w * v - h)
+                    return float(lin @ q + coef @ q[ok] ** e1)
+                return cost
+
+        def linear_cost(v):
+            return float(lin @ np.abs(w * v - h))
+        return linear_cost
 
     # ---- trading ---------------------------------------------------------------------------------
     def fill(self, s: int, target: np.ndarray, sigma: np.ndarray | None = None, adv: np.ndarray | None = None) -> float:
@@ -159,8 +170,7 @@ class Book:
             raise ArgumentError("target", "a positive weight on a ticker that has no price at the fill session")
         h = self._sh * p
         V = self._cash + h.sum()
-        raw = np.where(np.isfinite(self.a.raw[s]), self.a.raw[s], p)
-        cost_of = self._cost_function(raw, self.a.sigma[s] if sigma is None else sigma,
+        cost_of = self._cost_function(s, self.a.sigma[s] if sigma is None else sigma,
                                       self.a.adv[s] if adv is None else adv, w, h)
         v2 = V
         for _ in range(100):

@@ -17,6 +17,8 @@ from engine.errors import ArgumentError, NoDataError
 class EqualWeight:
     """Equal weights over the tickers that have a price at t."""
 
+    uses_book = False        # target() ignores the current book: its fills may be made all at once
+
     def __init__(self, tickers: list[str], name: str = "equal"):
         self.tickers, self.name = list(tickers), name
 
@@ -36,6 +38,8 @@ class EqualWeight:
 class BuyHold:
     """All in one ticker (``spy``: buy and hold SPY; the book drifts only by its own return)."""
 
+    uses_book = False
+
     def __init__(self, ticker: str = "SPY", name: str = "spy"):
         self.tickers, self.name = [ticker], name
 
@@ -51,6 +55,8 @@ class Momentum:
     A ticker is eligible once it has ``lookback + 1`` prices (so its trailing return exists); ties keep
     the universe order. Fewer than ``top`` eligible tickers: equal weight over those.
     """
+
+    uses_book = False
 
     def __init__(self, universe: list[str], lookback: int = 126, top: int = 3, name: str = "momentum"):
         if lookback < 1 or top < 1:
@@ -78,22 +84,32 @@ class Momentum:
         return pd.Series(self._pick(score), index=self.tickers)
 
     def targets_at(self, prices: pd.DataFrame, positions) -> dict[int, np.ndarray]:
-        """The same targets for many decision positions at once (vectorised; row p uses rows <= p only)."""
+        """The same targets for many decision positions at once (vectorised; row p uses rows <= p only).
+
+        Equal to :meth:`target` and to a loop over :meth:`_pick` (tests/test_backtest_fast.py): the
+        ranking is the same stable argsort, taken on all decision rows in one call."""
         px = prices.reindex(columns=self.tickers).to_numpy(float)
-        counts = np.cumsum(np.isfinite(px), axis=0)
-        out = {}
-        for p in positions:
-            if p < self.lookback:
-                continue
-            score = np.where(counts[p] >= self.lookback + 1, px[p] / px[p - self.lookback] - 1.0, np.nan)
-            if np.isfinite(score).any():
-                out[int(p)] = self._pick(score)
-        return out
+        P = np.asarray([int(p) for p in positions if p >= self.lookback], dtype=int)
+        if not len(P):
+            return {}
+        eligible = np.cumsum(np.isfinite(px[:P.max() + 1]), axis=0)[P] >= self.lookback + 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(eligible, px[P] / px[P - self.lookback] - 1.0, np.nan)
+        ok = np.isfinite(score)
+        k = np.minimum(self.top, ok.sum(axis=1))
+        order = np.argsort(np.where(ok, -score, np.inf), axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(score.shape[1])[None, :], axis=1)
+        w = np.where(rank < k[:, None], 1.0 / np.maximum(k, 1)[:, None], 0.0)
+        keep = k > 0
+        return dict(zip(P[keep].tolist(), w[keep]))
 
 
 class Replication:
     """The benchmark: the long-only sector portfolio replicating SPY best over the ``window`` sessions up to t,
     re-estimated at every rebalance (:func:`engine.optimize.benchmark.replicating_weights`)."""
+
+    uses_book = False
 
     def __init__(self, sectors: list[str], benchmark: str = "SPY", window: int = 252, name: str = "benchmark"):
         self.tickers, self.bench, self.window, self.name = list(sectors), benchmark, window, name

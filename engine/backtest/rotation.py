@@ -54,15 +54,18 @@ class Rotation:
         px = view.prices.iloc[-(self.window + 2):]
         rets = px.reindex(columns=self.tickers).pct_change(fill_method=None).iloc[1:]
         rm = risk_model(rets, t, window=self.window)
-        sigma = pd.Series(np.sqrt(np.diag(rm.cov.to_numpy())), index=self.tickers)
-        score = self.composite.loc[:t].iloc[-1] if len(self.composite.loc[:t]) else pd.Series(np.nan, index=self.tickers)
-        score = score.where(pd.Index(self.tickers).isin(rm.investable))
-        mu = expected_returns(score, sigma.where(sigma > 0), self.regime_at(t))
-        mu = mu.where(mu.notna() | ~pd.Index(self.tickers).isin(rm.investable), 0.0)   # investable, unscored: 0
-        bench = replicating_weights(rets, px[self.bench].pct_change(fill_method=None).iloc[1:], t,
-                                    window=self.window).reindex(self.tickers).fillna(0.0)
-        bench = bench.where(pd.Index(self.tickers).isin(rm.investable), 0.0)
-        bench = bench / bench.sum()
+        inv = np.isin(self.tickers, rm.investable)
+        sig = np.sqrt(np.diag(rm.cov.to_numpy()))
+        sigma = pd.Series(sig, index=self.tickers)
+        row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
+        score = self.composite.iloc[row].to_numpy(float) if row >= 0 else np.full(len(self.tickers), np.nan)
+        score = pd.Series(np.where(inv, score, np.nan), index=self.tickers)
+        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self.tickers), self.regime_at(t))
+        mu = pd.Series(np.where(mu.isna().to_numpy() & inv, 0.0, mu.to_numpy()), index=self.tickers)  # investable, unscored: 0
+        bw = replicating_weights(rets, px[self.bench].pct_change(fill_method=None).iloc[1:], t,
+                                 window=self.window).reindex(self.tickers).fillna(0.0).to_numpy()
+        bw = np.where(inv, bw, 0.0)
+        bench = pd.Series(bw / bw.sum(), index=self.tickers)
         close, vol = view.close.reindex(columns=self.tickers), view.volume.reindex(columns=self.tickers)
         adv = average_dollar_volume(close.iloc[-64:], vol.iloc[-64:], t)
         w0 = current.reindex(self.tickers).fillna(0.0)
@@ -71,7 +74,7 @@ class Rotation:
         inputs = AllocationInputs(mu=mu, cov=rm.cov, current=w0,
                                   benchmark=bench, regime=self.regime_at(t), sigma_daily=sigma / np.sqrt(252),
                                   adv_dollars=adv, investable=tuple(rm.investable),
-                                  prices=close.ffill().iloc[-1])
+                                  prices=_last_valid(close))
         nav = current.attrs.get("nav")
         lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
         a = self.alloc.solve(inputs, lim)
@@ -80,3 +83,12 @@ class Rotation:
         self.expected[t] = a
         self._cost_inputs[t] = (inputs.sigma_daily.to_numpy(float), adv.to_numpy(float))
         return a.weights
+
+
+def _last_valid(frame: pd.DataFrame) -> pd.Series:
+    """The last non-NaN value of each column (NaN if none): ``frame.ffill().iloc[-1]`` without the copy."""
+    arr = frame.to_numpy(float)
+    ok = ~np.isnan(arr)
+    row = len(arr) - 1 - np.argmax(ok[::-1], axis=0) if len(arr) else np.zeros(arr.shape[1], int)
+    has = ok.any(axis=0) if len(arr) else np.zeros(arr.shape[1], bool)
+    return pd.Series(np.where(has, arr[row, np.arange(arr.shape[1])] if len(arr) else np.nan, np.nan), index=frame.columns)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine.backtest import fastpath
 from engine.backtest.book import Arrays, Book
 from engine.backtest.schedule import decision_positions
 from engine.costs import CostModel
@@ -137,12 +138,17 @@ def _gross(config: BacktestConfig, vix: float) -> float:
     return config.leverage * (vix_multiplier(vix) if config.vix_overlay else 1.0)
 
 
-def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray | None:
-    """Target weights (gross-scaled) of ``policy`` at session ``t_pos`` from ``market.asof(t)``, or None."""
-    t = sessions[t_pos]
-    w_now = book.weights(t_pos)
-    current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
-    current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
+def _gross_many(config: BacktestConfig, vix: np.ndarray) -> np.ndarray:
+    """:func:`_gross` for an array of VIX closes (equal to it element by element; tested)."""
+    if not config.vix_overlay:
+        return np.full(len(vix), config.leverage)
+    steps = np.select([vix < level for level, _ in VIX_STEPS[:-1]], [m for _, m in VIX_STEPS[:-1]], VIX_STEPS[-1][1])
+    return config.leverage * np.where(np.isfinite(vix), steps, 1.0)
+
+
+def _target(policy, market, t, current, failed) -> np.ndarray | None:
+    """Unlevered target weights of ``policy`` at ``t`` from ``market.asof(t)`` (checked), or None with the
+    failure recorded."""
     try:
         target = policy.target(market.asof(t), t, current)
     except InfeasibleError as e:
@@ -154,20 +160,33 @@ def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray
     w = target.reindex(policy.tickers).fillna(0.0).to_numpy(float)
     if (w < -1e-9).any() or w.sum() > 1 + 1e-6:
         raise ArgumentError("policy", f"{policy.name} at {t.date()}: weights must be >= 0 and sum to at most 1")
+    return np.clip(w, 0.0, None)
+
+
+def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray | None:
+    """Target weights (gross-scaled) of ``policy`` at session ``t_pos`` from ``market.asof(t)``, or None."""
+    t = sessions[t_pos]
+    w_now = book.weights(t_pos)
+    current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
+    w = _target(policy, market, t, current, failed)
+    if w is None:
+        return None
     w = np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
     cost_inputs = getattr(policy, "cost_inputs", None)
     return (w, *cost_inputs(t)) if cost_inputs else w
 
 
 def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, trigger_dates=None,
-        targets: dict[int, np.ndarray] | None = None) -> Run:
+        targets: dict[int, np.ndarray] | None = None, vectorised: bool = True) -> Run:
     """Simulate ``policy`` over the window of ``config`` (see the module docstring).
 
     ``policy``: an object with ``name``, ``tickers`` and ``target(view, t, current) -> weights``
     (:mod:`engine.backtest.policies`); a policy with ``cost_inputs(t) -> (sigma, adv)`` has its trades
     charged with the volatility and ADV it optimized with. ``targets``: optional precomputed unlevered weights per decision
     position for policies that do not depend on the book (a vectorised fast path; a test checks it equals
-    the ``market.asof(t)`` path).
+    the ``market.asof(t)`` path); with a linear cost model their fills are also made all at once
+    (:mod:`engine.backtest.fastpath`; ``vectorised=False`` forces the session loop, the reference).
     """
     sessions = market.sessions
     i0, i1 = window(sessions, config.start, config.end)
@@ -175,10 +194,15 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
     book = Book(a, i0 - 1, config.capital, config.cost_model, config.financing_spread_bps)
     lag = config.execution_lag
     decisions = decisions_for(sessions, config, i0, i1, trigger_dates)
-    pending: dict[int, tuple[int, np.ndarray]] = {}
     failed: list[Failed] = []
+    pending: dict[int, tuple[int, np.ndarray]] = {}
     fills: list[tuple[int, int]] = []
     order_rows: list[tuple] = []
+    if vectorised and fastpath.applies(book, config, policy) and (targets is not None or not getattr(policy, "uses_book", True)):
+        if targets is None:       # a policy that ignores the book: its decisions first, from market.asof(t) only
+            none = pd.Series(0.0, index=policy.tickers)
+            targets = {d: _target(policy, market, sessions[d], none, failed) for d in decisions}
+        return _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed)
     days = range(i0 - 1, i1 + 1) if config.vix_daily_reset else sorted(set(decisions) | {d + lag for d in decisions})
     dset = set(decisions)
     for s in days:
@@ -204,6 +228,19 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
     return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows)
 
 
+def _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed) -> Run:
+    """Precomputed targets, linear costs: every fill in one vectorised pass (equal to the loop; tested)."""
+    dec = np.asarray([d for d in decisions if targets.get(d) is not None], dtype=int)
+    order_rows = []
+    if len(dec):
+        W = np.stack([targets[d] for d in dec.tolist()]) * _gross_many(config, book.a.vix[dec])[:, None]
+        F, V, H, X = fastpath.fill_all(book, dec, config.execution_lag, W)
+        order_rows = (F, dec, V, H, X, np.zeros(len(dec), bool))
+    book.advance_to(i1)
+    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, list(zip(dec.tolist(), (dec + config.execution_lag).tolist())),
+                    order_rows)
+
+
 def _fill(book, s, d, w, fills, order_rows, reset=False):
     w, sig, adv = w if isinstance(w, tuple) else (w, None, None)
     before = book._sh * book.px[s]
@@ -216,10 +253,14 @@ def _fill(book, s, d, w, fills, order_rows, reset=False):
 def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
     """One row per order: fill_date, decision_date, ticker, dollars, weight (of pre-trade NAV), kind."""
     cols = ["fill_date", "decision_date", "ticker", "dollars", "weight", "kind"]
-    if not order_rows:
+    if not len(order_rows):
         return pd.DataFrame(columns=cols)
-    s, d, v, before, after, reset = (np.asarray(x) for x in zip(*order_rows))
-    delta = np.stack(after) - np.stack(before)
+    if isinstance(order_rows, tuple):      # already stacked (the vectorised path)
+        s, d, v, before, after, reset = order_rows
+        delta = after - before
+    else:
+        s, d, v, before, after, reset = (np.asarray(x) for x in zip(*order_rows))
+        delta = np.stack(after) - np.stack(before)
     r, j = np.nonzero(np.abs(delta) > 1e-9 * np.maximum(v, 1.0)[:, None])
     return pd.DataFrame({"fill_date": sessions[s[r]], "decision_date": sessions[d[r]],
                          "ticker": np.asarray(tickers, dtype=object)[j], "dollars": delta[r, j],
@@ -248,4 +289,5 @@ def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows)
         turnover=pd.Series(book.traded[sl] / 2.0 / rec["pretrade"][sl], index=idx, name="turnover"),
         leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
         trades=_orders(order_rows, sessions, tickers), failed=failed,
-        decisions=list(zip(sessions[[d for d, _ in fills]], sessions[[f for _, f in fills]])), config=config)
+        decisions=list(zip(sessions[np.asarray([d for d, _ in fills], dtype=int)],
+                                    sessions[np.asarray([f for _, f in fills], dtype=int)])), config=config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from engine.universe import DEMO_LABEL
@@ -94,12 +95,16 @@ class Market:
         ref = cut(self.reference)
         if self.lags and len(ref.columns) and len(self.sessions):
             pos = self.sessions.searchsorted(t, side="right") - 1
-            cols = {}
-            for c in ref.columns:
-                p = pos - self.lags.get(c, 0)
-                limit = self.sessions[p] if p >= 0 else pd.Timestamp.min
-                cols[c] = ref[c].where(ref.index <= limit)
-            ref = pd.DataFrame(cols, index=ref.index)
+            limits = [self.sessions[p] if p >= 0 else pd.Timestamp.min
+                      for p in (pos - self.lags.get(c, 0) for c in ref.columns)]
+            if ref.index.is_monotonic_increasing and all(dt == np.float64 for dt in ref.dtypes):   # one array pass, same values
+                vals = ref.to_numpy(dtype=float, copy=True)
+                rows = ref.index.searchsorted(pd.DatetimeIndex(limits), side="right")
+                vals[np.arange(len(ref))[:, None] >= rows[None, :]] = np.nan
+                ref = pd.DataFrame(vals, index=ref.index, columns=list(ref.columns))
+            else:
+                ref = pd.DataFrame({c: ref[c].where(ref.index <= lim) for c, lim in zip(ref.columns, limits)},
+                                   index=ref.index)
         view = replace(
             self,
             prices=cut(self.prices), close=cut(self.close), volume=cut(self.volume),

@@ -154,12 +154,14 @@ def risk_model(returns: pd.DataFrame, t=None, window: int = 252, method: str = "
     past = returns.loc[:pd.Timestamp(t)] if t is not None else returns
     win = past.iloc[-window:]
     tickers = list(returns.columns)
-    investable = [c for c in tickers if len(win) and win[c].notna().all()]
-    excluded = [c for c in tickers if c not in investable]
+    vals = win.to_numpy(dtype=float)
+    full_cols = (~np.isnan(vals)).all(axis=0) if len(win) else np.zeros(len(tickers), bool)
+    investable = [c for c, ok in zip(tickers, full_cols) if ok]
+    excluded = [c for c, ok in zip(tickers, full_cols) if not ok]
     if len(win) < min_obs or not investable:
         raise NoDataError(f"covariance at {t}: need at least {min_obs} sessions of returns with every sector "
                           f"present, found {len(win)} rows and {len(investable)} complete sectors")
-    x = win[investable].to_numpy(dtype=float)
+    x = np.ascontiguousarray(vals[:, full_cols])     # the layout pandas handed over: BLAS sums in the same order
     shrink = None
     if method == "ledoit_wolf_identity":
         c, shrink = ledoit_wolf_identity(x)
@@ -167,8 +169,9 @@ def risk_model(returns: pd.DataFrame, t=None, window: int = 252, method: str = "
         c, shrink = ledoit_wolf_constant_corr(x)
     else:
         c = ewma_covariance(x, halflife)
-    full = pd.DataFrame(0.0, index=tickers, columns=tickers)
-    full.loc[investable, investable] = c * PERIODS_PER_YEAR
+    mat = np.zeros((len(tickers), len(tickers)))
+    mat[np.ix_(full_cols, full_cols)] = c * PERIODS_PER_YEAR
+    full = pd.DataFrame(mat, index=tickers, columns=tickers)
     if excluded:
         log.info("covariance at %s: excluded (no full window) %s", t, ", ".join(excluded))
     return RiskModel(full, tuple(investable), tuple(excluded), shrink, method,

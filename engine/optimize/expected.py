@@ -35,13 +35,14 @@ def expected_returns(score: pd.Series, sigma: pd.Series, regime: str = "calm", i
     tech_tilt = defensive_tilt if tech_tilt is None else tech_tilt
     if not np.isfinite(ic) or not np.isfinite(defensive_tilt) or not np.isfinite(tech_tilt):
         raise ArgumentError("ic", "ic and defensive_tilt must be finite numbers")
-    s = score.astype(float)
-    sig = sigma.reindex(s.index).astype(float)
-    valid = s.notna() & sig.notna()
-    z = pd.Series(np.nan, index=s.index)
-    sd = s[valid].std(ddof=0) if valid.sum() >= 2 else 0.0
-    z[valid] = (s[valid] - s[valid].mean()) / sd if sd > 0 else 0.0
+    s = score.to_numpy(dtype=float)
+    sig = sigma.reindex(score.index).to_numpy(dtype=float)
+    valid = ~np.isnan(s) & ~np.isnan(sig)
+    z = np.full(len(s), np.nan)
+    sv = s[valid]
+    sd = pd.Series(sv).std(ddof=0) if valid.sum() >= 2 else 0.0       # pandas' std, as before
+    z[valid] = (sv - pd.Series(sv).mean()) / sd if sd > 0 else 0.0
     mult = TILT_MULTIPLIER[regime]
-    tilt = pd.Series([defensive_tilt * mult if t in DEFENSIVE else -tech_tilt * mult if t == TECH else 0.0
-                      for t in s.index], index=s.index)
-    return (ic * sig * z + tilt).where(valid)
+    tilt = np.array([defensive_tilt * mult if t in DEFENSIVE else -tech_tilt * mult if t == TECH else 0.0
+                     for t in score.index])
+    return pd.Series(np.where(valid, ic * sig * z + tilt, np.nan), index=score.index)
