@@ -54,6 +54,10 @@ def rows() -> list[Row]:
                      "try:\n    main()\nexcept SystemExit:\n    pass"), target_s=0.3, repeat=7),
         Row("startup: python -c 'import udfs.functions' (whole process)", _process("import udfs.functions"),
             target_s=1.0, repeat=5),
+        # xlwings imports matplotlib when it is installed; only the dev extras (bt, vectorbt) bring it, so
+        # this row is the UDF server of a product install (matplotlib absent, as xlwings sees it).
+        Row("startup: python -c 'import udfs.functions' without matplotlib (product install)",
+            _process("import sys; sys.modules['matplotlib'] = None\nimport udfs.functions"), target_s=1.0, repeat=5),
         Row("startup: python -c 'pass' (interpreter alone, for scale)", _process("pass"), repeat=7, peer=True),
     ]
     if DATA.exists():
