@@ -71,7 +71,7 @@ def test_holdings_history_from_a_folder_and_errors(tmp_path):
         read_history(d)
     bad = tmp_path / "bad.csv"
     bad.write_text("date,ticker,shares\n2020-03-02,XLK,600\nyesterday,XLU,800\n")
-    with pytest.raises(DataError, match=r"bad.csv, line 3: date 'yesterday' is not a date"):
+    with pytest.raises(DataError, match=r"bad.csv, line 3: date: expected a date like 2008-10-10, got 'yesterday'"):
         read_history(bad)
     late = tmp_path / "late.csv"
     late.write_text("date,ticker,shares\n2020-03-02,XLK,600\n2020-03-02,XLQ,1\n")

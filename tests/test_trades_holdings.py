@@ -58,7 +58,8 @@ def test_excel_range_with_dates_and_numbers():
     ("XLK,1.5\n", 2, "not a whole number"),
     ("QQQ,5\n", 2, "unknown ticker 'QQQ'"),
     ("XLK,5,2019-01-02,\n", 2, "needs both acquired and its cost basis"),
-    ("XLK,5,notadate,100\n", 2, "is not a date"),
+    ("XLK,5,notadate,100\n", 2, "acquired: expected a date like 2008-10-10"),
+    ("XLK,5,03/04/2008,100\n", 2, "acquired: .03/04/2008. is ambiguous"),    # never read as March 4 or April 3
     ("CASH,5\nCASH,6\n", 3, "a second CASH row"),
     ("CASH,-5\n", 2, "negative"),
     ("XLK,5,2019-01-02,100\nXLK,5\n", 3, "lot rows with dates and one without"),

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from engine.data.model import Market
-from engine.errors import DataError, RotationError
+from engine.dates import parse_date
+from engine.errors import ArgumentError, DataError, RotationError
 from engine.trades.holdings import Holdings, Lot, parse_rows, read_holdings
 from engine.universe import SECTORS
 from usecases.context import decision_date
@@ -54,12 +55,12 @@ class BookView:
 
 
 def _parse_date(text: str, src: str, line: int | None) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(str(text).strip())
-    except (ValueError, TypeError):
-        t = None
-    if t is None or t is pd.NaT:
-        raise DataError(f"date {str(text).strip()!r} is not a date; expected YYYY-MM-DD", src, line)
+    try:                    # the product's one strict date reader: ISO, Excel serials; ambiguous text refused
+        t = parse_date(text, "date")
+    except ArgumentError as exc:
+        raise DataError(f"{exc.argument}: {exc.problem}", src, line) from None
+    if t is None:
+        raise DataError("date is empty; expected YYYY-MM-DD", src, line)
     return t.normalize()
 
 

@@ -29,7 +29,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from engine.errors import DataError
+from engine.dates import parse_date
+from engine.errors import ArgumentError, DataError
 from engine.universe import SECTORS
 
 NAV_TOLERANCE = 0.005          # the NAV row must agree with shares x prices + cash within 0.5%
@@ -113,14 +114,12 @@ def _date(v: Any, src: str, line: int) -> date:
         return v.date()
     if isinstance(v, date):
         return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1 < v < 200000:   # an Excel serial date
-        return (pd.Timestamp("1899-12-30") + pd.Timedelta(days=int(v))).date()
-    try:
-        ts = pd.Timestamp(str(v).strip())
-    except (ValueError, TypeError):
-        ts = None
-    if ts is None or ts is pd.NaT:
-        raise DataError(f"acquired {str(v).strip()!r} is not a date; expected YYYY-MM-DD", src, line)
+    try:                    # the product's one strict date reader: ISO, Excel serials; ambiguous text refused
+        ts = parse_date(v, "acquired")
+    except ArgumentError as exc:
+        raise DataError(f"{exc.argument}: {exc.problem}", src, line) from None
+    if ts is None:
+        raise DataError("acquired is empty; expected a date YYYY-MM-DD", src, line)
     return ts.date()
 
 
