@@ -66,3 +66,19 @@ def test_fills_errors_name_the_line(files, tmp_path):
     f.write_text(FILLS + ",XLU,2019-03-04 10:00,1,49,0,,,\n")
     with pytest.raises(DataError, match="exceed the order's 500 shares"):
         implementation_shortfall(read_orders_csv(o), read_fills(f), str(f))
+
+
+def test_fill_and_order_dates_are_read_strictly(files, tmp_path):
+    """A fill time or an order date in day/month text is refused (never read as another day)."""
+    o, _ = files
+    fills = tmp_path / "fills.csv"
+    fills.write_text("child_id,ticker,time,shares,price,fees\nP1-a,,03/04/2019 09:40,300,101,3\n")
+    with pytest.raises(DataError, match=r"fills.csv, line 2: time: expected a date like 2008-10-10, got '03/04/2019 09:40'"):
+        read_fills(fills)
+    text = o.read_text().splitlines()
+    head, first = text[0].split(","), text[1].split(",")
+    first[head.index("date")] = "03/04/2019"
+    bad = tmp_path / "orders.csv"
+    bad.write_text("\n".join([text[0], ",".join(first)]) + "\n")
+    with pytest.raises(DataError, match=r"orders.csv, line 2: date: '03/04/2019' is ambiguous"):
+        read_orders_csv(bad)

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.errors import DataError
+from engine.dates import parse_date
+from engine.errors import ArgumentError, DataError
 
 ORDER_COLUMNS = ("parent_id", "child_id", "date", "start", "end", "ticker", "side", "shares", "limit", "strategy",
                  "participation", "decision_price")
@@ -70,7 +71,12 @@ def read_orders_csv(path: str | Path) -> pd.DataFrame:
             d["shares"] = int(d["shares"])
             d["decision_price"] = float(d["decision_price"])
             d["limit"] = None if d["limit"].lower() in ("", "none") else float(d["limit"])
-            d["date"] = pd.Timestamp(d["date"]).date()
+            day = parse_date(d["date"], "date", allow_future=True)    # orders are planned ahead; ISO only
+            if day is None:
+                raise ValueError("date is empty")
+            d["date"] = day.date()
+        except ArgumentError as exc:
+            raise DataError(f"date: {exc.problem}", str(p), line) from None
         except ValueError as exc:
             raise DataError(f"bad value ({exc})", str(p), line) from None
         if d["side"] not in SIDE_CODE or d["shares"] <= 0:
