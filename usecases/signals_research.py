@@ -1,0 +1,60 @@
+"""`rotation signals research`: does the bond market warn about tech, and how far does honest research go?"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.data.model import Market
+from engine.signals_research.candidates import candidate_signals
+from engine.signals_research.research import BASELINES, by_decade, research_target
+from engine.signals_research.targets import targets
+from engine.stress.config import StressConfig
+from usecases.signals import stress_result
+
+
+def research_inputs(market: Market, config: StressConfig | None = None):
+    """(candidate signals frame, targets frame, horizons, binary flags) for ``market``."""
+    cfg = config or StressConfig.default()
+    res = stress_result(market, cfg)
+    rc = cfg.research
+    names = list(dict.fromkeys(list(rc.candidates) + list(BASELINES)))
+    x = candidate_signals(market.stress, market.prices, res.daily, names, zwindow=rc.zscore_window)
+    y, hor, binary = targets(market.prices, res.label, rc.horizons, rc.underperformance)
+    return x, y, hor, binary
+
+
+def research(market: Market, config: StressConfig | None = None, only: list[str] | None = None) -> dict:
+    """Every target's walk-forward procedure beside the baselines. Returns ``{"targets": {name: ...},
+    "candidates_tried", "verdict", "notes"}`` (see ``engine.signals_research.research.research_target``)."""
+    cfg = config or StressConfig.default()
+    x, y, hor, binary = research_inputs(market, cfg)
+    out = {}
+    for name in y.columns:
+        if only and name not in only:
+            continue
+        r = research_target(x, y[name], hor[name], binary[name], cfg.research)
+        r["by_decade"] = by_decade(r.pop("procedure_series"), y[name], binary[name])
+        out[name] = r
+    tried = sum(r["candidates_tried"] for r in out.values())
+    return {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,
+            "candidates_tried": tried, "verdict": verdict_words(out)}
+
+
+def verdict_words(out: dict) -> str:
+    """One sentence per target saying whether the procedure beats VIX alone and HY alone (computed)."""
+    parts = []
+    for name, r in out.items():
+        m = "AUC" if r["binary"] else "rank IC"
+        pv = r["metrics"]["procedure"].get("auc" if r["binary"] else "rank_ic", {}).get("value")
+        bits = []
+        for b, v in r["beats"].items():
+            d = r["difference_vs"][b]
+            word = {"PASS": "beats", "FAIL": "is worse than", "INCONCLUSIVE": "is not distinguishable from"}[v]
+            iv = "" if d["value"] is None else f" (difference {d['value']:+.3f}, 95% CI {_f(d['ci_low'])} to {_f(d['ci_high'])})"
+            bits.append(f"{word} {b.split(':')[1].upper()} alone{iv}")
+        pv_s = "n/a" if pv is None or pv != pv else f"{pv:.3f}"
+        parts.append(f"{name}: out-of-sample {m} {pv_s}; the procedure " + "; ".join(bits) + ".")
+    return " ".join(parts)
+
+
+def _f(v):
+    return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:+.3f}"
