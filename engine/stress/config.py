@@ -102,13 +102,13 @@ class ResearchConfig:
     horizons: tuple[int, ...] = (20, 40, 60)
     underperformance: float = 0.08
     zscore_window: int = 252
-    step: int = 63
+    step: int = 126
     min_train: int = 500
     min_positive: int = 20
     min_oos: int = 252
     ridge: float = 1.0
     hgb: bool = True
-    reps: int = 300
+    reps: int = 200
 
 
 @dataclass(frozen=True)
