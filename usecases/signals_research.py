@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.data.model import Market
+from engine.errors import ArgumentError
 from engine.signals_research.candidates import candidate_signals
 from engine.signals_research.research import BASELINES, by_decade, research_target
 from engine.signals_research.targets import targets
@@ -22,10 +23,19 @@ def research_inputs(market: Market, config: StressConfig | None = None):
     return x, y, hor, binary
 
 
+def target_names(cfg: StressConfig) -> list[str]:
+    """The research targets' names for ``cfg``."""
+    return [f"{k}_{h}" for h in cfg.research.horizons for k in ("rel_spy", "rel_def")] + ["major_under", "event"]
+
+
 def research(market: Market, config: StressConfig | None = None, only: list[str] | None = None) -> dict:
     """Every target's walk-forward procedure beside the baselines. Returns ``{"targets": {name: ...},
     "candidates_tried", "verdict", "notes"}`` (see ``engine.signals_research.research.research_target``)."""
     cfg = config or StressConfig.default()
+    names = target_names(cfg)
+    bad = sorted(set(only or ()) - set(names))
+    if bad:
+        raise ArgumentError("--target", f"unknown targets {bad}; expected some of {names}")
     x, y, hor, binary = research_inputs(market, cfg)
     out = {}
     for name in y.columns:
