@@ -174,3 +174,18 @@ def test_signal_money_information_ratio_by_hand(monkeypatch):
     assert ci["value"] == pytest.approx(ir, rel=1e-12)
     assert ci["ci_low"] < ir < ci["ci_high"]
     assert r["verdict"] in {"PASS", "FAIL", "INCONCLUSIVE"} and r["sessions"] == 800
+
+
+def test_by_group_and_decade_match_direct_computation():
+    from engine.signals_research.research import by_decade, by_group
+    rng = np.random.default_rng(7)
+    idx = pd.bdate_range("2005-01-03", periods=2000)
+    y = pd.Series((rng.random(2000) < 0.3).astype(float), index=idx)
+    p = pd.Series(rng.random(2000) + 0.2 * y.to_numpy(), index=idx)
+    g = pd.Series(np.where(np.arange(2000) % 2, "calm", "stress"), index=idx)
+    r = by_group(p, y, True, g)
+    m = g == "calm"
+    assert r["calm"] == pytest.approx(roc_auc_score(y[m], p[m]))
+    d = by_decade(p, y, True)
+    m = idx.year >= 2010
+    assert set(d) == {"2000s", "2010s"} and d["2010s"] == pytest.approx(roc_auc_score(y[m], p[m]))

@@ -6,7 +6,7 @@ import numpy as np
 from engine.data.model import Market
 from engine.errors import ArgumentError
 from engine.signals_research.candidates import candidate_signals
-from engine.signals_research.research import BASELINES, by_decade, research_target
+from engine.signals_research.research import BASELINES, by_decade, by_group, research_target
 from engine.signals_research.targets import targets
 from engine.stress.config import StressConfig
 from usecases.signals import stress_result
@@ -37,12 +37,15 @@ def research(market: Market, config: StressConfig | None = None, only: list[str]
     if bad:
         raise ArgumentError("--target", f"unknown targets {bad}; expected some of {names}")
     x, y, hor, binary = research_inputs(market, cfg)
+    regime = stress_result(market, cfg).daily["regime"]
     out = {}
     for name in y.columns:
         if only and name not in only:
             continue
         r = research_target(x, y[name], hor[name], binary[name], cfg.research)
-        r["by_decade"] = by_decade(r.pop("procedure_series"), y[name], binary[name])
+        proc = r.pop("procedure_series")
+        r["by_decade"] = by_decade(proc, y[name], binary[name])
+        r["by_regime"] = by_group(proc, y[name], binary[name], regime)
         out[name] = r
     tried = sum(r["candidates_tried"] for r in out.values())
     return {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,

@@ -214,6 +214,8 @@ def _research_table(name: str, r: dict) -> Table:
 def research_cmd(
     target: Annotated[Optional[list[str]], typer.Option("--target", help="Only this target (repeatable): event, "
                       "major_under, rel_spy_20/40/60, rel_def_20/40/60.")] = None,
+    money: Annotated[bool, typer.Option("--money", help="Also backtest rotation vs rotation-nosignal: the IR "
+                     "difference with its interval (minutes).")] = False,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, stress_config: StressConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -226,13 +228,26 @@ def research_cmd(
         market = _market(data, store, demo, as_json)
         with spinner(as_json, "walk-forward research (minutes on 20 years)"):
             rep = research(market, cfg, only=target)
+        if money:
+            from usecases.signals_research import signal_money
+
+            with spinner(as_json, "backtesting rotation and rotation-nosignal"):
+                rep["signal_value"] = signal_money(market)
 
         def render(rep: dict) -> None:
             for name, r in rep["targets"].items():
                 out.print(_research_table(name, r))
                 counts = ", ".join(f"{k} {v}" for k, v in r["chosen_counts"].items())
                 out.print(f"Procedure: best past out-of-sample candidate at each of {r['refits']} refits among "
-                          f"{r['candidates_tried']} candidates; chosen: {counts}; by decade: {r['by_decade']}")
+                          f"{r['candidates_tried']} candidates; chosen: {counts}")
+                out.print(f"By decade: {_point(r['by_decade'])}; by stress regime at t: {_point(r['by_regime'])}")
             out.print(f"Candidates tried in all: {rep['candidates_tried']}")
+            if "signal_value" in rep:
+                out.print(f"Signal value ({rep['signal_value']['from']} to {rep['signal_value']['to']}): "
+                          f"{rep['signal_value']['words']}")
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
         emit(rep, as_json, render)
+
+
+def _point(d: dict) -> str:
+    return ", ".join(f"{k} {_fmt(v, '.3f')}" for k, v in d.items()) or "n/a"

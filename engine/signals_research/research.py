@@ -56,12 +56,19 @@ def _first(s: pd.Series):
 
 def by_decade(pred: pd.Series, y: pd.Series, binary: bool) -> dict:
     """Point metric (AUC or rank IC) of ``pred`` per calendar decade (no interval: few rows each)."""
+    years = pd.Series((pred.index.year // 10) * 10, index=pred.index).map(lambda d: f"{d}s")
+    return by_group(pred, y, binary, years)
+
+
+def by_group(pred: pd.Series, y: pd.Series, binary: bool, groups: pd.Series) -> dict:
+    """Point metric (AUC or rank IC) of ``pred`` per value of ``groups`` (e.g. the stress regime at t),
+    for groups with at least 100 scored rows."""
     from engine.signals_research.evaluate import auc, rank_ic
 
     out = {}
-    df = pd.DataFrame({"p": pred, "y": y}).dropna()
-    for dec, g in df.groupby((df.index.year // 10) * 10):
+    df = pd.DataFrame({"p": pred, "y": y, "g": groups.reindex(pred.index)}).dropna()
+    for dec, g in df.groupby("g"):
         if len(g) >= 100:
             m = auc(g["p"].to_numpy(), g["y"].to_numpy()) if binary else rank_ic(g["p"].to_numpy(), g["y"].to_numpy())
-            out[f"{dec}s"] = None if m != m else float(m)
+            out[str(dec)] = None if m != m else float(m)
     return out
