@@ -189,3 +189,14 @@ def test_by_group_and_decade_match_direct_computation():
     d = by_decade(p, y, True)
     m = idx.year >= 2010
     assert set(d) == {"2000s", "2010s"} and d["2010s"] == pytest.approx(roc_auc_score(y[m], p[m]))
+
+
+def test_lead_times_by_hand():
+    from engine.signals_research.research import lead_times
+    idx = pd.bdate_range("2005-01-03", periods=400)
+    flag = pd.Series(0.0, index=idx)
+    flag.iloc[170] = 1.0            # 30 sessions before the start at 200
+    flag.iloc[395] = 1.0            # 4 sessions before the start at 399: too late to count
+    r = lead_times(flag, [idx[200], idx[300], idx[399]])
+    assert [e["lead_sessions"] for e in r["events"]] == [30, None, 4]
+    assert r["within"] == 1 and r["scored"] == 3

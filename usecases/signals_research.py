@@ -6,7 +6,7 @@ import numpy as np
 from engine.data.model import Market
 from engine.errors import ArgumentError
 from engine.signals_research.candidates import candidate_signals
-from engine.signals_research.research import BASELINES, by_decade, by_group, research_target
+from engine.signals_research.research import BASELINES, by_decade, by_group, lead_times, research_target
 from engine.signals_research.targets import targets
 from engine.stress.config import StressConfig
 from usecases.signals import stress_result
@@ -46,6 +46,10 @@ def research(market: Market, config: StressConfig | None = None, only: list[str]
         proc = r.pop("procedure_series")
         r["by_decade"] = by_decade(proc, y[name], binary[name])
         r["by_regime"] = by_group(proc, y[name], binary[name], regime)
+        if name == "event":
+            flag = (proc > r.pop("base_series")).astype(float).where(proc.notna())
+            r["lead_times"] = lead_times(flag, stress_result(market, cfg).events["start"])
+        r.pop("base_series", None)
         out[name] = r
     tried = sum(r["candidates_tried"] for r in out.values())
     return {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,

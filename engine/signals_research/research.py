@@ -46,7 +46,7 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
             "beats": verdicts, "candidates_tried": wf.tried, "refits": len(wf.chosen),
             "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
             "chosen_counts": {k: int(v) for k, v in counts.items()},
-            "oos_from": _first(wf.procedure), "procedure_series": wf.procedure}
+            "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base}
 
 
 def _first(s: pd.Series):
@@ -72,3 +72,21 @@ def by_group(pred: pd.Series, y: pd.Series, binary: bool, groups: pd.Series) -> 
             m = auc(g["p"].to_numpy(), g["y"].to_numpy()) if binary else rank_ic(g["p"].to_numpy(), g["y"].to_numpy())
             out[str(dec)] = None if m != m else float(m)
     return out
+
+
+def lead_times(flag: pd.Series, starts, lookback: int = 60, lo: int = 20, hi: int = 60) -> dict:
+    """Per event start: the first flagged session among the ``lookback`` sessions before it (lead in
+    sessions, None when none or when the flag is undefined there) and how many leads fall in [lo, hi]."""
+    idx = flag.index
+    f = flag.to_numpy(float)
+    rows = []
+    for s in starts:
+        pos = int(idx.searchsorted(pd.Timestamp(s)))
+        if pos >= len(idx) or pos - lookback < 0 or not np.isfinite(f[pos - lookback: pos]).any():
+            continue
+        w = np.flatnonzero(f[pos - lookback: pos] == 1)
+        lead = int(lookback - w[0]) if len(w) else None
+        rows.append({"start": idx[pos].date().isoformat(), "lead_sessions": lead})
+    leads = [r["lead_sessions"] for r in rows if r["lead_sessions"] is not None]
+    return {"events": rows, "scored": len(rows), "within": int(sum(lo <= v <= hi for v in leads)),
+            "window": [lo, hi]}
