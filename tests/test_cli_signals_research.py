@@ -19,7 +19,7 @@ def test_unknown_target_is_a_one_line_error():
 def test_research_json_on_demo(tmp_path):
     cfg = tmp_path / "fast.toml"
     cfg.write_text("[research]\nhgb = false\nstep = 252\nreps = 60\n")
-    r = runner.invoke(app, ["signals", "research", "--demo", "--target", "major_under", "--json",
+    r = runner.invoke(app, ["signals", "research", "--demo", "--target", "major_under", "--target", "event", "--json",
                             "--stress-config", str(cfg)])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
@@ -28,7 +28,11 @@ def test_research_json_on_demo(tmp_path):
     auc = t["metrics"]["procedure"]["auc"]
     assert auc["ci_low"] <= auc["value"] <= auc["ci_high"]
     assert t["metrics"]["never"]["brier"]["value"] == pytest.approx(t["metrics"]["never"]["base_rate"])
-    assert t["candidates_tried"] == d["candidates_tried"] > 10
+    assert t["candidates_tried"] > 10
+    assert d["candidates_tried"] == sum(v["candidates_tried"] for v in d["targets"].values())
     assert sum(t["chosen_counts"].values()) == t["refits"]
     assert set(t["beats"].values()) <= {"PASS", "FAIL", "INCONCLUSIVE"}
     assert "major_under: out-of-sample AUC" in d["verdict"]
+    lt = d["targets"]["event"]["lead_times"]
+    assert lt["scored"] == len(lt["events"]) and 0 <= lt["within"] <= lt["scored"]
+    assert set(d["targets"]["event"]["by_regime"]) <= {"calm", "elevated", "stress", "crisis"}

@@ -60,7 +60,7 @@ def test_targets_known_only_after_their_horizon():
     assert binary["major_under"] and not binary["rel_def_20"]
 
 
-@pytest.mark.parametrize("model", ["ridge", "rule", "equal", "hgb"])
+@pytest.mark.parametrize("model", ["ridge", "rule", "equal", pytest.param("hgb", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("binary", [True, False])
 def test_walk_forward_predictions_ignore_the_future(model, binary):
     rng = np.random.default_rng(1)
