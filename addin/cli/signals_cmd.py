@@ -182,3 +182,72 @@ def triggers_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = F
         tr = signals.trigger_list(market, _config(stress_config))
         result = {"label": market.label, "triggers": tr.reset_index().to_dict(orient="records")}
         emit(result, as_json, lambda r: out.print(tr.tail(30).to_string()))
+
+
+def _ci_cell(m: dict | None, spec: str = ".3f") -> str:
+    if not m or m.get("value") is None:
+        return "n/a"
+    lo, hi = m.get("ci_low"), m.get("ci_high")
+    iv = "" if lo is None else f" [{format(lo, spec)}, {format(hi, spec)}]"
+    return format(m["value"], spec) + iv
+
+
+def _research_table(name: str, r: dict) -> Table:
+    t = Table(title=f"{name} (horizon {r['horizon']} sessions; out of sample from {r['oos_from']})",
+              title_justify="left")
+    cols = ["auc", "brier", "balanced_accuracy"] if r["binary"] else ["rank_ic"]
+    t.add_column("model")
+    for c in cols:
+        t.add_column(f"{c} [95% CI]", justify="right")
+    if not r["binary"]:
+        t.add_column("HAC t", justify="right")
+    t.add_column("rows", justify="right")
+    for model, row in r["metrics"].items():
+        cells = [_ci_cell(row.get(c)) for c in cols]
+        if not r["binary"]:
+            cells.append(_fmt((row.get("rank_ic") or {}).get("hac_t")))
+        t.add_row(model, *cells, str(row.get("n")))
+    return t
+
+
+@app.command("research")
+def research_cmd(
+    target: Annotated[Optional[list[str]], typer.Option("--target", help="Only this target (repeatable): event, "
+                      "major_under, rel_spy_20/40/60, rel_def_20/40/60.")] = None,
+    money: Annotated[bool, typer.Option("--money", help="Also backtest rotation vs rotation-nosignal: the IR "
+                     "difference with its interval (minutes).")] = False,
+    data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, stress_config: StressConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Models x targets x metrics out of sample with intervals, the nested walk-forward procedure's choices,
+    beside VIX-only, HY-only, always, never and base-rate baselines; the verdict in words."""
+    from usecases.signals_research import research
+
+    with handle_errors(as_json):
+        cfg = _config(stress_config)
+        market = _market(data, store, demo, as_json)
+        with spinner(as_json, "walk-forward research (minutes on 20 years)"):
+            rep = research(market, cfg, only=target)
+        if money:
+            from usecases.signals_research import signal_money
+
+            with spinner(as_json, "backtesting rotation and rotation-nosignal"):
+                rep["signal_value"] = signal_money(market)
+
+        def render(rep: dict) -> None:
+            for name, r in rep["targets"].items():
+                out.print(_research_table(name, r))
+                counts = ", ".join(f"{k} {v}" for k, v in r["chosen_counts"].items())
+                out.print(f"Procedure: best past out-of-sample candidate at each of {r['refits']} refits among "
+                          f"{r['candidates_tried']} candidates; chosen: {counts}")
+                out.print(f"By decade: {_point(r['by_decade'])}; by stress regime at t: {_point(r['by_regime'])}")
+            out.print(f"Candidates tried in all: {rep['candidates_tried']}")
+            if "signal_value" in rep:
+                out.print(f"Signal value ({rep['signal_value']['from']} to {rep['signal_value']['to']}): "
+                          f"{rep['signal_value']['words']}")
+            out.print(f"[bold]Verdict:[/] {rep['verdict']}")
+        emit(rep, as_json, render)
+
+
+def _point(d: dict) -> str:
+    return ", ".join(f"{k} {_fmt(v, '.3f')}" for k, v in d.items()) or "n/a"

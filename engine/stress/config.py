@@ -91,6 +91,28 @@ class TriggerConfig:
 
 
 @dataclass(frozen=True)
+class ResearchConfig:
+    """``rotation signals research``: candidate signals, targets and the walk-forward (see default.toml)."""
+
+    candidates: tuple[str, ...] = ()
+    credit: tuple[str, ...] = ()
+    curve: tuple[str, ...] = ()
+    stress: tuple[str, ...] = ()
+    broad: tuple[str, ...] = ()
+    default: str = "equal:credit"
+    horizons: tuple[int, ...] = (20, 40, 60)
+    underperformance: float = 0.08
+    zscore_window: int = 252
+    step: int = 126
+    min_train: int = 500
+    min_positive: int = 20
+    min_oos: int = 252
+    ridge: float = 1.0
+    hgb: bool = True
+    reps: int = 200
+
+
+@dataclass(frozen=True)
 class StressConfig:
     """All settings of ``engine.stress``; build with :meth:`default` or :meth:`from_toml`."""
 
@@ -101,6 +123,7 @@ class StressConfig:
     warning: WarningConfig = field(default_factory=WarningConfig)
     sectors: SectorConfig = field(default_factory=SectorConfig)
     triggers: TriggerConfig = field(default_factory=TriggerConfig)
+    research: ResearchConfig = field(default_factory=ResearchConfig)
 
     @classmethod
     def default(cls) -> "StressConfig":
@@ -129,7 +152,7 @@ class StressConfig:
         for f in fields(cls):
             sub_cls = {"index": IndexConfig, "regime": RegimeConfig, "strength": StrengthConfig,
                        "events": EventConfig, "warning": WarningConfig, "sectors": SectorConfig,
-                       "triggers": TriggerConfig}[f.name]
+                       "triggers": TriggerConfig, "research": ResearchConfig}[f.name]
             parts[f.name] = _build(sub_cls, f.name, dict(d.get(f.name, {})))
         cfg = cls(**parts)
         cfg.validate()
@@ -184,6 +207,7 @@ class StressConfig:
                                 f"({wc.horizon_max}): whether a session is inside an event would be known only "
                                 "after the label horizon, so training would see the future; use at most "
                                 f"{wc.horizon_max}")
+        self._validate_research()
         if not self.sectors.horizons or min(self.sectors.horizons) < 1:
             raise ArgumentError("sectors.horizons", "expected positive horizons")
 
@@ -191,6 +215,23 @@ class StressConfig:
 @lru_cache(maxsize=None)
 def _default(cls) -> "StressConfig":
     return cls.from_dict(_read(DEFAULT_TOML))
+
+
+def _validate_research(self) -> None:
+    from engine.signals_research.candidates import ALL
+
+    rc = self.research
+    for key in ("candidates", "credit", "curve", "stress", "broad"):
+        bad = set(getattr(rc, key)) - set(ALL)
+        if bad:
+            raise ArgumentError(f"research.{key}", f"unknown candidate signals {sorted(bad)}; expected names from {list(ALL)}")
+    if not rc.horizons or min(rc.horizons) < 1 or rc.step < 1 or rc.min_train < 50 or rc.reps < 50:
+        raise ArgumentError("research", "expected positive horizons and step, min_train >= 50 and reps >= 50")
+    if not 0 < rc.underperformance < 1:
+        raise ArgumentError("research.underperformance", f"expected a fraction in (0, 1), got {rc.underperformance}")
+
+
+StressConfig._validate_research = _validate_research
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""The research table: for every target, the nested walk-forward procedure and the baselines, each
+with out-of-sample metrics and intervals, and the verdicts computed from the paired differences."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from engine.signals_research.evaluate import evaluate, paired_difference
+from engine.signals_research.models import Candidate, default_pool
+from engine.signals_research.walkforward import candidate_predictions, walk_forward
+from engine.stats.verdict import verdict
+
+BASELINES = ("vix", "hy_oas")
+
+
+def _const_rows(y, base, binary, horizon, rc):
+    """always (1), never (0) and the training base rate, as probabilities."""
+    out = {}
+    for name, p in (("always", np.ones_like(y)), ("never", np.zeros_like(y)), ("base_rate", base)):
+        out[name] = evaluate(np.where(np.isfinite(base), p, np.nan), y, binary, horizon, base, rc.reps)
+    return out
+
+
+def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, rc) -> dict:
+    """One target: the procedure's and the baselines' metrics, the differences and the verdicts."""
+    sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
+    pool = default_pool(rc.candidates, sets, hgb=rc.hgb)
+    kw = dict(step=rc.step, min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
+    wf = walk_forward(x, y, horizon, binary, pool, rc.default, min_oos=rc.min_oos, **kw)
+    bl_pool = [Candidate(f"only:{b}", "rule", (b,)) for b in BASELINES if b in x.columns]
+    bl, _, _ = candidate_predictions(x, y, horizon, binary, bl_pool, **kw)
+    yv, proc, base = y.to_numpy(float), wf.procedure.to_numpy(), wf.base.to_numpy()
+    rows = {"procedure": evaluate(proc, yv, binary, horizon, base, rc.reps)}
+    for c in bl.columns:
+        rows[c] = evaluate(bl[c].to_numpy(), yv, binary, horizon, base, rc.reps)
+    if binary:
+        rows.update(_const_rows(yv, base, binary, horizon, rc))
+    block = rows["procedure"].get("block") or horizon
+    diffs, verdicts = {}, {}
+    for c in bl.columns:
+        d = paired_difference(proc, bl[c].to_numpy(), yv, binary, block, rc.reps)
+        diffs[c] = d
+        verdicts[c] = verdict(d["ci_low"], d["ci_high"], 0.0)
+    counts = pd.Series([c for _, c in wf.chosen]).value_counts()
+    return {"horizon": horizon, "binary": binary, "metrics": rows, "difference_vs": diffs,
+            "beats": verdicts, "candidates_tried": wf.tried, "refits": len(wf.chosen),
+            "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
+            "chosen_counts": {k: int(v) for k, v in counts.items()},
+            "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base}
+
+
+def _first(s: pd.Series):
+    v = s.dropna()
+    return v.index[0].date().isoformat() if len(v) else None
+
+
+def by_decade(pred: pd.Series, y: pd.Series, binary: bool) -> dict:
+    """Point metric (AUC or rank IC) of ``pred`` per calendar decade (no interval: few rows each)."""
+    years = pd.Series((pred.index.year // 10) * 10, index=pred.index).map(lambda d: f"{d}s")
+    return by_group(pred, y, binary, years)
+
+
+def by_group(pred: pd.Series, y: pd.Series, binary: bool, groups: pd.Series) -> dict:
+    """Point metric (AUC or rank IC) of ``pred`` per value of ``groups`` (e.g. the stress regime at t),
+    for groups with at least 100 scored rows."""
+    from engine.signals_research.evaluate import auc, rank_ic
+
+    out = {}
+    df = pd.DataFrame({"p": pred, "y": y, "g": groups.reindex(pred.index)}).dropna()
+    for dec, g in df.groupby("g"):
+        if len(g) >= 100:
+            m = auc(g["p"].to_numpy(), g["y"].to_numpy()) if binary else rank_ic(g["p"].to_numpy(), g["y"].to_numpy())
+            out[str(dec)] = None if m != m else float(m)
+    return out
+
+
+def lead_times(flag: pd.Series, starts, lookback: int = 60, lo: int = 20, hi: int = 60) -> dict:
+    """Per event start: the first flagged session among the ``lookback`` sessions before it (lead in
+    sessions, None when none or when the flag is undefined there) and how many leads fall in [lo, hi]."""
+    idx = flag.index
+    f = flag.to_numpy(float)
+    rows = []
+    for s in starts:
+        pos = int(idx.searchsorted(pd.Timestamp(s)))
+        if pos >= len(idx) or pos - lookback < 0 or not np.isfinite(f[pos - lookback: pos]).any():
+            continue
+        w = np.flatnonzero(f[pos - lookback: pos] == 1)
+        lead = int(lookback - w[0]) if len(w) else None
+        rows.append({"start": idx[pos].date().isoformat(), "lead_sessions": lead})
+    leads = [r["lead_sessions"] for r in rows if r["lead_sessions"] is not None]
+    return {"events": rows, "scored": len(rows), "within": int(sum(lo <= v <= hi for v in leads)),
+            "window": [lo, hi]}
