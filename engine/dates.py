@@ -42,7 +42,9 @@ def excel_serial_to_datetime(serial: float, name: str = "as_of") -> datetime:
     if 60 <= serial < 61:
         raise ArgumentError(name, "Excel serial 60 is 1900-02-29, a day that does not exist")
     days = serial if serial >= 61 else serial + 1     # before the phantom leap day Excel counts one more
-    return EXCEL_EPOCH + timedelta(days=float(days))
+    whole = math.floor(days)
+    ms = min(round((days - whole) * 86_400_000), 86_399_999)   # time of day to the millisecond, as Excel keeps it
+    return EXCEL_EPOCH + timedelta(days=whole, milliseconds=ms)
 
 
 def iso_hint(text: str) -> str:
