@@ -127,7 +127,8 @@ def export_signed(book: SheetBook) -> str:
 
 
 def verify(book: SheetBook) -> str:
-    """Checks a signed workbook: embedded signature, .p7s, content digest, ledger entry."""
+    """Checks a signed workbook as `rotation verify` does: embedded signature, .p7s, trusted signer,
+    content digest, ledger entry."""
     from workbooks.verify import verify_workbook
 
     target = _first(book, "VerifyPath") or _last_export.get("path")
@@ -137,7 +138,7 @@ def verify(book: SheetBook) -> str:
     book.status("Sector Rotation: verifying the signatures...")
     r = verify_workbook(Path(str(target)))
     problems = "; ".join(r["problems"])
-    return f"{Path(str(target)).name}: all four checks hold." if r["ok"] else \
+    return f"{Path(str(target)).name}: all five checks hold." if r["ok"] else \
         f"{Path(str(target)).name}: verification FAILED ({problems})."
 
 
