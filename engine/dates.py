@@ -127,6 +127,21 @@ def parse_date(value, name: str = "as_of", allow_future: bool = False) -> pd.Tim
     return t
 
 
+def parse_file_date(value, column: str, file: str | None, line: int | None,
+                    allow_future: bool = False) -> pd.Timestamp:
+    """A date read from a data file's ``column``: :func:`parse_date`'s rules, but a DataError naming the
+    file and line (and refusing an empty value) instead of an ArgumentError naming an argument."""
+    from engine.errors import DataError
+
+    try:
+        t = parse_date(value, column, allow_future=allow_future)
+    except ArgumentError as exc:
+        raise DataError(f"{column}: {exc.problem}", file, line) from None
+    if t is None:
+        raise DataError(f"{column} is empty; expected {EXAMPLE}", file, line)
+    return t
+
+
 def parse_as_of(value, name: str = "as_of") -> pd.Timestamp | None:
     """The decision date: :func:`parse_date` (future dates refused)."""
     return parse_date(value, name)

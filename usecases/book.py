@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from engine.data.model import Market
-from engine.dates import parse_date
-from engine.errors import ArgumentError, DataError, RotationError
+from engine.dates import parse_file_date
+from engine.errors import DataError, RotationError
 from engine.trades.holdings import Holdings, Lot, parse_rows, read_holdings
 from engine.universe import SECTORS
 from usecases.context import decision_date
@@ -55,13 +55,7 @@ class BookView:
 
 
 def _parse_date(text: str, src: str, line: int | None) -> pd.Timestamp:
-    try:                    # the product's one strict date reader: ISO, Excel serials; ambiguous text refused
-        t = parse_date(text, "date")
-    except ArgumentError as exc:
-        raise DataError(f"{exc.argument}: {exc.problem}", src, line) from None
-    if t is None:
-        raise DataError("date is empty; expected YYYY-MM-DD", src, line)
-    return t.normalize()
+    return parse_file_date(text, "date", src, line).normalize()
 
 
 def _dated_file(path: Path) -> list[tuple[pd.Timestamp, Holdings]]:

@@ -29,8 +29,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from engine.dates import parse_date
-from engine.errors import ArgumentError, DataError
+from engine.dates import parse_file_date
+from engine.errors import DataError
 from engine.universe import SECTORS
 
 NAV_TOLERANCE = 0.005          # the NAV row must agree with shares x prices + cash within 0.5%
@@ -114,13 +114,7 @@ def _date(v: Any, src: str, line: int) -> date:
         return v.date()
     if isinstance(v, date):
         return v
-    try:                    # the product's one strict date reader: ISO, Excel serials; ambiguous text refused
-        ts = parse_date(v, "acquired")
-    except ArgumentError as exc:
-        raise DataError(f"{exc.argument}: {exc.problem}", src, line) from None
-    if ts is None:
-        raise DataError("acquired is empty; expected a date YYYY-MM-DD", src, line)
-    return ts.date()
+    return parse_file_date(v, "acquired", src, line).date()   # ISO or Excel serial; ambiguous text refused
 
 
 def _blank(v: Any) -> bool:

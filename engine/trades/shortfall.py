@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.dates import parse_date
-from engine.errors import ArgumentError, DataError
+from engine.dates import parse_file_date
+from engine.errors import DataError
 from engine.universe import SECTORS
 
 FILL_REQUIRED = ("time", "shares", "price")
@@ -69,12 +69,7 @@ def read_fills(path: str | Path) -> pd.DataFrame:
         if len(r) != len(head):
             raise DataError(f"expected {len(head)} fields, got {len(r)}", src, line)
         d = dict(zip(head, (c.strip() for c in r)))
-        try:                # ISO only: "03/04/2008 10:30" could be either day/month order
-            t = parse_date(d["time"], "time")
-        except ArgumentError as exc:
-            raise DataError(f"time: {exc.problem}; write it as YYYY-MM-DD HH:MM[:SS], New York time", src, line) from None
-        if t is None:
-            raise DataError("time is empty; expected YYYY-MM-DD HH:MM[:SS]", src, line)
+        t = parse_file_date(d["time"], "time", src, line)     # ISO only: "03/04/2008 10:30" is either day first
         rec = {"line": line, "child_id": d.get("child_id", ""), "ticker": d.get("ticker", "").upper(),
                "time": t.tz_localize(NY) if t.tzinfo is None else t.tz_convert(NY),
                "shares": _num(d["shares"], "shares", src, line), "price": _num(d["price"], "price", src, line),
