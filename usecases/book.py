@@ -211,24 +211,6 @@ def book_returns(market: Market, book: BookView) -> pd.DataFrame:
     return out
 
 
-def _sides(fills: pd.DataFrame, orders: pd.DataFrame, src: str) -> list[int]:
-    by_child = dict(zip(orders["child_id"], orders["side"]))
-    by_ticker = orders.groupby("ticker")["side"].unique()
-    out = []
-    for r in fills.itertuples(index=False):
-        if r.child_id:
-            if r.child_id not in by_child:
-                raise DataError(f"child_id {r.child_id!r} is not in the orders file", src, r.line)
-            side = by_child[r.child_id]
-        else:
-            sides = by_ticker.get(r.ticker)
-            if sides is None or len(sides) != 1:
-                raise DataError(f"no single side for {r.ticker!r} in the orders file; give the child_id", src, r.line)
-            side = sides[0]
-        out.append(1 if side == "buy" else -1)
-    return out
-
-
 def history_from_fills(start: str | Path, orders: str | Path, fills: str | Path,
                        market: Market) -> list[tuple[pd.Timestamp, Holdings]]:
     """Snapshots from a starting book and the fills since: the starting holdings (no date column) are the
@@ -236,12 +218,12 @@ def history_from_fills(start: str | Path, orders: str | Path, fills: str | Path,
     signed fills applied (side from the orders file) and cash reduced by shares x price + fees.
     DataError naming the fills line that would sell more than is held or overdraw cash."""
     from engine.trades.orders import read_orders_csv
-    from engine.trades.shortfall import read_fills
+    from engine.trades.shortfall import match_orders, read_fills
 
     book, o, f = read_holdings(start), read_orders_csv(orders), read_fills(fills)
     src = str(fills)
-    f = f.assign(side=_sides(f, o, src), ticker=[r.ticker or dict(zip(o["child_id"], o["ticker"]))[r.child_id]
-                                                 for r in f.itertuples(index=False)])
+    f = f.assign(side=np.where(match_orders(f, o, "side", src) == "buy", 1, -1),
+                 ticker=match_orders(f, o, "ticker", src))
     f["day"] = f["time"].dt.tz_localize(None).dt.normalize()
     f = f.sort_values("time", kind="stable")
     before = market.sessions[market.sessions < f["day"].iloc[0]]

@@ -88,23 +88,26 @@ def read_fills(path: str | Path) -> pd.DataFrame:
     return f
 
 
-def _attach(fills: pd.DataFrame, orders: pd.DataFrame, src: str) -> pd.Series:
-    """Parent id of every fill (by child id, else by the ticker's single parent)."""
-    by_child = dict(zip(orders["child_id"], orders["parent_id"]))
-    by_ticker = orders.groupby("ticker")["parent_id"].unique()
+def match_orders(fills: pd.DataFrame, orders: pd.DataFrame, column: str, src: str) -> pd.Series:
+    """``orders[column]`` for every fill: through its child id, else through its ticker when that
+    ticker's orders share one value of ``column``. DataError naming the fills line otherwise."""
+    by_child = dict(zip(orders["child_id"], orders[column]))
+    by_ticker = orders.groupby("ticker")[column].unique()
+    what = "parent order" if column == "parent_id" else column
     out = []
     for r in fills.itertuples(index=False):
         if r.child_id:
             if r.child_id not in by_child:
                 raise DataError(f"child_id {r.child_id!r} is not in the orders file", src, r.line)
             out.append(by_child[r.child_id])
-        else:
-            parents = by_ticker.get(r.ticker)
-            if parents is None:
-                raise DataError(f"no order for ticker {r.ticker!r}", src, r.line)
-            if len(parents) > 1:
-                raise DataError(f"{r.ticker} has {len(parents)} parent orders; give the child_id", src, r.line)
-            out.append(parents[0])
+            continue
+        values = by_ticker.get(r.ticker)
+        if values is None:
+            raise DataError(f"no order for ticker {r.ticker!r}", src, r.line)
+        if len(values) > 1:
+            raise DataError(f"{r.ticker} has {len(values)} values of {what} in the orders file; give the child_id",
+                            src, r.line)
+        out.append(values[0])
     return pd.Series(out, index=fills.index)
 
 
@@ -159,7 +162,7 @@ def _roll(rows: list[dict]) -> dict:
 def implementation_shortfall(orders: pd.DataFrame, fills: pd.DataFrame, source: str = "fills") -> dict:
     """Per order, per sector and total shortfall (dollars and bps) with its Perold parts, slippage
     and progress. ``orders``: from :func:`engine.trades.orders.read_orders_csv`."""
-    fills = fills.assign(parent_id=_attach(fills, orders, source))
+    fills = fills.assign(parent_id=match_orders(fills, orders, "parent_id", source))
     notes: set[str] = set()
     rows = []
     for pid, o in orders.groupby("parent_id", sort=False):
