@@ -113,3 +113,18 @@ class FastAllocator:
         """Validate ``inputs`` and solve (same contract as :meth:`Allocator.solve`)."""
         limits = limits or Limits()
         return self.solve_numeric(prepare(self.tickers, inputs, limits), limits)
+
+
+_SHARED: dict[tuple, FastAllocator] = {}
+
+
+def shared_allocator(tickers: list[str], impact_exponent: float = 0.5) -> FastAllocator:
+    """One :class:`FastAllocator` per ticker list and impact exponent, built on first use (re-solves are
+    stateless, so callers can share it)."""
+    key = (tuple(tickers), float(impact_exponent))
+    alloc = _SHARED.get(key)
+    if alloc is None:
+        if len(_SHARED) > 32:
+            _SHARED.clear()
+        alloc = _SHARED[key] = FastAllocator(list(tickers), impact_exponent=impact_exponent)
+    return alloc

@@ -402,7 +402,11 @@ def check_exponent(compiled: float, d: NumericData) -> None:
 
 
 def allocate(inputs: AllocationInputs, limits: Limits | None = None, tickers: list[str] | None = None) -> Allocation:
-    """One-shot convenience: build an :class:`Allocator` for the tickers of ``inputs.mu`` and solve."""
+    """One-shot convenience: solve with the cvxpy-free :class:`engine.optimize.fastsolve.FastAllocator` for the
+    tickers of ``inputs.mu`` (kept per ticker list and impact exponent, so repeated calls re-solve). cvxpy is
+    imported only when the limits are infeasible and the diagnosis needs it."""
+    from engine.optimize.fastsolve import shared_allocator
+
     tickers = list(tickers or inputs.mu.index)
     limits = limits or Limits()
-    return Allocator(tickers, impact_exponent=limits.cost_model().impact_exponent).solve(inputs, limits)
+    return shared_allocator(tickers, limits.cost_model().impact_exponent).solve(inputs, limits)
