@@ -72,6 +72,7 @@ def test_small_case_equals_perfattr(method):
     _check(wp, rp, wb, rb, method, 1e-12)
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("method", ["carino", "grap"])
 def test_real_backtest_equals_perfattr(real_market, method):
     """A real momentum backtest 2015-2019 on ../shared/data: its daily weights and sector returns (cash at the

@@ -137,8 +137,13 @@ def _index_of(tickers: list[str]) -> pd.Index:
     return idx
 
 
+def _same_index(ix: pd.Index, tickers: list[str]) -> bool:
+    """``ix`` lists exactly ``tickers`` in order (a list comparison: ~4x cheaper than Index.equals)."""
+    return ix is _index_of(tickers) or (len(ix) == len(tickers) and ix.tolist() == tickers)
+
+
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
-    if isinstance(x, pd.Series) and len(x) == len(tickers) and x.index.equals(_index_of(tickers)):
+    if isinstance(x, pd.Series) and _same_index(x.index, tickers):
         a = x.to_numpy(dtype=float)
         return a if fill is None else np.where(np.isnan(a), fill, a)
     if isinstance(x, pd.Series):
@@ -159,7 +164,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
     n = len(tickers)
     if isinstance(inputs.cov, pd.DataFrame):
-        same = inputs.cov.index.equals(_index_of(tickers)) and inputs.cov.columns.equals(_index_of(tickers))
+        same = _same_index(inputs.cov.index, tickers) and _same_index(inputs.cov.columns, tickers)
         cov = (inputs.cov if same else inputs.cov.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
     else:
         cov = np.asarray(inputs.cov, dtype=float)
