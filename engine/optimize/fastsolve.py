@@ -97,8 +97,12 @@ class FastAllocator:
             self._check(status, d, limits)
         self.last_path = "interior"
         if self.polish:
-            done = polish(self.program, d, np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z)) \
-                if status == "Solved" else None
+            done = None
+            if status == "Solved":
+                try:
+                    done = polish(self.program, d, np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z))
+                except (np.linalg.LinAlgError, FloatingPointError, ValueError) as e:  # pragma: no cover
+                    log.debug("polish failed (%s); re-solving tightly", e)
             if done is not None:
                 self.last_path = "polished"
                 return finish(self.tickers, d, done[0], done[1], "optimal", limits, self._index)

@@ -122,7 +122,8 @@ def _grad_hess(d: NumericData, two_g_cov: np.ndarray, y: np.ndarray, sign: np.nd
     curv = (sign != 0) & (d.impact > 0)
     if curv.any():
         idx = np.flatnonzero(curv)
-        H[idx, idx] += d.cost_scale * d.impact[idx] * (1.0 + d.exponent) * d.exponent * t[idx] ** (d.exponent - 1.0)
+        t_c = np.maximum(t[idx], 1e-12)        # a trade just started (or at 0) has a finite, steep curvature
+        H[idx, idx] += d.cost_scale * d.impact[idx] * (1.0 + d.exponent) * d.exponent * t_c ** (d.exponent - 1.0)
     return g
 
 
@@ -152,17 +153,16 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray):
             K[:n, :n] += 2.0 * nu * S
             K[-1, :n] = K[:n, -1] = grad_te
             rhs[-1] = d.te ** 2 - a @ S @ a
-        try:
-            sol = np.linalg.solve(K, rhs)
-        except np.linalg.LinAlgError:
-            sol = np.linalg.lstsq(K, rhs, rcond=1e-14)[0]
+        sol = _solve(K, rhs)
+        if sol is None:
+            return None
         dy = sol[:n + 1]
         y = y + dy
         nu = float(sol[-1]) if act.te else 0.0
         wrong = np.flatnonzero(signs * (y - start) < -FEAS_TOL)
         if len(wrong):
             return None, int(wrong[0])
-        if np.abs(dy).max() < 1e-10:
+        if np.abs(dy).max() < 1e-8:     # quadratic convergence: the next step would be ~1e-16
             break
     else:
         return None
@@ -175,6 +175,18 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray):
     if np.abs(g + J.T @ mult).max() > STAT_TOL:
         return None
     return y, mult[:len(e)], (float(mult[-1]) if act.te else 0.0)
+
+
+def _solve(K: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
+    """K^-1 rhs (least squares when K is singular: redundant active rows), None when it cannot be solved."""
+    try:
+        sol = np.linalg.solve(K, rhs)
+    except np.linalg.LinAlgError:
+        try:
+            sol = np.linalg.lstsq(K, rhs, rcond=1e-14)[0]
+        except np.linalg.LinAlgError:
+            return None
+    return sol if np.isfinite(sol).all() else None
 
 
 def _feasible(prog, d: NumericData, y: np.ndarray) -> bool:
@@ -228,6 +240,11 @@ def polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, ro
 
     Starts from the active set read off the interior-point point; an untraded asset whose gradient leaves
     the cost's kink starts trading, a trade that would change sign stops (at most ``rounds`` such changes)."""
+    with np.errstate(all="ignore"):
+        return _polish(prog, d, x, s, z, rounds)
+
+
+def _polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, rounds: int):
     act = active_set(prog, d, x, s, z)
     n = prog.n
     y0 = x[:n + 1].copy()

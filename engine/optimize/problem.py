@@ -350,14 +350,17 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
     """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker."""
     out = []
     trade = w - d.w0
-    for i, t in enumerate(tickers):
-        if d.hi[i] <= 0:
-            continue  # excluded ticker, not a decision
-        if d.lo[i] > 0 and w[i] - d.lo[i] <= tol:
+    live = d.hi > 0                      # an excluded ticker is not a decision
+    at_min = live & (d.lo > 0) & (w - d.lo <= tol)
+    at_max = live & (d.hi - w <= tol) & (d.hi < 1)
+    at_liq = live & (d.tbound < 1) & (d.tbound - np.abs(trade) <= tol)
+    for i in np.flatnonzero(at_min | at_max | at_liq):
+        t = tickers[i]
+        if at_min[i]:
             out.append(f"sector_min:{t}")
-        if d.hi[i] - w[i] <= tol and d.hi[i] < 1:
+        if at_max[i]:
             out.append(f"sector_max:{t}")
-        if d.tbound[i] < 1 and d.tbound[i] - abs(trade[i]) <= tol:
+        if at_liq[i]:
             out.append(f"liquidity:{t}")
     tech = tickers.index(TECH) if TECH in tickers else None
     if tech is not None and d.tech_cap - w[tech] <= tol:
