@@ -94,3 +94,19 @@ def test_most_draws_are_certified(fast):
           f"fast path polished in {paths.count('polished')}")
     assert n_cert >= 0.9 * solved
     assert paths.count("polished") >= 0.9 * solved
+
+
+@pytest.mark.parametrize("exponent", [0.6, 1.0])
+def test_other_impact_exponents(exponent):
+    """The power-cone form of the impact term for other exponents of the one CostModel (0.6: Almgren et al.;
+    1.0: quadratic impact): equal to the certified reference as well."""
+    from engine.costs import CostModel
+
+    fast = FastAllocator(TK, impact_exponent=exponent)
+    cm = CostModel(commission_bps=1.0, half_spread_bps=4.0, impact_eta=0.8, impact_exponent=exponent)
+    kinds = []
+    for seed in range(8):
+        lim = Limits(tracking_error=0.05, turnover=0.25, tech_cap=0.2, sector_max=0.4, costs=cm, portfolio_value=5e9,
+                     allow_cash=bool(seed % 2), cash_max=0.1)
+        kinds.append(compare(fast, prepare(TK, draw(seed, "stress" if seed % 3 else "calm"), lim), lim)[0])
+    assert kinds.count("certified") >= 6, kinds
