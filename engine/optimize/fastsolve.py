@@ -3,8 +3,8 @@
 :class:`FastAllocator` writes the problem of :class:`engine.optimize.problem.Allocator` (every limit, the same
 :class:`engine.costs.CostModel`) as one Clarabel cone program with fixed sparsity patterns
 (:mod:`engine.optimize.conic`), keeps a persistent ``clarabel.DefaultSolver`` and only updates its values per
-solve (no cvxpy import on this path). Clarabel runs at its default tolerances without iterative refinement;
-the point is then polished on its active set (:mod:`engine.optimize.polish`) so that the turnover limit binds
+solve (no cvxpy import on this path). Clarabel runs at a loose tolerance (1e-6; it only has to find the active
+set); the point is then polished on its active set (:mod:`engine.optimize.polish`) so that the turnover limit binds
 on the real trades rather than on the |trade| epigraph. When the polish cannot certify its point (a degenerate
 active set), the problem is re-solved at tight tolerances instead (``last_path`` says which happened).
 Infeasible limits are diagnosed with cvxpy (:mod:`engine.optimize.diagnose`), imported only then.
@@ -23,8 +23,10 @@ from engine.optimize.polish import polish
 from engine.optimize.problem import AllocationInputs, Allocation, NumericData, check_exponent, finish, prepare
 
 log = logging.getLogger(__name__)
-# Settings of the first solve (polished afterwards) and of the fallback / the plain cvxpy path.
-FAST_SETTINGS: dict = {}
+# Settings of the first solve and of the fallback / the plain cvxpy path. The first solve only has to find the
+# active set (the polish then solves the KKT system exactly): at 1e-6 Clarabel needs 10 iterations instead of 14
+# at its default 1e-8, and the polish certifies as often (59 of 60 bench draws either way).
+FAST_SETTINGS = {"tol_gap_abs": 1e-6, "tol_gap_rel": 1e-6, "tol_feas": 1e-6}
 TIGHT_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 
 
