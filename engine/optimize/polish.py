@@ -249,7 +249,8 @@ def _polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, r
     n = prog.n
     y0 = x[:n + 1].copy()
     for _ in range(rounds):
-        out = newton(d, _rows(prog, d, act), act, y0)
+        rows = _rows(prog, d, act)
+        out = newton(d, rows, act, y0)
         if out is None:
             return None
         if out[0] is None:                  # a trade crossed zero: hold it at zero
@@ -260,7 +261,7 @@ def _polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, r
                 act.sign[i], act.bound[i] = 0, None
             continue
         y, lam, nu = out
-        ok, kinks = certify(d, prog, _rows(prog, d, act), y, lam, nu)
+        ok, kinks = certify(d, prog, rows, y, lam, nu)
         if ok:
             return y[:n], float(y[n])
         if not kinks:
