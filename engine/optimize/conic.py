@@ -52,12 +52,19 @@ class ConeProgram:
 
     # ---- pattern ---------------------------------------------------------------------------------
     def _build_pattern(self) -> None:
-        n = self.n
         rows, cols, keys = [], [], []          # keys: name of the value slot of each entry
 
         def add(r, c, key):
             rows.append(r), cols.append(c), keys.append(key)
 
+        r = self._linear_rows(add)
+        self.n_nonneg = r - self.n_zero
+        self.m = self._cone_rows(add, r)
+        self._finish_pattern(np.array(rows), np.array(cols), keys)
+
+    def _linear_rows(self, add) -> int:
+        """Budget (zero cone) and every linear limit (nonnegative cone); returns the next row."""
+        n = self.n
         r = 0
         for i in range(n):                                     # budget (zero cone)
             add(r, self.iw[i], "one")
@@ -99,8 +106,11 @@ class ConeProgram:
         for i in range(n):
             add(r, self.iu[i], "half")
         add(r, self.iuc, "half")
-        r += 1
-        self.n_nonneg = r - self.n_zero
+        return r + 1
+
+    def _cone_rows(self, add, r: int) -> int:
+        """The tracking-error cone and the impact power cones from row ``r``; returns the row count."""
+        n = self.n
         self.r_te = r                                          # (te, L'(w - b)): rows te, then -L' w
         for k in range(n):
             for i in range(n):
@@ -109,9 +119,7 @@ class ConeProgram:
         self.r_pow = r                                         # (s_i, 1, u_i) in the power cone
         for i in range(n):
             add(r + 3 * i, self.i_s[i], "minus"), add(r + 3 * i + 2, self.iu[i], "minus")
-        r += 3 * n
-        self.m = r
-        self._finish_pattern(np.array(rows), np.array(cols), keys)
+        return r + 3 * n
 
     def _finish_pattern(self, rows, cols, keys) -> None:
         n = self.n
