@@ -54,29 +54,45 @@ def test_fast_equals_cvxpy(pair, seed, regime, te, turnover, tech, gamma, bps, i
     if isinstance(a, InfeasibleError):
         assert a.conflicts == b.conflicts
         return
-    np.testing.assert_allclose(b.weights.to_numpy(), a.weights.to_numpy(), atol=1e-6)
-    assert b.cash == pytest.approx(a.cash, abs=1e-6)
-    assert b.objective == pytest.approx(a.objective, abs=1e-7)
+    err = max(np.abs(b.weights.to_numpy() - a.weights.to_numpy()).max(), abs(b.cash - a.cash))
+    if a.status != "optimal":
+        # cvxpy stopped inaccurate (it can then sit ~1e-9 outside the tracking-error cone, which buys it ~1e-8)
+        assert err < 1e-5 and b.objective >= a.objective - 1e-7
+        return
+    if err > 1e-6:
+        # a flat optimum (the objective nearly constant along the tracking-error cone): cvxpy at 1e-10 stops
+        # up to ~5e-6 away (and up to ~1e-11 outside the tracking-error cone, which buys it ~1e-11 of objective);
+        # the polished fast point must then be at least as good, up to that
+        assert b.objective >= a.objective - 1e-10
+        assert err < 1e-4
+    assert b.objective == pytest.approx(a.objective, abs=1e-9)
 
 
-def test_conic_data_match_cvxpy(pair):
-    """Our cached affine map reproduces the data cvxpy itself hands to Clarabel."""
-    import cvxpy as cp
-    import scipy.sparse as sp
+def test_cone_program_is_the_allocation_problem(pair):
+    """At the solution, the hand-built cone program's objective is minus the allocation objective (up to the
+    constant gamma b_r'Σb_r) and every cone row holds: the fast path solves the problem of problem.py."""
+    from engine.optimize.conic import ConeProgram
 
-    plain, fast = pair
-    inp = draw(123, "stress")
-    lim = Limits()
-    d = prepare(TK, inp, lim)
-    plain.set_parameters(d)
-    data, _, _ = plain.problem.get_problem_data(cp.CLARABEL)
-    p_data, q, a_data, b = fast.conic_data(d)
-    A = sp.csc_matrix((a_data, fast._a_idx, fast._a_ptr), shape=(fast.m, fast.nx))
-    assert abs(A - data["A"]).max() < 1e-12
-    np.testing.assert_allclose(b, data["b"], atol=1e-12)
-    np.testing.assert_allclose(q, data["c"], atol=1e-12)
-    P = sp.csc_matrix((p_data, fast._p_idx, fast._p_ptr), shape=(fast.nx, fast.nx))
-    assert abs(P - sp.triu(data["P"])).max() < 1e-12
+    _, fast = pair
+    lim = Limits(tracking_error=0.05, turnover=0.3, cost_bps=10.0, impact_coef=0.5, allow_cash=True, cash_max=0.1)
+    d = prepare(TK, draw(7, "stress"), lim)
+    res = fast.solve_numeric(d, lim)
+    prog = ConeProgram(TK, 0.5)
+    w, c = res.weights.to_numpy(), res.cash
+    u = np.abs(w - d.w0)
+    x = np.concatenate([w, [c], u, [abs(c - d.cash0)], u ** 1.5])
+    p_data, q, a_data, b = prog.data(d)
+    P, A = prog.matrices(p_data, a_data)
+    P = P + P.T - np.diag(P.diagonal())
+    const = d.gamma * d.b_risk @ d.cov @ d.b_risk
+    assert 0.5 * x @ P @ x + q @ x + const == pytest.approx(-res.objective, abs=1e-12)
+    slack = b - A @ x
+    assert abs(slack[0]) < 1e-12                                        # budget
+    assert slack[1:1 + prog.n_nonneg].min() > -1e-9                    # linear limits
+    te = slack[prog.r_te:prog.r_te + prog.n + 1]
+    assert te[0] - np.linalg.norm(te[1:]) > -1e-9                     # tracking error
+    pw = slack[prog.r_pow:].reshape(-1, 3)                              # (s, 1, u): s^(2/3) >= |u|
+    assert (pw[:, 0] ** (2 / 3) * pw[:, 1] ** (1 / 3) - np.abs(pw[:, 2]) > -1e-9).all()
 
 
 def test_resolve_is_stateless(pair):

@@ -61,6 +61,11 @@ def cholesky_factor(cov: np.ndarray) -> np.ndarray:
     cov = np.asarray(cov, dtype=float)
     n = cov.shape[0]
     keep = np.diag(cov) > 0
+    if keep.all():
+        try:
+            return np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            pass                         # semi-definite: the jittered factor below
     L = np.zeros((n, n))
     if keep.any():
         block = cov[np.ix_(keep, keep)]

@@ -137,8 +137,13 @@ def _index_of(tickers: list[str]) -> pd.Index:
     return idx
 
 
+def _same_index(ix: pd.Index, tickers: list[str]) -> bool:
+    """``ix`` lists exactly ``tickers`` in order (a list comparison: ~4x cheaper than Index.equals)."""
+    return ix is _index_of(tickers) or (len(ix) == len(tickers) and ix.tolist() == tickers)
+
+
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
-    if isinstance(x, pd.Series) and len(x) == len(tickers) and x.index.equals(_index_of(tickers)):
+    if isinstance(x, pd.Series) and _same_index(x.index, tickers):
         a = x.to_numpy(dtype=float)
         return a if fill is None else np.where(np.isnan(a), fill, a)
     if isinstance(x, pd.Series):
@@ -159,7 +164,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
     """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
     n = len(tickers)
     if isinstance(inputs.cov, pd.DataFrame):
-        same = inputs.cov.index.equals(_index_of(tickers)) and inputs.cov.columns.equals(_index_of(tickers))
+        same = _same_index(inputs.cov.index, tickers) and _same_index(inputs.cov.columns, tickers)
         cov = (inputs.cov if same else inputs.cov.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
     else:
         cov = np.asarray(inputs.cov, dtype=float)
@@ -345,14 +350,17 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
     """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker."""
     out = []
     trade = w - d.w0
-    for i, t in enumerate(tickers):
-        if d.hi[i] <= 0:
-            continue  # excluded ticker, not a decision
-        if d.lo[i] > 0 and w[i] - d.lo[i] <= tol:
+    live = d.hi > 0                      # an excluded ticker is not a decision
+    at_min = live & (d.lo > 0) & (w - d.lo <= tol)
+    at_max = live & (d.hi - w <= tol) & (d.hi < 1)
+    at_liq = live & (d.tbound < 1) & (d.tbound - np.abs(trade) <= tol)
+    for i in np.flatnonzero(at_min | at_max | at_liq):
+        t = tickers[i]
+        if at_min[i]:
             out.append(f"sector_min:{t}")
-        if d.hi[i] - w[i] <= tol and d.hi[i] < 1:
+        if at_max[i]:
             out.append(f"sector_max:{t}")
-        if d.tbound[i] < 1 and d.tbound[i] - abs(trade[i]) <= tol:
+        if at_liq[i]:
             out.append(f"liquidity:{t}")
     tech = tickers.index(TECH) if TECH in tickers else None
     if tech is not None and d.tech_cap - w[tech] <= tol:
@@ -402,7 +410,11 @@ def check_exponent(compiled: float, d: NumericData) -> None:
 
 
 def allocate(inputs: AllocationInputs, limits: Limits | None = None, tickers: list[str] | None = None) -> Allocation:
-    """One-shot convenience: build an :class:`Allocator` for the tickers of ``inputs.mu`` and solve."""
+    """One-shot convenience: solve with the cvxpy-free :class:`engine.optimize.fastsolve.FastAllocator` for the
+    tickers of ``inputs.mu`` (kept per ticker list and impact exponent, so repeated calls re-solve). cvxpy is
+    imported only when the limits are infeasible and the diagnosis needs it."""
+    from engine.optimize.fastsolve import shared_allocator
+
     tickers = list(tickers or inputs.mu.index)
     limits = limits or Limits()
-    return Allocator(tickers, impact_exponent=limits.cost_model().impact_exponent).solve(inputs, limits)
+    return shared_allocator(tickers, limits.cost_model().impact_exponent).solve(inputs, limits)
