@@ -83,14 +83,15 @@ def tech_warning(market: Market, as_of=None) -> pd.DataFrame:
 
 
 def defensive_table(market: Market, as_of=None, n: int = 3) -> pd.DataFrame:
-    """The ``n`` best defensive alternatives to tech at ``as_of`` (walk-forward ranking)."""
+    """The ``n`` best alternatives to tech at ``as_of``, ranked on evidence only (walk-forward): sector, name,
+    score (mean forward 60-session return vs XLK from sessions in stress), t_stat, ci_low, ci_high, strength."""
     if not 1 <= n <= len(SECTORS):
         raise ArgumentError("n", f"expected a whole number from 1 to {len(SECTORS)}, got {n}")
     t = decision_date(market, as_of)
     rows = signals.defensive_alternatives(market, signals.stress_result(market), t, top=n)
     if not rows:
         raise ArgumentError("as_of", f"too little history on {t.date()} to rank defensive sectors")
-    return pd.DataFrame(rows, columns=["sector", "name", "score", "t_change"])
+    return pd.DataFrame(rows, columns=["sector", "name", "score", "t_stat", "ci_low", "ci_high", "strength"])
 
 
 def scores_table(market: Market, as_of=None) -> pd.DataFrame:
