@@ -106,7 +106,7 @@ def defensive_ranking(market, result, asof=None, horizon: int = 60, min_obs: int
     See :mod:`engine.stress.defensive`: mean forward ``horizon``-session return relative to tech on
     sessions in the stress or crisis regime whose window ended by ``asof``, its Newey-West t, a block-
     bootstrap interval and the strength in words. Columns: sector, score, t_stat, ci_low, ci_high,
-    strength, direction, n (sorted by score, tech left out); ``attrs["basket"]`` holds the defensive
+    p_independent, strength, direction, n (sorted by score, tech left out); ``attrs["basket"]`` holds the defensive
     basket's evidence (a dict) and ``attrs["as_of"]`` the session. Raises ``NoDataError`` when too little
     stress history has a completed forward window.
     """
@@ -118,7 +118,7 @@ def defensive_ranking(market, result, asof=None, horizon: int = 60, min_obs: int
     ev = defensive_evidence(prices, result.daily["regime"], pos, horizon, cfg.tech,
                             MIN_OBS if min_obs is None else min_obs)
     df = ev.drop(index=BASKET, errors="ignore").reset_index()
-    df = df[["sector", "score", "t_stat", "ci_low", "ci_high", "strength", "direction", "n"]]
+    df = df[["sector", "score", "t_stat", "ci_low", "ci_high", "p_independent", "strength", "direction", "n"]]
     df.attrs["as_of"] = result.daily.index[pos].date().isoformat()
     df.attrs["basket"] = ev.loc[BASKET].to_dict() if BASKET in ev.index else None
     df.attrs["evidence"] = ev
