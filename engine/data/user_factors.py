@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.dates import parse_file_date
@@ -39,6 +40,9 @@ REQUIRED = ("date", "sector", "factor", "value")
 OPTIONAL = ("market_cap", "published")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
 RESERVED_PREFIX = "composite"
+COLUMNS = ("date", "available", "sector", "factor", "value", "market_cap", "line")
+DTYPES = {"date": "datetime64[ns]", "available": "datetime64[ns]", "sector": object, "factor": object,
+          "value": float, "market_cap": float, "line": np.int64}
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,41 +142,131 @@ def _row(cells: list[str], cols: dict[str, int], source: str, line: int, dates: 
     return d, avail, sector, name, value, cap, line
 
 
-def parse_factor_panel(data: bytes, source: str) -> FactorPanel:
-    """Parse and validate the bytes of a factor panel CSV (see the module docstring)."""
-    from engine.factors.compute import FACTORS        # the built-in names a user factor may not take
-
+def _cells(data: bytes, source: str) -> tuple[dict[str, int], list[list[str]], list[int]]:
+    """The header's columns, the non-blank rows and their 1-based line numbers."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"not a text (UTF-8) file: {exc.reason} at byte {exc.start}", source) from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows, lines = [], []
     try:
-        head = next(reader)
-    except StopIteration:
-        raise DataError("the file is empty; expected a header date,sector,factor,value", source) from None
-    except csv.Error as exc:
-        raise DataError(f"not a CSV file ({exc})", source, 1) from None
-    cols, dates, out, seen = _header(head, source), _Dates(source), [], {}
-    try:
+        head = next(reader, None)
+        if head is None:
+            raise DataError("the file is empty; expected a header date,sector,factor,value", source)
+        cols = _header(head, source)
         for cells in reader:
-            line = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            r = _row(cells, cols, source, line, dates, FACTORS)
-            key = (r[0], r[2], r[3])
-            if key in seen:
-                raise DataError(f"duplicate row: {r[3]} for {r[2]} on {r[0].date()} is also on line {seen[key]}",
-                                source, line)
-            seen[key] = line
-            out.append(r)
+            if cells and any(c.strip() for c in cells):
+                rows.append(cells)
+                lines.append(reader.line_num)
     except csv.Error as exc:
         raise DataError(f"not a CSV file ({exc})", source, reader.line_num) from None
-    if not out:
+    if not rows:
         raise DataError("the file has a header but no rows", source)
-    rows = pd.DataFrame(out, columns=["date", "available", "sector", "factor", "value", "market_cap", "line"])
-    rows = rows.sort_values(["available", "date", "factor", "sector"], kind="mergesort").reset_index(drop=True)
-    return FactorPanel(rows, source, hashlib.sha256(data).hexdigest(), bytes(data))
+    return cols, rows, lines
+
+
+def _slow(cols, rows, lines, source, builtin) -> list[tuple]:
+    """Row by row, in file order: raises the first problem (the error path; also the reference)."""
+    dates, out, seen = _Dates(source), [], {}
+    for cells, line in zip(rows, lines):
+        r = _row(cells, cols, source, line, dates, builtin)
+        key = (r[0], r[2], r[3])
+        if key in seen:
+            raise DataError(f"duplicate row: {r[3]} for {r[2]} on {r[0].date()} is also on line {seen[key]}",
+                            source, line)
+        seen[key] = line
+        out.append(r)
+    return out
+
+
+def _dates_fast(texts: pd.Series, column: str, source: str) -> pd.Series | None:
+    parse, got = _Dates(source), {}
+    for t in texts.unique():
+        try:
+            got[t] = parse(t, column, 0)
+        except DataError:
+            return None
+    return texts.map(got)
+
+
+NOT_PLAIN = (b'"', b"\n\n", b"\n\r\n", b", ", b" ,", b",\t", b"\t,", b"\n ", b" \n", b" \r", b"\n\t", b"\t\n", b"\t\r")
+
+
+def _is_plain(body: bytes) -> bool:
+    """No quotes, blank lines, lone carriage returns or padded fields (fast byte searches)."""
+    return (not any(p in body for p in NOT_PLAIN) and body.count(b"\r") == body.count(b"\r\n")
+            and not body.startswith((b" ", b"\t")) and not body.endswith((b" ", b"\t")))
+
+
+def _plain_columns(data: bytes, cols: dict[str, int]) -> dict[str, pd.Series] | None:
+    """The columns read by pandas' C parser when the file is plain (no quotes, blank lines or padded
+    fields, so row i is line i + 2); None otherwise."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    body = body.rstrip(b"\r\n")
+    if not _is_plain(body) or any(ln.count(b",") != len(cols) - 1 for ln in body.split(b"\n")):
+        return None
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, header=0, names=list(cols),
+                            usecols=range(len(cols)), engine="c", on_bad_lines="error")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    return {c: frame[c].astype(object) for c in cols}
+
+
+def _fast(data: bytes, source, builtin) -> pd.DataFrame | None:
+    """Vectorized validation; None when anything looks wrong (then :func:`_slow` names the first problem)."""
+    try:
+        first = data.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+        cols = _header(next(csv.reader([first])), source)
+    except (UnicodeDecodeError, StopIteration, csv.Error, DataError):
+        return None
+    got = _plain_columns(data, {c: i for c, i in sorted(cols.items(), key=lambda kv: kv[1])})
+    if got is None or not len(got["date"]):
+        return None
+    col = got.__getitem__
+    n = len(got["date"])
+    lines = np.arange(2, n + 2)
+    d = _dates_fast(col("date"), "date", source)
+    sector, factor = col("sector"), col("factor")
+    if d is None or not sector.isin(list(SECTORS)).all():
+        return None
+    names = factor.unique()
+    if any(not NAME_RE.match(n) or n in builtin or n.lower().startswith(RESERVED_PREFIX) for n in names):
+        return None
+    try:
+        value = np.asarray(col("value").to_numpy(), dtype=float)
+        capt = col("market_cap") if "market_cap" in cols else pd.Series([""] * n, dtype=object)
+        cap = np.asarray(capt.where(capt != "", "nan").to_numpy(), dtype=float)
+    except ValueError:
+        return None
+    if not np.isfinite(value).all() or ((capt != "").to_numpy() & ~(np.isfinite(cap) & (cap > 0))).any():
+        return None
+    avail = d
+    if "published" in cols:
+        pub = col("published")
+        parsed = _dates_fast(pub.where(pub != "", "1970-01-01"), "published", source)
+        if parsed is None:
+            return None
+        avail = parsed.where(pub != "", d)
+        if (avail < d).any():
+            return None
+    out = pd.DataFrame({"date": d, "available": avail, "sector": sector, "factor": factor, "value": value,
+                        "market_cap": cap, "line": np.asarray(lines, dtype=np.int64)})
+    return None if out.duplicated(["date", "sector", "factor"]).any() else out
+
+
+def parse_factor_panel(data: bytes, source: str) -> FactorPanel:
+    """Parse and validate the bytes of a factor panel CSV (see the module docstring)."""
+    from engine.factors.compute import FACTORS        # the built-in names a user factor may not take
+
+    frame = _fast(data, source, FACTORS)
+    if frame is None:
+        cols, rows, lines = _cells(data, source)
+        frame = pd.DataFrame(_slow(cols, rows, lines, source, FACTORS), columns=COLUMNS)
+    frame = frame.astype(DTYPES)[list(COLUMNS)]
+    frame = frame.sort_values(["available", "date", "factor", "sector"], kind="mergesort").reset_index(drop=True)
+    return FactorPanel(frame, source, hashlib.sha256(data).hexdigest(), bytes(data))
 
 
 def read_factor_panel(path) -> FactorPanel:
