@@ -305,3 +305,11 @@ def test_vectorized_reader_equals_the_row_by_row_reference():
     padded = data.replace(b",a,", b", a,", 1)                 # not plain: the csv-module path reads it
     assert uf._fast(padded, "f.csv", FACTORS) is None
     assert parse_factor_panel(padded, "f.csv").rows.equals(parse_factor_panel(data, "f.csv").rows)
+
+
+def test_the_rotation_backtest_uses_the_user_factors(demo):
+    from usecases.backtest import run_backtest
+
+    a = run_backtest(demo, "rotation", start="2010-01-01", end="2011-06-30")
+    b = run_backtest(with_panel(demo, crafted(demo)), "rotation", start="2010-01-01", end="2011-06-30")
+    assert (a.weights - b.weights).abs().max().max() > 1e-3       # the composite it allocates on changed
