@@ -313,3 +313,19 @@ def test_the_rotation_backtest_uses_the_user_factors(demo):
     a = run_backtest(demo, "rotation", start="2010-01-01", end="2011-06-30")
     b = run_backtest(with_panel(demo, crafted(demo)), "rotation", start="2010-01-01", end="2011-06-30")
     assert (a.weights - b.weights).abs().max().max() > 1e-3       # the composite it allocates on changed
+
+
+def test_the_decision_record_audits_the_panel(demo):
+    """The export lists factors.csv (path, SHA-256) among its inputs, the data-rows digest covers the rows
+    seen at t (and not those published after t), and the scores sheet carries the user factor."""
+    from engine.data.assemble import data_digest
+    from usecases.export import build_report
+
+    t = demo.sessions[3000]
+    panel = crafted(demo)
+    m = with_panel(demo, panel)
+    rep = build_report(m, t)
+    assert ("user factors", str(__import__("pathlib").Path("f.csv").resolve()), panel.sha256) in rep.inputs
+    assert "ey" in rep.scores.columns
+    assert data_digest(m.asof(t)) != data_digest(demo.asof(t))
+    assert data_digest(m.asof(t)) == data_digest(with_panel(demo, crafted(demo, bump_after=t)).asof(t))

@@ -50,6 +50,8 @@ def _inputs(market: Market, extra=()) -> list[tuple[str, str, str]]:
     rows = [("data", p, h) for p, h in files]
     if not rows:
         rows = [("data", f"{market.label} (generated, no input files)", data_digest(market))]
+    if market.user_factors is not None:                                   # factors.csv (issue 16.7)
+        rows.append(("user factors", str(Path(market.user_factors.source).resolve()), market.user_factors.sha256))
     for role, path in extra:
         if path is not None:
             p = Path(path)

@@ -279,7 +279,10 @@ def dashboard_frame(market: Market, as_of=None) -> pd.DataFrame:
             ("regime", r["regime"]), ("signal strength (0-100)", r["strength"]), ("change over 20 sessions", r["change_20d"]),
             ("probability of a new tech selloff in 20-60 sessions", r["warning_probability"]),
             ("tech selloff running", f"since {s['since']}" if s["in_progress"] else "no"),
-            ("defensive alternatives", ", ".join(d["sector"] for d in r["defensive"]) or "none ranked yet"),
+            ("best vs tech in past stress (evidence)", ", ".join(f"{d['sector']} ({d['strength']})" for d in r["defensive"])
+             or "none ranked yet"),
+            ("defensive tilt", "supported by the evidence" if (r.get("defensive_tilt") or {}).get("basis") == "supported"
+             else "a documented prior, not an estimate"),
             ("stale inputs", ", ".join(stale_inputs(market, t)) or "none"), ("data", r["label"])]
     return pd.DataFrame(rows, columns=["measure", "value"])
 
