@@ -121,7 +121,7 @@ def test_defensive_and_scores_equal_the_use_cases(udfs, market):
     mod, _ = udfs
     out = call(mod, "DEFENSIVE_ALTERNATIVES", "2008-10-10", 5.0)
     ref = signals.defensive_alternatives(market, signals.stress_result(market), "2008-10-10", top=5)
-    assert out[0] == ["sector", "name", "score", "t_change"]
+    assert out[0] == ["sector", "name", "score", "t_stat", "ci_low", "ci_high", "strength"]
     assert [r[0] for r in out[1:]] == [d["sector"] for d in ref]
     assert call(mod, "DEFENSIVE_ALTERNATIVES", "2008-10-10", 0.0)[0][0].startswith("#ERROR: n: expected a whole number")
     scores = call(mod, "SECTOR_SCORES", "2008-10-10")

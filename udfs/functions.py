@@ -86,7 +86,7 @@ def TECH_WARNING(as_of=None):
 @cell_errors
 @cached
 def DEFENSIVE_ALTERNATIVES(as_of=None, n=None):
-    """Best defensive alternatives to tech at a date (walk-forward ranking): sector, name, score, t_change."""
+    """Sectors that beat tech in past stress, ranked on evidence only (walk-forward): sector, name, score, t_stat, ci_low, ci_high, strength."""
     from usecases import sheet
 
     return convert.table(sheet.defensive_table(current_market(), convert.date_arg(as_of),

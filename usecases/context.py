@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.data.assemble import assemble
-from engine.data.folder import folder_mapping, now_utc, read_files, read_mapping
+from engine.data.folder import folder_mapping, now_utc, read_files, read_mapping, read_user_factors, with_user_factors
 from engine.data.model import Market
 from engine.data.store import Store
 from engine.dates import parse_as_of
@@ -28,6 +28,7 @@ class ImportReport:
     files: int
     series: dict[str, str]      # name -> new / updated / unchanged
     skipped: list[str] = field(default_factory=list)    # files skipped as unknown (--skip-unknown)
+    user_factors: str | None = None                     # the factors.csv imported with them (kept until replaced)
 
 
 def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool):
@@ -35,16 +36,17 @@ def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool):
     m = read_mapping(mapping) if mapping else folder_mapping(paths)
     skipped: list[str] = []
     series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped)
-    return series, m, skipped
+    return series, m, skipped, read_user_factors(paths)
 
 
 def import_folders(folders: list[Path], store: Path | None = None, mapping: Path | None = None,
                    skip_unknown: bool = False) -> ImportReport:
     """Validate every file in ``folders`` and write them to the store in one transaction (all or nothing)."""
-    series, m, skipped = _read(folders, mapping, skip_unknown)
-    files = len({s.source for s in series})
+    series, m, skipped, panel = _read(folders, mapping, skip_unknown)
+    files = len({s.source for s in series}) + (panel is not None)
     st = Store(store)
-    return ImportReport(st.path, files, st.write(series, now_utc(), files=files, lags=m.lags), skipped)
+    status = st.write(series, now_utc(), files=files, lags=m.lags, user_factors=panel)
+    return ImportReport(st.path, files, status, skipped, None if panel is None else panel.source)
 
 
 def decision_date(market: Market, as_of=None) -> pd.Timestamp:
@@ -78,6 +80,7 @@ def open_market(data: Path | None = None, store: Path | None = None, demo: bool 
             import_folders([Path(data)], store, mapping, skip_unknown)
             market = Store(store).load()
             return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
-        series, m, _ = _read([Path(data)], mapping, skip_unknown)
-        return assemble(series, label=f"vendor files in {data}", imported_at=now_utc(), lags=m.lags)
+        series, m, _, panel = _read([Path(data)], mapping, skip_unknown)
+        market = assemble(series, label=f"vendor files in {data}", imported_at=now_utc(), lags=m.lags)
+        return with_user_factors(market, panel)
     return (Store(store, timeout=timeout) if timeout is not None else Store(store)).load()

@@ -53,7 +53,7 @@ def stage_validation(ctx: DemoContext) -> dict:
 
 def stage_sectors(ctx: DemoContext) -> dict:
     rep = signals.sectors_report(ctx.market)
-    return {"defensive": rep["defensive"], "note": rep["note"]}
+    return {"defensive": rep["defensive"][:5], "defensive_tilt": rep["defensive_tilt"], "note": rep["note"]}
 
 
 def stage_factors(ctx: DemoContext) -> dict:

@@ -50,6 +50,8 @@ def _inputs(market: Market, extra=()) -> list[tuple[str, str, str]]:
     rows = [("data", p, h) for p, h in files]
     if not rows:
         rows = [("data", f"{market.label} (generated, no input files)", data_digest(market))]
+    if market.user_factors is not None:                                   # factors.csv (issue 16.7)
+        rows.append(("user factors", str(Path(market.user_factors.source).resolve()), market.user_factors.sha256))
     for role, path in extra:
         if path is not None:
             p = Path(path)
@@ -87,6 +89,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     reading = {k: rd[k] for k in ("index", "regime", "strength", "change_20d", "warning_probability")}
     reading["percentile"] = rd["percentile"] / 100.0
     reading["defensive"] = [d["sector"] for d in rd["defensive"]]
+    reading["defensive_tilt"] = rd.get("defensive_tilt")                            # prior or supported (issue 16.8)
+    reading["defensive_strength"] = {d["sector"]: d["strength"] for d in rd["defensive"]}
     reading["elevated_threshold"] = res.config.regime.enter[0]
     if (rd.get("tech_selloff") or {}).get("in_progress"):
         reading["selloff_since"] = rd["tech_selloff"]["since"]

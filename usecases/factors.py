@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.errors import ArgumentError, DataError, NoDataError, RotationError
 from engine.factors.composite import composite_score
-from engine.factors.compute import FACTORS, factor_panel
+from engine.factors.compute import factor_panel
 from engine.factors.ic import STAT_COLUMNS, daily_ics, ic_by_regime, ic_decay, ic_table
 from usecases.context import decision_date
 
@@ -89,9 +89,10 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
     if len(market.sessions) <= max(hs):
         raise NoDataError(f"{len(market.sessions)} sessions are too few for a {max(hs)}-session forward return")
     panel = dict(panel)
-    panel["composite_equal"] = composite_score(panel, "equal")
-    panel["composite_ic"] = composite_score({k: panel[k] for k in FACTORS}, "ic", prices=market.prices,
-                                            horizon=COMPOSITE_IC_HORIZON)
+    user = user_cleaning(market, panel)
+    singles = dict(panel)
+    panel["composite_equal"] = composite_score(singles, "equal")
+    panel["composite_ic"] = composite_score(singles, "ic", prices=market.prices, horizon=COMPOSITE_IC_HORIZON)
     ics = daily_ics(panel, market.prices, hs)
     table = ic_table(ics)
     rows = [{"factor": f, "horizon": int(h), **{c: float(table.loc[(f, h), c]) for c in STAT_COLUMNS}}
@@ -119,7 +120,20 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
         "by_regime": by_regime,
         "decay": {f: {int(h): decay.loc[f, h] for h in decay.columns} for f in decay.index},
         "timing": TIMING,
+        "user_factors": user,
     }
+
+
+def user_cleaning(market, panel: dict) -> dict | None:
+    """What the cleaning of the user's factor panel did (None without one): ``source``, ``sha256``,
+    ``rule`` (in words) and ``factors`` ({name: counts of :data:`engine.factors.user.COUNT_KEYS`})."""
+    up = getattr(market, "user_factors", None)
+    if up is None:
+        return None
+    names = [n for n in up.factors if n in panel]
+    rule = panel[names[0]].attrs.get("rule", "") if names else ""
+    return {"source": up.source, "sha256": up.sha256, "rule": rule,
+            "factors": {n: dict(panel[n].attrs.get("cleaning", {})) for n in names}}
 
 
 def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal",
@@ -162,5 +176,6 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
     df["rank"] = df["composite"].rank(ascending=False, method="min")
     df = df.sort_values("rank")
     df.index.name = "sector"
-    df.attrs.update({"as_of": t, "stress_source": source, "method": "ic" if use_ic else "equal"})
+    df.attrs.update({"as_of": t, "stress_source": source, "method": "ic" if use_ic else "equal",
+                     "user_factors": user_cleaning(pit, panel)})
     return df

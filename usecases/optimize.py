@@ -71,7 +71,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
                    scores: pd.DataFrame | None = None) -> dict:
     """Target weights at ``as_of`` within ``limits`` (the regime from ``stress_config``, default: the shipped one); keys ``as_of, regime, weights, current, benchmark,
     tracking_error, turnover, expected_cost_bps, binding, expected_return, volatility, transition,
-    scores, expected_returns, label, steps, steps_tradeoff``. ``steps``: rebalances in the path, or
+    scores, expected_returns, label, steps, steps_tradeoff, defensive_tilt`` (:func:`tilt_label`). ``steps``: rebalances in the path, or
     ``"auto"``; the target is the allocation every per-step limit lets the path reach (see
     :mod:`engine.optimize.multistep`). ``adv_dollars``: the liquidity figure per ticker (default: the
     63-session average dollar volume). Raises InfeasibleError (with conflicts) for limits that cannot hold.
@@ -128,7 +128,21 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         "transition_note": "; ".join(x for x in (plan.note, path.attrs.get("message", "")) if x),
         "steps": plan.steps, "steps_tradeoff": plan.tradeoff, "target_steps": plan.target_steps,
         "covariance": {"method": risk.method, "shrinkage": risk.shrinkage, "excluded": list(risk.excluded)},
+        "defensive_tilt": tilt_label(market, res, t, regime),
     }
+
+
+def tilt_label(market, res, t, regime: str) -> dict:
+    """The defensive tilt's basis at ``t`` (:func:`usecases.signals.defensive_tilt`) with ``applied`` (does
+    the regime switch it on) and ``sentence`` (what the faces print)."""
+    from engine.optimize.expected import TILT_MULTIPLIER
+
+    basis = signals.defensive_tilt(market, res, t)
+    applied = TILT_MULTIPLIER.get(regime, 0.0) > 0
+    sentence = (f"Defensive tilt applied ({regime} regime). {basis['text']}" if applied else
+                f"No defensive tilt in the {regime} regime (the tilt, a documented prior unless the evidence "
+                "supports it, applies in stress and crisis).")
+    return {**basis, "applied": applied, "sentence": sentence}
 
 
 def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None,

@@ -83,14 +83,15 @@ def tech_warning(market: Market, as_of=None) -> pd.DataFrame:
 
 
 def defensive_table(market: Market, as_of=None, n: int = 3) -> pd.DataFrame:
-    """The ``n`` best defensive alternatives to tech at ``as_of`` (walk-forward ranking)."""
+    """The ``n`` best alternatives to tech at ``as_of``, ranked on evidence only (walk-forward): sector, name,
+    score (mean forward 60-session return vs XLK from sessions in stress), t_stat, ci_low, ci_high, strength."""
     if not 1 <= n <= len(SECTORS):
         raise ArgumentError("n", f"expected a whole number from 1 to {len(SECTORS)}, got {n}")
     t = decision_date(market, as_of)
     rows = signals.defensive_alternatives(market, signals.stress_result(market), t, top=n)
     if not rows:
         raise ArgumentError("as_of", f"too little history on {t.date()} to rank defensive sectors")
-    return pd.DataFrame(rows, columns=["sector", "name", "score", "t_change"])
+    return pd.DataFrame(rows, columns=["sector", "name", "score", "t_stat", "ci_low", "ci_high", "strength"])
 
 
 def scores_table(market: Market, as_of=None) -> pd.DataFrame:
@@ -278,7 +279,10 @@ def dashboard_frame(market: Market, as_of=None) -> pd.DataFrame:
             ("regime", r["regime"]), ("signal strength (0-100)", r["strength"]), ("change over 20 sessions", r["change_20d"]),
             ("probability of a new tech selloff in 20-60 sessions", r["warning_probability"]),
             ("tech selloff running", f"since {s['since']}" if s["in_progress"] else "no"),
-            ("defensive alternatives", ", ".join(d["sector"] for d in r["defensive"]) or "none ranked yet"),
+            ("best vs tech in past stress (evidence)", ", ".join(f"{d['sector']} ({d['strength']})" for d in r["defensive"])
+             or "none ranked yet"),
+            ("defensive tilt", "supported by the evidence" if (r.get("defensive_tilt") or {}).get("basis") == "supported"
+             else "a documented prior, not an estimate"),
             ("stale inputs", ", ".join(stale_inputs(market, t)) or "none"), ("data", r["label"])]
     return pd.DataFrame(rows, columns=["measure", "value"])
 

@@ -36,14 +36,35 @@ def stress_result(market: Market, config: StressConfig | None = None) -> StressR
 
 
 def defensive_alternatives(market: Market, result: StressResult, as_of=None, top: int = 3) -> list[dict]:
-    """Top defensive alternatives to tech at ``as_of`` (walk-forward: only completed forward windows)."""
+    """The ``top`` sectors ranked only on evidence of beating tech in past stress, known at ``as_of``
+    (:mod:`engine.stress.defensive`): sector, name, score (mean forward 60-session return vs XLK from
+    sessions in stress), t_stat (Newey-West), ci_low, ci_high (95% block bootstrap), strength
+    (strong / weak / none), direction, n, text (one sentence)."""
+    from engine.stress.defensive import describe
+
     try:
         ranking = _ranking(market, result, as_of)
     except RotationError:     # too little history early in the sample: no ranking, the reading still stands
         return []
-    rows = ranking.head(top)
-    return [{"sector": r.sector, "name": SECTORS.get(r.sector, r.sector), "score": float(r.score),
-             "t_change": float(r.t_change)} for r in rows.itertuples()]
+    out = []
+    for r in ranking.head(top).to_dict(orient="records"):
+        row = {"sector": r["sector"], "name": SECTORS.get(r["sector"], r["sector"]), "score": float(r["score"]),
+               "t_stat": float(r["t_stat"]), "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+               "strength": r["strength"], "direction": r["direction"], "n": int(r["n"])}
+        out.append({**row, "text": describe(row)})
+    return out
+
+
+def defensive_tilt(market: Market, result: StressResult, as_of=None) -> dict:
+    """Whether the allocator's defensive tilt is supported by the evidence at ``as_of`` or stays a
+    documented prior (:func:`engine.stress.defensive.tilt_basis`): basis, text, evidence, threshold."""
+    from engine.stress.defensive import tilt_basis
+
+    try:
+        ev = _ranking(market, result, as_of).attrs["evidence"]
+    except RotationError:
+        ev = None
+    return tilt_basis(ev)
 
 
 def _ranking(market: Market, result: StressResult, as_of=None):
@@ -85,8 +106,9 @@ def stale_report(market: Market, res: StressResult, as_of: str, requested=None) 
 
 def reading(market: Market, as_of=None, config: StressConfig | None = None, with_defensive: bool = True) -> dict:
     """The stress reading at ``as_of`` (None: the last session): keys ``as_of, index, percentile,
-    regime, strength, change_20d, warning_probability, warning, defensive, tech_selloff,
-    stale_sessions, stale_inputs, notes, label``.
+    regime, strength, change_20d, warning_probability, warning, defensive, defensive_tilt, tech_selloff,
+    stale_sessions, stale_inputs, notes, label``. ``defensive`` ranks sectors on evidence only (with its
+    strength); ``defensive_tilt`` says whether the allocator's tilt is supported or a documented prior.
 
     ``warning_probability`` is the chance that a NEW tech selloff starts 20-60 sessions ahead; when
     ``tech_selloff["in_progress"]`` one is already running (since ``tech_selloff["since"]``). A date
@@ -97,6 +119,7 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["warning"] = (out["warning_probability"] is not None
                       and out["warning_probability"] > res.config.warning.threshold)
     out["defensive"] = defensive_alternatives(market, res, out["as_of"]) if with_defensive else []
+    out["defensive_tilt"] = defensive_tilt(market, res, out["as_of"]) if with_defensive else None
     status = selloff_status(market.prices, res.config.events, out["as_of"])
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out.update(stale_report(market, res, out["as_of"], as_of))
@@ -137,7 +160,8 @@ def sectors_report(market: Market, config: StressConfig | None = None) -> dict:
     return {"label": market.label, "note": table.attrs.get("note", ""),
             "regressions": table.reset_index().to_dict(orient="records"),
             "by_regime": by_regime.reset_index().rename(columns={"index": "sector"}).to_dict(orient="records"),
-            "defensive": defensive_alternatives(market, res, None, top=5)}
+            "defensive": defensive_alternatives(market, res, None, top=len(SECTORS)),
+            "defensive_tilt": defensive_tilt(market, res, None)}
 
 
 def trigger_list(market: Market, config: StressConfig | None = None) -> pd.DataFrame:

@@ -113,6 +113,8 @@ def _defensive_move(r: DecisionReport) -> str | None:
         floor = _cfg(r, "limits", "defensive_floor")
         if floor:
             text = text[:-1] + f", holding at least {fmt_pct0(float(floor))} in the three together."
+    if mult != 0:
+        text += " " + _tilt_basis(rd.get("defensive_tilt"))
     if w is not None:
         d = [t for t in DEFENSIVE if t in w.index]
         cur, tgt = float(w.loc[d, "current"].sum()), float(w.loc[d, "target"].sum())
@@ -121,12 +123,30 @@ def _defensive_move(r: DecisionReport) -> str | None:
     return text
 
 
+def _tilt_basis(tilt: dict | None) -> str:
+    """Whether the tilt is a prior or supported by the measured evidence (engine.stress.defensive)."""
+    ev = (tilt or {}).get("evidence")
+    if not ev:
+        return "This tilt is a documented prior of the product, not an estimate from the data."
+    ci = ("" if ev.get("ci_low") is None else
+          f"95% interval {ev['ci_low'] * 100:+.1f}% to {ev['ci_high'] * 100:+.1f}%, ")
+    said = (f"in past stress the three together returned {ev['score'] * 100:+.1f}% against technology over the "
+            f"following 60 sessions ({ci}Newey-West t {ev['t_stat']:+.2f}, {ev['n']} sessions), evidence {ev['strength']}")
+    if tilt.get("basis") == "supported":
+        return f"The evidence supports this tilt: {said}; its size is the documented prior."
+    return f"This tilt is a documented prior of the product, not an estimate: {said}."
+
+
 def _allocation(r: DecisionReport) -> str | None:
     parts: list[str] = [_defensive_move(r)]
     rd = r.reading
     held = [str(t) for t in (rd.get("defensive") or []) if str(t) not in DEFENSIVE]
     if held:
         parts.append(f"Other sectors that held up best in past stress: {_join([_name(t) for t in held])}.")
+        strength = rd.get("defensive_strength") or {}
+        if all(t in strength for t in held):
+            parts.append("Ranked on that evidence alone, its strength is " +
+                         _join([f"{strength[t]} for {t}" for t in held]) + ".")
     if r.signal_drivers:
         parts.append(f"The signals behind the move: {_join(list(r.signal_drivers))}.")
     elif r.scores is not None and "composite" in r.scores.columns:

@@ -29,11 +29,13 @@ def import_cmd(
         result = {"store": str(rep.store), "files": rep.files, "series": rep.series, "skipped": rep.skipped,
                   "new": sum(v == "new" for v in rep.series.values()),
                   "updated": sum(v == "updated" for v in rep.series.values()),
-                  "unchanged": sum(v == "unchanged" for v in rep.series.values())}
+                  "unchanged": sum(v == "unchanged" for v in rep.series.values()), "user_factors": rep.user_factors}
 
         def render(r: dict) -> None:
             out.print(f"Imported {len(r['series'])} series from {r['files']} files into {r['store']} "
                       f"({r['new']} new, {r['updated']} updated, {r['unchanged']} unchanged).", markup=False)
+            if r["user_factors"]:
+                out.print(f"User factor panel imported from {r['user_factors']}.", markup=False)
             for f in r["skipped"]:
                 out.print(f"Skipped (unknown series): {f}", markup=False)
         emit(result, as_json, render)

@@ -70,12 +70,17 @@ def _render(key: str, title: str, r: dict) -> None:
         out.print(t)
         return
     if key == "sectors":
-        out.print(_kv(title, {"defensive alternatives to tech": [f"{d['sector']} ({d['name']})" for d in r["defensive"]]}))
-        out.print(r["note"])
+        out.print(_kv(title, {"best vs tech in past stress (evidence only)":
+                              [f"{d['sector']} ({d['score'] * 100:+.1f}%, evidence {d['strength']})" for d in r["defensive"]]}))
+        out.print(r["defensive_tilt"]["text"], markup=False)     # walk-forward (the in-sample table is not shown here)
         return
-    shown = {k: v for k, v in r.items() if k not in ("prices", "stress_inputs", "forward_filled", "defensive")}
+    shown = {k: v for k, v in r.items() if k not in ("prices", "stress_inputs", "forward_filled", "defensive",
+                                                      "defensive_tilt")}
     if key == "signals":
-        shown["defensive"] = [f"{d['sector']} ({d['name']})" for d in r["defensive"]]
+        shown["defensive"] = [f"{d['sector']} ({d['name']}, evidence {d['strength']})" for d in r["defensive"]]
+        if r.get("defensive_tilt"):
+            shown["defensive tilt"] = ("supported by the evidence" if r["defensive_tilt"]["basis"] == "supported"
+                                       else "a documented prior, not an estimate")
     if key == "data":
         shown["series"] = f"{len(r['prices'])} price series, {len(r['stress_inputs'])} stress inputs"
         shown["forward filled (<= 5 sessions)"] = sum(r["forward_filled"].values())

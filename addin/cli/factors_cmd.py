@@ -45,7 +45,25 @@ def _render_ic(r: dict) -> None:
         for f, d in cells.items():
             rt.add_row(f, *[d.get(reg, "-") for reg in regimes])
         out.print(rt)
+    _render_cleaning(r.get("user_factors"))
     out.print(f"[dim]{r['timing']}[/]")
+
+
+def _render_cleaning(u: dict | None) -> None:
+    if not u:
+        return
+    t = Table(title=f"Your factors ({u['source']}): what cleaning did, in sector-sessions")
+    cols = (("rows", "file rows"), ("outside_sessions", "rows outside sessions"), ("cells", "sector-sessions"),
+            ("no_price", "no price"), ("winsorized", "winsorized"), ("thin_cells", "too few sectors"),
+            ("no_cap", "no cap"), ("thin_cap_cells", "too few caps"), ("scored", "scored"))
+    t.add_column("factor")
+    for _, head in cols:
+        t.add_column(head, justify="right")
+    t.add_column("cap-neutral")
+    for name, c in u["factors"].items():
+        t.add_row(name, *[str(c.get(k, 0)) for k, _ in cols], "yes" if c.get("neutralized") else "no caps")
+    out.print(t)
+    out.print(f"[dim]Cleaning rule: {u['rule']}.[/]")
 
 
 @app.command("ic")
@@ -73,6 +91,7 @@ def _render_scores(r: dict) -> None:
     for row in r["scores"]:
         t.add_row(_fmt(row["rank"], ".0f"), row["sector"], *[_fmt(row[c], "+.2f") for c in cols])
     out.print(t)
+    _render_cleaning(r.get("user_factors"))
 
 
 @app.command("scores")
@@ -93,5 +112,6 @@ def scores_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fal
             "method": df.attrs["method"],
             "columns": list(df.columns),
             "scores": [{"sector": s, **row} for s, row in df.to_dict(orient="index").items()],
+            "user_factors": df.attrs.get("user_factors"),
         }
         emit(result, json, _render_scores)

@@ -85,6 +85,7 @@ def optimize_cmd(
             out.print(f"Ex-ante tracking error {r['tracking_error']:.2%}, turnover {r['turnover']:.1%}, "
                       f"expected cost {r['expected_cost_bps']:.1f} bps, volatility {r['volatility']:.1%}.")
             out.print("Binding: " + ("; ".join(r["binding_text"]) or "none"))
+            out.print(r["defensive_tilt"]["sentence"], markup=False)
             if r.get("steps_tradeoff"):
                 render_tradeoff(r["steps_tradeoff"])
             out.print(f"Transition: {r['transition_note']}")

@@ -62,7 +62,11 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
             ts = r["tech_selloff"]
             t.add_row("Tech selloff in progress", f"YES, since {ts['since']} (the probability above is for a "
                       "new one after it ends)" if ts["in_progress"] else "no")
-            t.add_row("Top defensive alternatives", ", ".join(f"{d['sector']} ({d['name']})" for d in r["defensive"]) or "n/a")
+            t.add_row("Best vs tech in past stress (evidence)", ", ".join(
+                f"{d['sector']} ({d['score'] * 100:+.1f}%, t {d['t_stat']:+.1f}, {d['strength']})" for d in r["defensive"]) or "n/a")
+            if r.get("defensive_tilt"):
+                t.add_row("Allocator's defensive tilt", "supported by the evidence"
+                          if r["defensive_tilt"]["basis"] == "supported" else "a documented prior, not an estimate")
             out.print(t)
             for note in r.get("notes", []):
                 out.print(f"Note: {note}", markup=False)
@@ -166,9 +170,24 @@ def sectors_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = Fa
             out.print(t)
             if rep["note"]:
                 out.print(rep["note"])
-            out.print("Defensive alternatives to tech when stress rises: " +
-                      ", ".join(f"{d['sector']} ({d['name']})" for d in rep["defensive"]))
+            _render_evidence(rep)
         emit(rep, as_json, render)
+
+
+def _render_evidence(rep: dict) -> None:
+    t = Table(title="Ranked on evidence only: forward 60-session return vs XLK from sessions in stress/crisis "
+              "(walk-forward)", title_justify="left")
+    for c in ("sector", "mean vs XLK", "95% interval", "t (NW)", "n", "evidence"):
+        t.add_column(c, justify="left" if c in ("sector", "evidence") else "right")
+    for d in rep["defensive"]:
+        ci = "-" if d["ci_low"] is None else f"[{d['ci_low'] * 100:+.1f}%, {d['ci_high'] * 100:+.1f}%]"
+        t.add_row(d["sector"], f"{d['score'] * 100:+.1f}%", ci, f"{d['t_stat']:+.2f}", str(d["n"]),
+                  f"{d['strength']} ({d['direction']})")
+    out.print(t)
+    tilt = rep.get("defensive_tilt") or {}
+    if tilt:
+        out.print(tilt["text"], markup=False)
+        out.print(f"Threshold: {tilt['threshold']}.", markup=False)
 
 
 @app.command("triggers")

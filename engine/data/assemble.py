@@ -135,7 +135,8 @@ def _meta(s: RawSeries, imported_at: str) -> SeriesMeta:
 
 
 def data_digest(market: Market) -> str:
-    """SHA-256 of the data rows a computation used (prices, volume, stress, reference), order-stable."""
+    """SHA-256 of the data rows a computation used (prices, volume, stress, reference, and the user factor
+    rows when there is a panel), order-stable."""
     h = hashlib.sha256()
     for name in ("prices", "close", "volume", "stress", "reference"):
         df = getattr(market, name)
@@ -143,4 +144,10 @@ def data_digest(market: Market) -> str:
         h.update(",".join(map(str, df.columns)).encode())
         h.update(df.index.asi8.tobytes())
         h.update(np.ascontiguousarray(df.to_numpy(dtype=float)).tobytes())
+    panel = getattr(market, "user_factors", None)
+    if panel is not None:                      # the user's factor rows the computation could see (issue 16.7)
+        r = panel.rows
+        h.update(b"user_factors")
+        h.update(pd.util.hash_pandas_object(r[["date", "available", "sector", "factor", "value", "market_cap"]],
+                                            index=False).to_numpy().tobytes())
     return h.hexdigest()

@@ -1,5 +1,8 @@
 """Import a folder of vendor files: detect, parse, validate every file, all or nothing.
 
+A file named ``factors.csv`` is not a series: it is the user's factor panel
+(:mod:`engine.data.user_factors`), read by :func:`read_user_factors` and attached to the Market.
+
 Rules: every ``.csv`` (and Stooq ``.txt``) file under the folders is read; an unreadable folder or
 file, a broken symlink, a file whose series maps to no known name (``XLK (1).csv``) and one series
 provided by two files are errors naming the paths, unless ``skip_unknown`` (then unknown names are
@@ -18,6 +21,7 @@ import pandas as pd
 from engine.data.assemble import MAX_FILL, assemble
 from engine.data.formats import Mapping, RawSeries, as_mapping, parse_csv
 from engine.data.model import Market
+from engine.data.user_factors import FactorPanel, is_panel_file, read_factor_panel
 from engine.data.validate import validate
 from engine.errors import DataError
 from engine.universe import known_series
@@ -73,8 +77,8 @@ def find_files(paths: list[Path]) -> list[Path]:
                 dirs.sort()
                 for name in sorted(files):
                     f = Path(root) / name
-                    if f.suffix.lower() not in DATA_SUFFIXES:
-                        continue
+                    if f.suffix.lower() not in DATA_SUFFIXES or is_panel_file(f):
+                        continue                          # the user factor panel is read by read_user_factors
                     if not f.exists():
                         errors.append(DataError("broken symbolic link (its target does not exist)", str(f)))
                     elif f.suffix.lower() == ".txt" and not _is_stooq_txt(f):
@@ -96,6 +100,24 @@ def find_files(paths: list[Path]) -> list[Path]:
             seen.add(r)
             uniq.append(f)
     return uniq
+
+
+def read_user_factors(paths: list[Path]) -> FactorPanel | None:
+    """The user factor panel of the given folders: the one file named ``factors.csv`` under them (None
+    when there is none; a DataError naming both when there are two)."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if is_panel_file(f) and f.is_file())
+    if len(found) > 1:
+        raise DataError(f"two factor panels: {found[0]} and {found[1]}; keep one factors.csv per data folder",
+                        str(found[1]))
+    return read_factor_panel(found[0]) if found else None
+
+
+def with_user_factors(market: Market, panel: FactorPanel | None) -> Market:
+    """``market`` with the user factor panel attached (unchanged when ``panel`` is None)."""
+    return market if panel is None else Market(**{**market.__dict__, "user_factors": panel})
 
 
 def _is_stooq_txt(f: Path) -> bool:
@@ -180,5 +202,6 @@ def load_folder(path, mapping_file: Path | None = None, max_fill: int = MAX_FILL
     """Validate and align a folder of vendor files into a Market (no store involved)."""
     mapping = read_mapping(mapping_file) if mapping_file else folder_mapping([Path(path)])
     series = read_files([Path(path)], mapping)
-    return assemble(series, label=f"vendor files in {path}", imported_at=now_utc(), max_fill=max_fill,
-                    lags=mapping.lags)
+    market = assemble(series, label=f"vendor files in {path}", imported_at=now_utc(), max_fill=max_fill,
+                      lags=mapping.lags)
+    return with_user_factors(market, read_user_factors([Path(path)]))

@@ -55,6 +55,8 @@ class Market:
       by the mapping file); the demo market is generated at availability dates (no lags).
     - ``stale``: sessions x stress series, sessions since the last value available (None: not tracked).
     - ``returns``: return series on their own dates (Ken French portfolios), not aligned.
+    - ``user_factors``: the user's own factor panel (:class:`engine.data.user_factors.FactorPanel`, the
+      data folder's ``factors.csv``) or None; ``asof(t)`` keeps only the rows published by t.
     """
 
     prices: pd.DataFrame
@@ -68,6 +70,7 @@ class Market:
     lags: dict[str, int] = field(default_factory=dict)
     stale: pd.DataFrame | None = None
     returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    user_factors: object | None = None
 
     @property
     def sessions(self) -> pd.DatetimeIndex:
@@ -110,6 +113,7 @@ class Market:
             prices=cut(self.prices), close=cut(self.close), volume=cut(self.volume),
             stress=cut(self.stress), reference=ref, returns=cut(self.returns),
             stale=None if self.stale is None else cut(self.stale),
+            user_factors=None if self.user_factors is None else self.user_factors.asof(t),
         )
         _CUT_AT[view] = t                   # kept outside the object: Market(**view.__dict__) still works
         return view

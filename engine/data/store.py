@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS series (
     name TEXT PRIMARY KEY, source TEXT NOT NULL, format TEXT NOT NULL, first TEXT, last TEXT,
     rows INTEGER, gaps INTEGER, sha256 TEXT, imported_at TEXT, import_id INTEGER, line0 INTEGER);
 CREATE TABLE IF NOT EXISTS lags (name TEXT PRIMARY KEY, sessions INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS user_factors (
+    id INTEGER PRIMARY KEY CHECK (id = 1), source TEXT NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS columns (
     name TEXT NOT NULL, field TEXT NOT NULL, dates BLOB NOT NULL, vals BLOB NOT NULL,
     PRIMARY KEY (name, field)) WITHOUT ROWID;
@@ -107,14 +109,17 @@ class Store:
         return con
 
     def write(self, series: list[RawSeries], imported_at: str, files: int,
-              lags: dict[str, int] | None = None) -> dict[str, str]:
-        """Replace the given series (and lag overrides) in one transaction.
-        Returns name -> 'new' | 'updated' | 'unchanged'."""
+              lags: dict[str, int] | None = None, user_factors=None) -> dict[str, str]:
+        """Replace the given series (and lag overrides, and the user factor panel when one is given: its
+        file's bytes, re-validated on load) in one transaction. Returns name -> 'new' | 'updated' | 'unchanged'."""
         status: dict[str, str] = {}
         with closing(self._connect()) as con, _sqlite_errors(self.path):
             con.execute("BEGIN IMMEDIATE")
             try:
                 con.executemany("INSERT OR REPLACE INTO lags VALUES (?,?)", sorted((lags or {}).items()))
+                if user_factors is not None:
+                    con.execute("INSERT OR REPLACE INTO user_factors VALUES (1,?,?,?)",
+                                (user_factors.source, user_factors.sha256, user_factors.raw))
                 old = dict(con.execute("SELECT name, sha256 FROM series").fetchall())
                 cur = con.execute("INSERT INTO imports(at, files, series) VALUES (?,?,?)",
                                   (imported_at, files, len(series)))
@@ -153,6 +158,8 @@ class Store:
             cols = con.execute("SELECT name, field, dates, vals FROM columns").fetchall()
             has_lags = con.execute("SELECT 1 FROM sqlite_master WHERE name='lags'").fetchone()
             self._lags = dict(con.execute("SELECT name, sessions FROM lags").fetchall()) if has_lags else {}
+            has_uf = con.execute("SELECT 1 FROM sqlite_master WHERE name='user_factors'").fetchone()
+            self._user_factors = con.execute("SELECT source, data FROM user_factors").fetchone() if has_uf else None
             con.execute("COMMIT")
         if not rows:
             raise NoDataError(f"no data imported yet in {self.path}; run `rotation data import FOLDER` "
@@ -180,7 +187,12 @@ class Store:
         market = assemble(series, label=f"local store {self.path}", imported_at=imported, max_fill=max_fill,
                           lags=self._lags)
         meta = {k: SeriesMeta(**{**v.__dict__, "imported_at": info[k]["imported_at"]}) for k, v in market.meta.items()}
-        return Market(**{**market.__dict__, "meta": meta})
+        panel = None
+        if self._user_factors is not None:
+            from engine.data.user_factors import parse_factor_panel
+
+            panel = parse_factor_panel(self._user_factors[1], self._user_factors[0])
+        return Market(**{**market.__dict__, "meta": meta, "user_factors": panel})
 
     def status(self) -> list[dict]:
         """One row per series: name, format, source, first, last, rows, gaps, imported_at, sha256."""

@@ -100,30 +100,26 @@ def regime_returns(market, result, horizon: int = 60) -> pd.DataFrame:
     return out
 
 
-def defensive_ranking(market, result, asof=None, horizon: int = 60, min_obs: int = 756) -> pd.DataFrame:
-    """Ranked defensive alternatives to tech when stress rises, using only information known at ``asof``.
+def defensive_ranking(market, result, asof=None, horizon: int = 60, min_obs: int | None = None) -> pd.DataFrame:
+    """Sectors ranked ONLY on measured evidence of doing better than tech in past stress, known at ``asof``.
 
-    For every sector except tech: regress forward ``horizon``-session excess return over SPY on stress
-    level and change, using only rows s whose forward window ended by ``asof`` (s + horizon <= asof).
-    Score = expected forward excess return over tech's when the index level and its 20-session change
-    are both one standard deviation higher: ``(beta_level - tech's) * sd(level) + (beta_change - tech's)
-    * sd(change)``; ranked descending. Sectors with fewer than ``min_obs`` completed windows (three
-    years by default: XLRE, XLC early on) are left out rather than ranked on noise.
-    Columns: sector, score, beta_change, t_change, beta_level, t_level, n.
-    Raises ``NoDataError`` when too little history has a completed forward window.
+    See :mod:`engine.stress.defensive`: mean forward ``horizon``-session return relative to tech on
+    sessions in the stress or crisis regime whose window ended by ``asof``, its Newey-West t, a block-
+    bootstrap interval and the strength in words. Columns: sector, score, t_stat, ci_low, ci_high,
+    p_independent, strength, direction, n (sorted by score, tech left out); ``attrs["basket"]`` holds the defensive
+    basket's evidence (a dict) and ``attrs["as_of"]`` the session. Raises ``NoDataError`` when too little
+    stress history has a completed forward window.
     """
+    from engine.stress.defensive import BASKET, MIN_OBS, defensive_evidence
+
     cfg = result.config.sectors
     pos = result.position(asof) if asof is not None else len(result.daily) - 1
-    rows = [r for r in _regress(market, result, horizon, cfg.benchmark, last=pos) if r["n"] >= min_obs]
-    if not rows:
-        raise NoDataError(f"not enough completed {horizon}-session forward windows by {asof} to rank sectors")
-    df = pd.DataFrame(rows).set_index("sector")
-    past = result.daily.iloc[: pos + 1]
-    sd_change, sd_level = past["change_20d"].std(), past["index"].std()
-    tech = df.loc[cfg.tech] if cfg.tech in df.index else pd.Series({"beta_change": 0.0, "beta_level": 0.0})
-    df["score"] = (df["beta_change"] - tech["beta_change"]) * sd_change + \
-        (df["beta_level"] - tech["beta_level"]) * sd_level
-    df = df.drop(index=cfg.tech, errors="ignore").sort_values("score", ascending=False)
-    df = df.reset_index()[["sector", "score", "beta_change", "t_change", "beta_level", "t_level", "n"]]
+    prices = market.prices.reindex(result.daily.index)
+    ev = defensive_evidence(prices, result.daily["regime"], pos, horizon, cfg.tech,
+                            MIN_OBS if min_obs is None else min_obs)
+    df = ev.drop(index=BASKET, errors="ignore").reset_index()
+    df = df[["sector", "score", "t_stat", "ci_low", "ci_high", "p_independent", "strength", "direction", "n"]]
     df.attrs["as_of"] = result.daily.index[pos].date().isoformat()
+    df.attrs["basket"] = ev.loc[BASKET].to_dict() if BASKET in ev.index else None
+    df.attrs["evidence"] = ev
     return df
