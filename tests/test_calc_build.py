@@ -102,5 +102,7 @@ def test_component_maps_excel_spellings(monkeypatch):
     assert mod.excel_formula('=bond_stress_detail(A1)+_XLUDF.stress_regime()') == \
         '=BOND_STRESS_DETAIL(A1)+STRESS_REGIME()'
     assert mod.excel_formula('="BOND_STRESS(" & A1') is None
+    assert mod.excel_formula('{=_xludf.OPTIMAL_WEIGHTS(K1:L4,"2008,10")}') == '=OPTIMAL_WEIGHTS(K1:L4;"2008,10")'
+    assert mod.excel_formula('=DEFENSIVE_ALTERNATIVES(A1;4)') == '=DEFENSIVE_ALTERNATIVES(A1;4)' 
     assert mod.excel_formula("=ORG.SECTORROTATION.CALC.FUNCTIONS.BOND_STRESS(A1)") is None
     assert mod.excel_formula("=SUM(A1:A3)") is None

@@ -95,10 +95,10 @@ class UnoBook:
                             ws.getCellByPosition(c0 + j, r0 + 1 + i).NumberFormat = fmt
 
     def _format(self, code: str) -> int:
-        from com.sun.star.lang import Locale
+        import uno
 
         formats = self.doc.getNumberFormats()
-        loc = Locale("en", "US", "")
+        loc = uno.createUnoStruct("com.sun.star.lang.Locale", "en", "US", "")
         key = formats.queryKey(code, loc, False)
         return key if key != -1 else formats.addNew(code, loc)
 

@@ -53,6 +53,7 @@ def environment_problem():
     import site
     for p in paths[1:]:
         site.addsitedir(p)               # .pth files of the environment (already first on sys.path)
+    _keep_module_not_found()
     try:
         import addin.calc.cells          # noqa: F401
         import udfs.family               # noqa: F401
@@ -61,7 +62,46 @@ def environment_problem():
                              % (type(exc).__name__, exc, os.pathsep.join(paths)))
         return _state["problem"]
     _state["ready"] = True
+    _log_to_file()
     return None
+
+
+def _keep_module_not_found():
+    """pyuno's import hook turns a missing module's ModuleNotFoundError into a plain ImportError, which
+    libraries testing for optional dependencies (cvxpy: ``except ModuleNotFoundError``) do not catch;
+    wrap it so that a module missing from Python and from UNO raises ModuleNotFoundError again."""
+    import builtins
+
+    import uno
+    hook = builtins.__import__
+    if getattr(hook, "_sector_rotation", False):
+        return
+    original = uno._builtin_import
+
+    def _import(name, *args, **kwargs):
+        try:
+            return hook(name, *args, **kwargs)
+        except ModuleNotFoundError:
+            raise
+        except ImportError:
+            return original(name, *args, **kwargs)     # the real ModuleNotFoundError, or the module
+    _import._sector_rotation = True
+    builtins.__import__ = _import
+
+
+def _log_to_file():
+    """Unexpected failures of the product's code go to ``calc.log`` in the product's log folder."""
+    import logging
+    try:
+        from addin.cli.common import log_dir
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(str(folder / "calc.log"), encoding="utf-8")
+    except Exception:                    # no writable log folder: stderr of soffice
+        handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for name in ("udfs", "addin", "usecases"):
+        logging.getLogger(name).addHandler(handler)
 
 
 class Functions(unohelper.Base, XSectorRotation, XServiceName, XServiceInfo):
@@ -161,11 +201,16 @@ NAMES = re.compile(r"(?<![\w.])(?:_xludf\.)?(%s)\s*\(" % "|".join(sorted(ENV["fu
 def excel_formula(text):
     """The formula with Excel's spellings (``_xludf.BOND_STRESS(``, ``bond_stress(``) of the functions
     replaced by their Calc names, or None when it names none of them (texts in quotes are left alone)."""
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]                            # an array formula as getFormula shows it
     parts = re.split(r'("(?:[^"]|"")*")', text)
     hit = False
+    excel_separators = ";" not in "".join(parts[0::2])
     for i in range(0, len(parts), 2):
         parts[i], n = NAMES.subn(lambda m: m.group(1).upper() + "(", parts[i])
         hit = hit or n > 0
+        if excel_separators:                         # unresolved, the text keeps Excel's commas
+            parts[i] = parts[i].replace(",", ";")
     return "".join(parts) if hit else None
 
 
@@ -230,7 +275,7 @@ def _reenter(sheet, cell, col, row, done):
     if text.startswith("{"):                         # part of an array formula
         cursor = sheet.createCursorByRange(cell)
         cursor.collapseToCurrentArray()
-        new = excel_formula(cursor.getArrayFormula())
+        new = excel_formula(text)
         a = cursor.getRangeAddress()
         done.update((c, r) for c in range(a.StartColumn, a.EndColumn + 1) for r in range(a.StartRow, a.EndRow + 1))
         if new is None:
