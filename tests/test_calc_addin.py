@@ -287,3 +287,154 @@ def _csv(tmp_path: Path, rows) -> Path:
     p = tmp_path / "weights.csv"
     p.write_text("".join(f"{a},{b}\n" for a, b in rows))
     return p
+
+
+# ---- the toolbar: each action on a document with its inputs in named ranges --------------------------
+
+def _pm_workbook(path: Path, store: Path) -> Path:
+    """A PM's workbook: every input the buttons read, as workbook-level named ranges."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Inputs"
+    cells = {"AsOfDate": [[AS_OF]], "DataSource": [[str(store)]], "CurrentWeights": WEIGHTS, "Limits": LIMITS,
+             "Holdings": HOLDINGS, "BacktestStrategy": [["momentum"]], "BacktestFrom": [["2008-01-01"]],
+             "BacktestTo": [["2008-12-31"]]}
+    row = 1
+    for name, rows in cells.items():
+        for i, r in enumerate(rows):
+            for j, v in enumerate(r):
+                ws.cell(row + i, 1 + j, v)
+        last = chr(ord("A") + max(len(r) for r in rows) - 1)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$A${row}:${last}${row + len(rows) - 1}")
+        row += len(rows) + 1
+    wb.save(path)
+    return path
+
+
+def _normal(v):
+    """An openpyxl cell value as Calc holds it (dates as serials, booleans and integers as floats, "" empty)."""
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return serial(v)
+    if isinstance(v, (bool, int)):
+        return float(v)
+    return v
+
+
+def _ribbon(action: str, path: Path) -> tuple[dict, str]:
+    from addin.ribbon import callbacks
+    from addin.ribbon.workbook import OpenpyxlBook
+
+    book = OpenpyxlBook(path)
+    ok = callbacks.run(action, book)
+    book.save()
+    wb = load_workbook(path)
+    sheets = {ws.title: [[_normal(c) for c in r] for r in ws.iter_rows(values_only=True)]
+              for ws in wb.worksheets if ws.title != "Inputs"}
+    return sheets, ("" if ok else "failed: ") + book.messages[-1]
+
+
+def _toolbar_urls(session) -> dict[str, str]:
+    """The installed toolbar's entries (URL per action), read from LibreOffice's configuration."""
+    return session.run("""
+cp = ctx.ServiceManager.createInstanceWithContext('com.sun.star.configuration.ConfigurationProvider', ctx)
+node = cp.createInstanceWithArguments('com.sun.star.configuration.ConfigurationAccess',
+    (prop('nodepath', '/org.openoffice.Office.Addons/AddonUI/OfficeToolBar/org.sectorrotation.calc.toolbar'),))
+result = {}
+for n in node.getElementNames():
+    url = node.getByName(n).getPropertyValue('URL')
+    result[url.split(':', 1)[1]] = url
+""")
+
+
+def _calc(session, action_url: str, path: Path, sheets: list[str]) -> tuple[dict, str]:
+    return session.run(f"""
+doc = load({str(path)!r})
+dispatch(doc, {action_url!r})
+props = doc.DocumentProperties.UserDefinedProperties
+message = props.getPropertyValue('SectorRotationMessage')
+result = [{{}}, message]
+for name in {sheets!r}:
+    if not doc.Sheets.hasByName(name):
+        continue
+    sh = doc.Sheets.getByName(name)
+    cur = sh.createCursor()
+    cur.gotoEndOfUsedArea(False)
+    a = cur.getRangeAddress()
+    result[0][name] = [list(r) for r in sh.getCellRangeByPosition(0, 0, a.EndColumn, a.EndRow).getDataArray()]
+doc.close(True)
+""")
+
+
+def _same_cells(name, mine, ref):
+    """Cell by cell over the ribbon's sheet (Calc's used area may end earlier where cells are empty)."""
+    width = max((len(r) for r in ref), default=0)
+    for i, row in enumerate(ref):
+        for j in range(width):
+            e = row[j] if j < len(row) else ""
+            g = mine[i][j] if i < len(mine) and j < len(mine[i]) else ""
+            if isinstance(e, float) and isinstance(g, float):
+                assert g == pytest.approx(e, rel=1e-12, abs=1e-12), (name, i + 1, j + 1, g, e)
+            else:
+                assert g == e, (name, i + 1, j + 1, g, e)
+
+
+@pytest.mark.parametrize("action", ["RefreshSignals", "Optimize", "GenerateTrades", "RunBacktest", "Settings"])
+def test_toolbar_action_writes_what_the_ribbon_callback_writes(calc, store, tmp_path, action):
+    session, env = calc
+    urls = _toolbar_urls(session)
+    from addin.ribbon.callbacks import ACTIONS
+
+    assert set(urls) == set(ACTIONS)
+    ref, ref_message = _ribbon(action, _pm_workbook(tmp_path / "ribbon.xlsx", store))
+    assert not ref_message.startswith("failed"), ref_message
+    mine, message = _calc(session, urls[action], _pm_workbook(tmp_path / "calc.xlsx", store), list(ref))
+    assert message == ref_message
+    written = [n for n in ref if any(any(c != "" for c in r) for r in ref[n])]
+    assert written, action
+    for name in written:
+        _same_cells(name, mine[name], ref[name])
+
+
+def test_export_and_verify_from_the_toolbar(calc, store, tmp_path, monkeypatch):
+    session, env = calc
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    res = CliRunner().invoke(app, ["keys", "init", "--subject", "Calc Tester", "--json"])
+    assert res.exit_code == 0, res.output
+    urls = _toolbar_urls(session)
+    folder = tmp_path / "calc"
+    folder.mkdir()
+    path = _pm_workbook(folder / "pm.xlsx", store)
+    mine, message = session.run(f"""
+doc = load({str(path)!r})
+dispatch(doc, {urls['ExportSigned']!r})
+props = doc.DocumentProperties.UserDefinedProperties
+first = props.getPropertyValue('SectorRotationMessage')
+dispatch(doc, {urls['Verify']!r})
+second = props.getPropertyValue('SectorRotationMessage')
+sh = doc.Sheets.getByName('Exports')
+result = [[list(r) for r in sh.getCellRangeByName('A5:E7').getDataArray()], [first, second]]
+doc.close(True)
+""")
+    exported = folder / "rotation-decision-20081010.xlsx"
+    assert "verification holds" in message[0] and exported.exists(), message
+    assert message[1] == f"{exported.name}: all five checks hold."
+    head, row = mine[1], mine[2]
+    assert head == ["as_of", "path", "sha256", "ledger_seq", "verified"]
+    assert row[0] == AS_OF and row[1] == str(exported) and row[4] == 1.0
+    import hashlib
+
+    assert row[2] == hashlib.sha256(exported.read_bytes()).hexdigest()
+    from workbooks.verify import verify_workbook
+
+    assert verify_workbook(exported)["ok"]                 # this process agrees with the toolbar's Verify
+
+
+def test_no_process_left_behind_by_install(tmp_path):
+    """`rotation calc install` starts and ends its own soffice."""
+    import subprocess
+
+    before = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert before == []

@@ -19,7 +19,7 @@ from typing import Any
 from addin.calc.cells import EPOCH, serial
 
 MESSAGE_PROPERTY = "SectorRotationMessage"
-DATE_TYPES = 2 | 4 | 16        # com.sun.star.util.NumberFormat DATE, TIME, DATETIME
+DATE_TYPES = 2 | 4            # com.sun.star.util.NumberFormat DATE | TIME (DATETIME = 6)
 
 
 class UnoBook:
