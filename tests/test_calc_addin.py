@@ -9,8 +9,8 @@ built and installed as `rotation calc build` / `rotation calc install` do, docum
 """
 from __future__ import annotations
 
+import functools
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -55,6 +55,10 @@ def calc(store, tmp_path_factory):
                               str(tmp / "SectorRotation.oxt"), "--json"])
     assert res.exit_code == 0, res.output
     assert all(json.loads(res.output)["registered"].values())
+    import subprocess
+
+    left = subprocess.run(["pgrep", "-f", str(tmp / "profile")], capture_output=True, text=True).stdout.split()
+    assert left == [], "rotation calc install left its soffice running"
     keys = tmp / "keys"
     env = {"ROTATION_STORE": str(store), "ROTATION_KEYS_DIR": str(keys), "ROTATION_LEDGER": str(tmp / "ledger.sqlite"),
            "ROTATION_SIGNING_PASSPHRASE": "a passphrase for tests only"}
@@ -64,12 +68,20 @@ def calc(store, tmp_path_factory):
     finally:
         session.close()
     assert session.proc.poll() is not None
+    left = subprocess.run(["pgrep", "-f", str(tmp / "profile")], capture_output=True, text=True).stdout.split()
+    assert left == [], "soffice outlived the test session"
+
+
+@functools.lru_cache(maxsize=None)
+def _cli(*args) -> str:
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    return res.stdout                            # warnings on stderr are not part of the JSON
 
 
 def cli_json(*args) -> dict:
-    res = CliRunner().invoke(app, [*args, "--json"])
-    assert res.exit_code == 0, res.output
-    return json.loads(res.stdout)                # warnings on stderr are not part of the JSON
+    """The CLI's JSON for ``args`` (each distinct command runs once per test session)."""
+    return json.loads(_cli(*map(str, args)))
 
 
 def put_range(rows, col: str, row0: int) -> str:
@@ -156,17 +168,21 @@ def test_formulas_resolve_to_the_functions(sheet):
 
 
 def test_bond_stress_equals_rotation_signals(sheet, store):
-    ref = cli_json("signals", "--as-of", AS_OF, "--store", str(store))
+    ref = cli_json("signals", "--as-of", AS_OF, "--store", store)
     assert sheet["A1"][1] == pytest.approx(ref["index"], rel=1e-12)
     assert sheet["A3"][1] == pytest.approx(ref["index"], rel=1e-12)        # a date serial, as Calc passes date cells
     assert sheet["A2"][1] == ref["regime"]
 
 
-def test_optimal_weights_equal_rotation_optimize(sheet, store, tmp_path):
-    csv = tmp_path / "w.csv"
+def optimize_json(store, tmp_path_factory=None) -> dict:
+    csv = Path(str(store) + ".weights.csv")
     csv.write_text("".join(f"{t},{w}\n" for t, w in WEIGHTS))
-    ref = cli_json("optimize", "--as-of", AS_OF, "--current", str(csv), "--tech-cap", "0.2", "--turnover", "0.5",
-                   "--store", str(store))
+    return cli_json("optimize", "--as-of", AS_OF, "--current", csv, "--tech-cap", "0.2", "--turnover", "0.5",
+                    "--store", store)
+
+
+def test_optimal_weights_equal_rotation_optimize(sheet, store):
+    ref = optimize_json(store)
     rows = table(sheet["C1"][1])
     assert rows[0] == ["ticker", "current", "target", "benchmark", "change"]
     assert [r[0] for r in rows[1:]] == list(ref["weights"])
@@ -247,7 +263,9 @@ def _excel_workbook(path: Path, cached: bool) -> Path:
     ws["A3"] = '=_xludf.ROTATION_ISERROR(_xludf.BOND_STRESS("x"))'
     for i, (t, w) in enumerate(WEIGHTS, start=1):
         ws.cell(i, 11, t), ws.cell(i, 12, w)
-    ws["C1"] = ArrayFormula("C1:G12", '=_xludf.OPTIMAL_WEIGHTS(K1:L4,"2008-10-10")')
+    for i, (k, v) in enumerate(LIMITS, start=10):
+        ws.cell(i, 11, k), ws.cell(i, 12, v)
+    ws["C1"] = ArrayFormula("C1:G12", '=_xludf.OPTIMAL_WEIGHTS(K1:L4,"2008-10-10",K10:L11)')
     wb.save(path)
     if cached:                                   # Excel stores a value with each formula: put a stale one in
         import zipfile
@@ -275,18 +293,13 @@ result = [c('A1').getFormula(), c('A1').getValue(), c('A2').getString(), c('A3')
           c('C1:G12').getDataArray()]
 doc.close(True)
 """)
-    ref = cli_json("signals", "--as-of", AS_OF, "--store", str(store))
+    ref = cli_json("signals", "--as-of", AS_OF, "--store", store)
     assert "ORG.SECTORROTATION.CALC.FUNCTIONS.BOND_STRESS" in got[0]
     assert got[1] == pytest.approx(ref["index"], rel=1e-12) and got[2] == ref["regime"] and got[3] == 1.0
     rows = table(got[4])
-    opt = cli_json("optimize", "--as-of", AS_OF, "--current", str(_csv(tmp_path, WEIGHTS)), "--store", str(store))
+    opt = optimize_json(store)
     assert {r[0]: r[2] for r in rows[1:]} == pytest.approx(opt["weights"], abs=1e-12)
 
-
-def _csv(tmp_path: Path, rows) -> Path:
-    p = tmp_path / "weights.csv"
-    p.write_text("".join(f"{a},{b}\n" for a, b in rows))
-    return p
 
 
 # ---- the toolbar: each action on a document with its inputs in named ranges --------------------------
@@ -431,10 +444,3 @@ doc.close(True)
 
     assert verify_workbook(exported)["ok"]                 # this process agrees with the toolbar's Verify
 
-
-def test_no_process_left_behind_by_install(tmp_path):
-    """`rotation calc install` starts and ends its own soffice."""
-    import subprocess
-
-    before = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
-    assert before == []
