@@ -309,7 +309,8 @@ def _pm_workbook(path: Path, store: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "Inputs"
-    cells = {"AsOfDate": [[AS_OF]], "DataSource": [[str(store)]], "CurrentWeights": WEIGHTS, "Limits": LIMITS,
+    # no DataSource: both faces read the worksheet functions' source ($ROTATION_STORE, the market cached)
+    cells = {"AsOfDate": [[AS_OF]], "CurrentWeights": WEIGHTS, "Limits": LIMITS,
              "Holdings": HOLDINGS, "BacktestStrategy": [["momentum"]], "BacktestFrom": [["2008-01-01"]],
              "BacktestTo": [["2008-12-31"]]}
     row = 1
@@ -394,8 +395,9 @@ def _same_cells(name, mine, ref):
 
 
 @pytest.mark.parametrize("action", ["RefreshSignals", "Optimize", "GenerateTrades", "RunBacktest", "Settings"])
-def test_toolbar_action_writes_what_the_ribbon_callback_writes(calc, store, tmp_path, action):
+def test_toolbar_action_writes_what_the_ribbon_callback_writes(calc, store, tmp_path, action, monkeypatch):
     session, env = calc
+    monkeypatch.setenv("ROTATION_STORE", str(store))
     urls = _toolbar_urls(session)
     from addin.ribbon.callbacks import ACTIONS
 
@@ -444,3 +446,29 @@ doc.close(True)
 
     assert verify_workbook(exported)["ok"]                 # this process agrees with the toolbar's Verify
 
+
+
+def test_ods_round_trip_keeps_the_functions(calc, store, tmp_path):
+    """A Calc document saved as .ods and opened again: the formulas still name the functions and
+    recalculate to the CLI's values."""
+    session, _ = calc
+    path = tmp_path / "book.ods"
+    got = session.run(f"""
+doc = load(None)
+sh = doc.Sheets.getByIndex(0)
+sh.getCellRangeByName('A1').setFormula('=BOND_STRESS("2008-10-10")')
+{put_range(WEIGHTS, "K", 1).strip()}
+sh.getCellRangeByName('C1:G12').setArrayFormula('=OPTIMAL_WEIGHTS(K1:L4;"2008-10-10";K10:L11)')
+{put_range(LIMITS, "K", 10).strip()}
+doc.storeToURL(uno.systemPathToFileUrl({str(path)!r}), (prop('FilterName', 'calc8'),))
+doc.close(True)
+doc = load({str(path)!r})
+doc.calculateAll()
+sh = doc.Sheets.getByIndex(0)
+result = [sh.getCellRangeByName('A1').getFormula(), sh.getCellRangeByName('A1').getValue(),
+          sh.getCellRangeByName('C1:G12').getDataArray()]
+doc.close(True)
+""")
+    assert got[0].startswith("=ORG.SECTORROTATION.CALC.FUNCTIONS.BOND_STRESS(")
+    assert got[1] == pytest.approx(cli_json("signals", "--as-of", AS_OF, "--store", store)["index"], rel=1e-12)
+    assert {r[0]: r[2] for r in table(got[2])[1:]} == pytest.approx(optimize_json(store)["weights"], abs=1e-12)
