@@ -106,3 +106,14 @@ def test_component_maps_excel_spellings(monkeypatch):
     assert mod.excel_formula('=DEFENSIVE_ALTERNATIVES(A1;4)') == '=DEFENSIVE_ALTERNATIVES(A1;4)' 
     assert mod.excel_formula("=ORG.SECTORROTATION.CALC.FUNCTIONS.BOND_STRESS(A1)") is None
     assert mod.excel_formula("=SUM(A1:A3)") is None
+
+
+def test_the_shared_layer_needs_neither_xlwings_nor_uno():
+    """LibreOffice imports udfs.family and addin.calc.cells: neither may pull in xlwings (or uno)."""
+    import sys
+
+    code = ("import sys; sys.modules['xlwings'] = None; sys.modules['uno'] = None; "
+            "import udfs.family, addin.calc.cells, addin.calc.unobook; "
+            "assert 'xlwings' not in [m for m in sys.modules if sys.modules[m] is not None]")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
+    assert r.returncode == 0, r.stderr

@@ -166,11 +166,13 @@ def _from_serial(v: float) -> datetime:
 
 
 def _message_box(frame, text: str) -> None:
+    import uno
+
     from addin.ribbon.workbook import TITLE
 
     window = frame.getContainerWindow()
-    toolkit = window.getToolkit()
-    box = toolkit.createMessageBox(window, 1, 1, TITLE, text)     # INFOBOX, BUTTONS_OK
+    kind = uno.Enum("com.sun.star.awt.MessageBoxType", "ERRORBOX" if text.startswith("Error") else "INFOBOX")
+    box = window.getToolkit().createMessageBox(window, kind, 1, TITLE, text)     # 1 = MessageBoxButtons.BUTTONS_OK
     box.execute()
 
 
