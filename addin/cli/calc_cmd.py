@@ -1,6 +1,7 @@
 """`rotation calc build --out SectorRotation.oxt` and `rotation calc install [--profile DIR]` (LibreOffice Calc)."""
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
@@ -56,7 +57,7 @@ def install(
         from addin.calc.office import install as install_oxt
 
         lo = libreoffice_python()
-        py = "%d.%d" % __import__("sys").version_info[:2]
+        py = "%d.%d" % sys.version_info[:2]
         if lo is not None and lo != py:
             raise ArgumentError("calc install", MISMATCH.format(lo=lo, py=py))
         with tempfile.TemporaryDirectory() as tmp:
