@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scorecard": ("addin.cli.scorecard_cmd:scorecard", "The success-metrics scorecard out of sample, with intervals and computed verdicts."),
     "research": ("addin.cli.research_cmd:app", "Published experiments re-run beside their claims (exp002)."),
     "addin": ("addin.cli.addin_cmd:app", "Build the Excel add-in (.xlam); run a ribbon button."),
+    "calc": ("addin.cli.calc_cmd:app", "Build and install the LibreOffice Calc extension (.oxt): functions, menu, toolbar."),
 }
 
 
