@@ -48,6 +48,7 @@ class BacktestConfig:
     vix_daily_reset: bool = False
     financing_spread_bps: float = 0.0
     capital: float = 1e9
+    positional: bool = True          # a policy with bind/target_at reads arrays by position (False: market.asof(t))
     cost_model: CostModel = field(default_factory=lambda: CostModel(half_spread_bps=10.0, impact_eta=0.0))
 
     def __post_init__(self):
@@ -146,11 +147,14 @@ def _gross_many(config: BacktestConfig, vix: np.ndarray) -> np.ndarray:
     return config.leverage * np.where(np.isfinite(vix), steps, 1.0)
 
 
-def _target(policy, market, t, current, failed) -> np.ndarray | None:
+def _target(policy, market, t, current, failed, pos: int | None = None) -> np.ndarray | None:
     """Unlevered target weights of ``policy`` at ``t`` from ``market.asof(t)`` (checked), or None with the
-    failure recorded."""
+    failure recorded. A bound policy (``target_at``) reads its own arrays at session ``pos`` instead."""
     try:
-        target = policy.target(market.asof(t), t, current)
+        if pos is not None:
+            target = policy.target_at(pos, t, current)
+        else:
+            target = policy.target(market.asof(t), t, current)
     except InfeasibleError as e:
         failed.append(Failed(t, str(e), list(e.conflicts)))
         return None
@@ -169,7 +173,8 @@ def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray
     w_now = book.weights(t_pos)
     current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
     current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
-    w = _target(policy, market, t, current, failed)
+    bound = config.positional and hasattr(policy, "target_at")     # bound by run(): reads its arrays at t_pos
+    w = _target(policy, market, t, current, failed, t_pos if bound else None)
     if w is None:
         return None
     w = np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
@@ -190,6 +195,8 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
     """
     sessions = market.sessions
     i0, i1 = window(sessions, config.start, config.end)
+    if config.positional and hasattr(policy, "target_at"):
+        policy.bind(market)
     a = arrays if arrays is not None else arrays_for(market, policy.tickers)
     book = Book(a, i0 - 1, config.capital, config.cost_model, config.financing_spread_bps)
     lag = config.execution_lag
