@@ -60,6 +60,7 @@ class Rotation:
         self.limits = limits.with_(**PLAIN_LIMITS, costs=None) if plain else limits
         self.regimes, self.composite, self.use_signal = regimes, composite.reindex(columns=self.tickers), use_signal
         self._scores = self.composite.to_numpy(float)
+        self._index = pd.Index(self.tickers)                       # built once: Series below reuse it
         self.alloc = fast_allocator(self.tickers, self.limits.cost_model().impact_exponent)
         self.last_allocation = None
         self.turnover_bound: list[tuple[pd.Timestamp, bool]] = []   # (decision, turnover limit binding)
@@ -108,22 +109,22 @@ class Rotation:
         """Risk model, benchmark, expected returns and the allocation from the windows ending at ``t``:
         ``R``/``rb`` the sector/SPY returns of the last ``window`` + 1 sessions, ``dv`` the dollar
         volume of the last 63, ``last_close`` the last known close per sector."""
-        rm = risk_model_window(R[-self.window:], self.tickers, t, asof=pd.Timestamp(t))
+        rm = risk_model_window(R[-self.window:], self._index, t, asof=pd.Timestamp(t))
         inv = np.isin(self.tickers, rm.investable)
         cov = rm.cov.to_numpy()
         sig = np.sqrt(np.diag(cov))
         row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
         score = self._scores[row] if row >= 0 else np.full(len(self.tickers), np.nan)
-        score = pd.Series(np.where(inv, score, np.nan), index=self.tickers)
+        score = pd.Series(np.where(inv, score, np.nan), index=self._index)
         regime = self.regime_at(t)
-        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self.tickers), regime).to_numpy()
+        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self._index), regime).to_numpy()
         mu = np.where(np.isnan(mu) & inv, 0.0, mu)           # investable, unscored: 0
         bw = np.where(inv, replicate_window(R[-self.window:], rb[-self.window:], t), 0.0)
         bench = bw / bw.sum()
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)          # a sector with no volume yet: NaN ADV
             adv = np.nanmean(dv, axis=0)
-        w0 = current.reindex(self.tickers).fillna(0.0).to_numpy(float)
+        w0 = current.reindex(self._index).fillna(0.0).to_numpy(float)
         if w0.sum() < 1e-9:      # the opening decision funds from cash: the limits apply to the move from the benchmark
             w0 = bench
         # arrays in the allocator's ticker order (AllocationInputs takes them as they are)

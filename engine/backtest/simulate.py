@@ -161,17 +161,23 @@ def _target(policy, market, t, current, failed, pos: int | None = None) -> np.nd
     except RotationError as e:
         failed.append(Failed(t, str(e), []))
         return None
-    w = target.reindex(policy.tickers).fillna(0.0).to_numpy(float)
+    w = (target if target.index.equals(_index(policy)) else target.reindex(policy.tickers)).fillna(0.0).to_numpy(float)
     if (w < -1e-9).any() or w.sum() > 1 + 1e-6:
         raise ArgumentError("policy", f"{policy.name} at {t.date()}: weights must be >= 0 and sum to at most 1")
     return np.clip(w, 0.0, None)
+
+
+def _index(policy) -> pd.Index:
+    """``policy.tickers`` as an Index, built once per policy (a Series per decision reuses it)."""
+    idx = getattr(policy, "_index", None)
+    return idx if isinstance(idx, pd.Index) and list(idx) == list(policy.tickers) else pd.Index(policy.tickers)
 
 
 def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray | None:
     """Target weights (gross-scaled) of ``policy`` at session ``t_pos`` from ``market.asof(t)``, or None."""
     t = sessions[t_pos]
     w_now = book.weights(t_pos)
-    current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    current = pd.Series(w_now / max(1.0, w_now.sum()), index=_index(policy))
     current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
     bound = config.positional and hasattr(policy, "target_at")     # bound by run(): reads its arrays at t_pos
     w = _target(policy, market, t, current, failed, t_pos if bound else None)
