@@ -82,23 +82,51 @@ class Run:
     ``weights`` (close, post-trade, fractions of NAV; ``cash`` column), ``bod_weights`` (weights held
     through each session: the previous close's), ``asset_returns`` (total-return per ticker), ``cost``
     and ``turnover`` (one-way: traded / 2 / pre-trade NAV) and ``leverage`` (gross exposure) per
-    session, ``trades`` (one row per order), ``failed``, ``decisions`` (decision -> fill date).
+    session, ``trades`` (one row per order), ``failed``, ``decisions`` (decision -> fill date),
+    ``transitions`` (first and last fill session of each multi-step rebalance).
+
+    ``weights``, ``bod_weights``, ``asset_returns``, ``trades`` and ``decisions`` are built from the
+    run's arrays when first read (a sweep or a bench that reads only the returns does not pay for
+    them); the arrays are final when the run returns, so the frames are the same whenever they are read.
     """
 
     dates: pd.DatetimeIndex
     nav: pd.Series
     returns: pd.Series
-    weights: pd.DataFrame
-    bod_weights: pd.DataFrame
-    asset_returns: pd.DataFrame
     cash_return: pd.Series
     cost: pd.Series
     turnover: pd.Series
     leverage: pd.Series
-    trades: pd.DataFrame
     failed: list[Failed]
-    decisions: list[tuple[pd.Timestamp, pd.Timestamp]]
     config: BacktestConfig
+    parts: dict = field(default_factory=dict, repr=False)      # arrays behind the frames below
+    transitions: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)
+    _frames: dict = field(default_factory=dict, repr=False)
+
+    def _frame(self, name: str):
+        if name not in self._frames:
+            p = self.parts
+            cols = p["tickers"] + ["cash"]
+            if name == "weights":
+                out = pd.DataFrame(p["weights"], index=self.dates, columns=cols)
+            elif name == "bod_weights":
+                out = pd.DataFrame(p["bod"], index=self.dates, columns=cols)
+            elif name == "asset_returns":
+                out = pd.DataFrame(p["asset_returns"], index=self.dates, columns=p["tickers"])
+            elif name == "trades":
+                out = _orders(p["order_rows"], p["sessions"], p["tickers"])
+            else:
+                fills = p["fills"]
+                out = list(zip(p["sessions"][np.asarray([d for d, _ in fills], dtype=int)],
+                               p["sessions"][np.asarray([f for _, f in fills], dtype=int)]))
+            self._frames[name] = out
+        return self._frames[name]
+
+    weights = property(lambda self: self._frame("weights"))
+    bod_weights = property(lambda self: self._frame("bod_weights"))
+    asset_returns = property(lambda self: self._frame("asset_returns"))
+    trades = property(lambda self: self._frame("trades"))
+    decisions = property(lambda self: self._frame("decisions"))
 
 
 def arrays_for(market, tickers: list[str], vol_window: int = 63) -> Arrays:
@@ -280,27 +308,26 @@ def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
                          "weight": delta[r, j] / v[r], "kind": np.where(reset[r], "reset", "rebalance")}, columns=cols)
 
 
-def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows) -> Run:
+def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows, transitions=()) -> Run:
     idx = sessions[i0:i1 + 1]
     sl = slice(i0, i1 + 1)
     rec = book._records()
     nav = rec["nav"][i0 - 1:i1 + 1]
     px = book.px[i0 - 1:i1 + 1]
-    close_w = rec["shares"][i0 - 1:i1 + 1] * px / nav[:, None]
-    cash_w = rec["cash"][i0 - 1:i1 + 1] / nav
+    # column-major (Fortran) arrays: pandas stores a frame's columns as rows, so these need no copy
+    w = np.empty((len(nav), len(tickers) + 1), order="F")
+    np.divide(rec["shares"][i0 - 1:i1 + 1] * px, nav[:, None], out=w[:, :-1])
+    w[:, -1] = rec["cash"][i0 - 1:i1 + 1] / nav
     with np.errstate(invalid="ignore", divide="ignore"):
-        asset_r = np.where(px[:-1] > 0, px[1:] / np.where(px[:-1] > 0, px[:-1], 1.0) - 1.0, 0.0)
-    weights = pd.DataFrame(np.c_[close_w[1:], cash_w[1:]], index=idx, columns=tickers + ["cash"])
-    bod = pd.DataFrame(np.c_[close_w[:-1], cash_w[:-1]], index=idx, columns=tickers + ["cash"])
+        prev = px[:-1]
+        asset_r = np.where(prev > 0, px[1:] / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+    parts = {"tickers": list(tickers), "sessions": sessions, "weights": w[1:], "bod": w[:-1],
+             "asset_returns": np.asfortranarray(asset_r), "order_rows": order_rows, "fills": fills}
+    series = lambda x, name: pd.Series(x, index=idx, name=name)  # noqa: E731
     return Run(
-        dates=idx, nav=pd.Series(nav[1:], index=idx, name="nav"),
-        returns=pd.Series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, index=idx, name="return"),
-        weights=weights, bod_weights=bod,
-        asset_returns=pd.DataFrame(asset_r, index=idx, columns=tickers),
-        cash_return=pd.Series(rec["cash_rate"][sl], index=idx, name="cash_return"),
-        cost=pd.Series(book.cost[sl], index=idx, name="cost"),
-        turnover=pd.Series(book.traded[sl] / 2.0 / rec["pretrade"][sl], index=idx, name="turnover"),
-        leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
-        trades=_orders(order_rows, sessions, tickers), failed=failed,
-        decisions=list(zip(sessions[np.asarray([d for d, _ in fills], dtype=int)],
-                                    sessions[np.asarray([f for _, f in fills], dtype=int)])), config=config)
+        dates=idx, nav=series(nav[1:], "nav"),
+        returns=series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, "return"),
+        cash_return=series(rec["cash_rate"][sl], "cash_return"), cost=series(book.cost[sl], "cost"),
+        turnover=series(book.traded[sl] / 2.0 / rec["pretrade"][sl], "turnover"),
+        leverage=series(w[1:, :-1].sum(axis=1), "leverage"), failed=failed, config=config, parts=parts,
+        transitions=[(sessions[a], sessions[b]) for a, b in transitions])
