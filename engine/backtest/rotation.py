@@ -21,6 +21,7 @@ from engine.optimize.benchmark import replicate_window
 from engine.optimize.compare import PLAIN_LIMITS
 from engine.optimize.covariance import risk_model_window
 from engine.optimize.expected import expected_returns
+from engine.errors import ArgumentError
 from engine.optimize.fastsolve import FastAllocator
 from engine.optimize.limits import Limits
 from engine.optimize.problem import AllocationInputs
@@ -55,8 +56,16 @@ class Rotation:
 
     def __init__(self, sectors: list[str], limits: Limits, regimes: pd.Series, composite: pd.DataFrame,
                  use_signal: bool = True, plain: bool = False, window: int = 252, benchmark: str = "SPY",
-                 name: str = "rotation"):
+                 name: str = "rotation", steps: int | str = 1, step_sessions: int | None = None,
+                 max_steps: int | None = None):
         self.tickers, self.window, self.bench, self.name = list(sectors), window, benchmark, name
+        if steps != "auto" and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1):
+            raise ArgumentError("--steps", f"expected a positive whole number of steps or 'auto', got {steps!r}")
+        self.steps = steps if steps == "auto" else int(steps)
+        # a step's liquidity limit assumes liquidity_days sessions of volume: steps are that far apart
+        self.step_sessions = int(step_sessions or max(1, round(limits.liquidity_days)))
+        self.max_steps = int(max_steps or max(1, 21 // self.step_sessions))      # a monthly cycle
+        self.paths: dict[pd.Timestamp, list[np.ndarray]] = {}                     # decision -> weights after each step
         self.limits = limits.with_(**PLAIN_LIMITS, costs=None) if plain else limits
         self.regimes, self.composite, self.use_signal = regimes, composite.reindex(columns=self.tickers), use_signal
         self._scores = self.composite.to_numpy(float)
@@ -105,6 +114,13 @@ class Rotation:
         lo = max(1, pos - self.window)
         return self._decide(t, current, R[lo:pos + 1], rb[lo:pos + 1], dv[max(0, pos - 62):pos + 1], last[pos])
 
+    def path_at(self, t) -> list[np.ndarray] | None:
+        """Weights after each step of the multi-step rebalance decided at ``t`` (None: one step)."""
+        return self.paths.get(t)
+
+    def _plan(self, inputs, lim, w0, cov, sigma_daily, adv, last_close):
+        return _plan_path(self, inputs, lim, w0, cov, sigma_daily, adv, last_close)
+
     def _decide(self, t, current, R, rb, dv, last_close) -> pd.Series:
         """Risk model, benchmark, expected returns and the allocation from the windows ending at ``t``:
         ``R``/``rb`` the sector/SPY returns of the last ``window`` + 1 sessions, ``dv`` the dollar
@@ -133,12 +149,43 @@ class Rotation:
                                   prices=np.asarray(last_close, float))
         nav = current.attrs.get("nav")
         lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
-        a = self.alloc.solve(inputs, lim)
+        opening = current.reindex(self._index).fillna(0.0).sum() < 1e-9       # funded in one go
+        if self.steps == 1 or opening:
+            a = self.alloc.solve(inputs, lim)
+        else:
+            a, self.paths[t] = self._plan(inputs, lim, w0, cov, sig / np.sqrt(252), adv, last_close)
         self.last_allocation = a
         self.turnover_bound.append((t, "turnover" in a.binding))
         self.expected[t] = a
         self._cost_inputs[t] = (inputs.sigma_daily, adv)
         return a.weights
+
+
+def _plan_path(rot, inputs, lim, w0, cov, sigma_daily, adv, last_close):
+    """The multi-step plan of :func:`engine.optimize.multistep.plan_steps` (the target every per-step
+    limit lets the path reach; ``auto``: the step count minimising expected cost plus the cost of
+    staying off target) and its straight-line path from
+    :func:`engine.optimize.transition.transition_path`, every step charged with ``lim.cost_model()``.
+    Returns (the target's Allocation, the weights after each step)."""
+    from engine.optimize.costs import trade_bounds
+    from engine.optimize.multistep import path_tradeoff, plan_steps
+    from engine.optimize.transition import transition_path
+
+    idx, nav, model = rot._index, lim.portfolio_value, lim.cost_model()
+    bound = pd.Series(trade_bounds(adv, nav, lim.participation, lim.liquidity_days), index=idx)
+    impact = pd.Series(model.impact_coefficients(np.nan_to_num(sigma_daily), adv, nav), index=idx)
+    cur, price = pd.Series(w0, index=idx), pd.Series(last_close, index=idx)
+    cov_df = pd.DataFrame(cov, index=idx, columns=idx)
+    sd, advs = pd.Series(sigma_daily, index=idx), pd.Series(adv, index=idx)
+
+    def tradeoff(target, m):
+        return path_tradeoff(cur, target, m, cov_df, model, nav, price, sd, advs, lim.risk_aversion, rot.step_sessions)
+
+    plan = plan_steps(lambda limits: rot.alloc.solve(inputs, limits), lim, rot.steps, cur, bound, tradeoff,
+                      max_steps=rot.max_steps)
+    path = transition_path(cur, plan.allocation.weights, plan.steps, lim, impact=impact, trade_bound=bound,
+                           prices=price)
+    return plan.allocation, [path.loc[k, rot.tickers].to_numpy(float) for k in range(1, plan.steps + 1)]
 
 
 def _last_valid(frame: pd.DataFrame) -> pd.Series:

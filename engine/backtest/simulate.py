@@ -244,12 +244,17 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
             none = pd.Series(0.0, index=policy.tickers)
             targets = {d: _target(policy, market, sessions[d], none, failed) for d in decisions}
         return _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed)
-    days = range(i0 - 1, i1 + 1) if config.vix_daily_reset else sorted(set(decisions) | {d + lag for d in decisions})
+    multi = getattr(policy, "steps", 1) != 1          # rebalances executed over several sessions
+    days = range(i0 - 1, i1 + 1) if config.vix_daily_reset or multi else sorted(set(decisions) | {d + lag for d in decisions})
     dset = set(decisions)
+    paths: dict[int, list[int]] = {}                  # decision -> fill sessions of its multi-step path
     for s in days:
         book.advance_to(s)
         if s in pending:
-            _fill(book, s, *pending.pop(s), fills, order_rows)
+            d, w = pending.pop(s)
+            _fill(book, s, d, w, fills, order_rows)
+            if d in paths:
+                paths[d].append(s)
         elif config.vix_daily_reset and s > i0 - 1 + lag and s - lag >= i0 - 1:
             w = book.weights(s)
             if w.sum() > 0:
@@ -261,12 +266,34 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
             else:
                 w = _decide(policy, market, sessions, book, s, config, failed)
             if w is not None:
-                if lag == 0:
-                    _fill(book, s, s, w, fills, order_rows)
-                else:
-                    pending[s + lag] = (s, w)
+                _schedule(policy, sessions[s], s, w, _gross(config, a.vix[s]), lag, i1, pending, paths)
+                if lag == 0 and s in pending:
+                    _fill(book, s, *pending.pop(s), fills, order_rows)
+                    if s in paths:
+                        paths[s].append(s)
     book.advance_to(i1)
-    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows)
+    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows,
+                    [(f[0], f[-1]) for f in paths.values() if len(f) >= 2])
+
+
+def _schedule(policy, t, s, w, gross, lag, i1, pending, paths) -> None:
+    """Queue the fills of the decision at session ``s``: one at ``s + lag``, or, when the policy planned
+    a multi-step path (``path_at(t)``: unlevered weights after each step), step k at
+    ``s + lag + k * policy.step_sessions`` (steps after the window's end are not made). A new decision
+    supersedes the steps of an earlier path that are not made yet."""
+    for k in [k for k in pending if k >= s + lag]:
+        del pending[k]
+    path = policy.path_at(t) if hasattr(policy, "path_at") else None
+    if not path or len(path) < 2:
+        pending[s + lag] = (s, w)
+        return
+    extra = w[1:] if isinstance(w, tuple) else ()
+    paths[s] = []
+    for k, step in enumerate(path):
+        f = s + lag + k * int(policy.step_sessions)
+        if f <= i1:
+            wk = np.clip(np.asarray(step, float), 0.0, None) * gross
+            pending[f] = (s, (wk, *extra) if extra else wk)
 
 
 def _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed) -> Run:
