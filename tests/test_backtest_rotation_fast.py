@@ -74,3 +74,25 @@ def test_truncation_and_alteration_after_t(setup):
     pd.testing.assert_series_equal(full.returns.loc[:t], alt.returns.loc[:t], check_exact=True)
     pd.testing.assert_frame_equal(full.weights.loc[:t], alt.weights.loc[:t], check_exact=True)
     assert not full.returns.loc[t:].iloc[1:].equals(alt.returns.loc[t:].iloc[1:])   # the alteration bites after t
+
+
+@pytest.mark.slow
+def test_signals_and_references_are_computed_once_per_market_and_end(real_market, monkeypatch):
+    """A sweep's configurations share the stress stage, the composite scores and the benchmark/SPY
+    runs (cached per market object and end date); the cached results equal an uncached run's."""
+    from usecases import backtest, signals
+
+    calls = []
+    real = signals.stress_result
+    monkeypatch.setattr(signals, "stress_result", lambda *a, **k: calls.append(1) or real(*a, **k))
+    m = replace(real_market)                     # a market object of its own: nothing cached yet
+    kw = dict(start="2007-01-01", end="2008-12-31")
+    a = backtest.run_backtest(m, "rotation", leverage=1.0, **kw)
+    b = backtest.run_backtest(m, "rotation", leverage=0.9, **kw)
+    c = backtest.run_backtest(m, "rotation-nosignal", **kw)
+    assert len(calls) == 1
+    assert b.benchmark is a.benchmark and c.spy is a.spy
+    fresh = backtest.run_backtest(replace(real_market), "rotation", leverage=0.9, **kw)
+    assert len(calls) == 2
+    pd.testing.assert_series_equal(b.returns, fresh.returns, check_exact=True)
+    pd.testing.assert_series_equal(b.benchmark.returns, fresh.benchmark.returns, check_exact=True)

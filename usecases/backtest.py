@@ -8,6 +8,7 @@ same book, on the same sessions, and returns a :class:`BacktestResult`.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,20 +145,31 @@ def _policy(market, strategy: str, p: dict, limits: Limits):
     return _rotation_policy(market, strategy, p, limits, sectors)
 
 
+_SIGNALS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # market -> {(end, stress config): signals}
+_REFERENCES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # market -> {reference config: (bench, spy)}
+
+
 def _rotation_policy(market, strategy, p, limits, sectors):
     """The allocator policy with its causal signals (stress regime, composite scores) computed on the
-    point-in-time view at the end of the window: every row t of them uses data up to t only."""
+    point-in-time view at the end of the window: every row t of them uses data up to t only. The signals
+    are kept per market object, end date and stress config, so a sweep of many rotation configurations
+    (each worker holds one market) computes them once; they do not depend on the configuration."""
     from engine.backtest.rotation import Rotation
     from engine.factors.composite import composite_score
     from engine.factors.compute import factor_panel
     from usecases import signals
 
-    end = p["end"] or market.last
-    view = market.asof(end)
-    res = signals.stress_result(view, p.get("stress_config"))   # --stress-config reaches the decisions
-    composite = composite_score(factor_panel(view, res.daily["index"]), "equal")
+    end = pd.Timestamp(p["end"] or market.last)
+    cfg = p.get("stress_config")
+    per = _SIGNALS.setdefault(market, {})
+    key = (end, cfg)
+    if key not in per:        # one stress stage and one composite per market, end date and stress config
+        view = market.asof(end)
+        res = signals.stress_result(view, cfg)   # --stress-config reaches the decisions
+        per[key] = (res.daily["regime"], composite_score(factor_panel(view, res.daily["index"]), "equal"))
+    regimes, composite = per[key]
     steps = p["steps"] if p["steps"] == "auto" else _whole(p["steps"], "--steps")
-    pol = Rotation(sectors, limits, res.daily["regime"], composite, use_signal=strategy == "rotation",
+    pol = Rotation(sectors, limits, regimes, composite, use_signal=strategy == "rotation",
                    plain=strategy == "mean-variance", name=strategy, steps=steps,
                    step_sessions=None if p["step_sessions"] is None else _whole(p["step_sessions"], "--step-sessions"))
     return pol, None
@@ -179,7 +191,10 @@ def _trigger_dates(market, end) -> pd.Series:
     from engine.stress.pipeline import triggers
     from usecases import signals
 
-    return triggers(signals.stress_result(market.asof(end)))["date"]
+    per = _SIGNALS.setdefault(market, {})
+    if ("triggers", end) not in per:
+        per[("triggers", end)] = triggers(signals.stress_result(market.asof(end)))["date"]
+    return per[("triggers", end)]
 
 
 def run_backtest(market, strategy: str, **params) -> BacktestResult:
@@ -214,10 +229,21 @@ def run_backtest(market, strategy: str, **params) -> BacktestResult:
     main = run(market, policy, cfg, trigger_dates=trig, targets=fast)
     ref_cfg = BacktestConfig(start=cfg.start, end=cfg.end, execution_lag=cfg.execution_lag, schedule=cfg.schedule,
                              every=cfg.every, min_gap=cfg.min_gap, capital=cfg.capital, cost_model=ZERO_COST)
-    sectors = [s for s in SECTORS if s in market.prices.columns]
-    bench = run(market, Replication(sectors), ref_cfg, trigger_dates=trig)
-    spy = run(market, BuyHold("SPY"), ref_cfg, trigger_dates=trig)
+    bench, spy = _references(market, ref_cfg, trig)
     return _assemble(strategy, p, main, bench, spy, market, policy)
+
+
+def _references(market, ref_cfg: BacktestConfig, trig) -> tuple[Run, Run]:
+    """The benchmark (the SPY replication re-estimated at every rebalance) and SPY through the same
+    book without costs, kept per market and reference configuration (dates, lag, schedule, capital):
+    they do not depend on the strategy's parameters."""
+    per = _REFERENCES.setdefault(market, {})
+    key = (ref_cfg, None if trig is None else tuple(pd.DatetimeIndex(trig).asi8))
+    if key not in per:
+        sectors = [s for s in SECTORS if s in market.prices.columns]
+        per[key] = (run(market, Replication(sectors), ref_cfg, trigger_dates=trig),
+                    run(market, BuyHold("SPY"), ref_cfg, trigger_dates=trig))
+    return per[key]
 
 
 def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> BacktestResult:
