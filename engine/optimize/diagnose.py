@@ -119,6 +119,20 @@ class _Relaxed:
         return {k: float(self.s[k].value) for k in self.active_keys}
 
 
+class _Rows:
+    """Dense constraint rows over ``nx`` variables and their right-hand sides, added term by term."""
+
+    def __init__(self, nx: int):
+        self.nx, self.rows, self.rhs = nx, [], []
+
+    def add(self, entries, b: float) -> None:
+        r = np.zeros(self.nx)
+        for idx, v in entries:
+            np.add.at(r, np.atleast_1d(idx), v)
+        self.rows.append(r)
+        self.rhs.append(b)
+
+
 class _RelaxedConic:
     """The slack problem of :class:`_Relaxed` as Clarabel's cone program, built from the arrays of ``d``.
 
@@ -139,51 +153,12 @@ class _RelaxedConic:
         iw, ic, iu, iuc = np.arange(n), n, n + 1 + np.arange(n), 2 * n + 1
         col = {k: 2 * n + 2 + j for j, k in enumerate(self.active_keys)}
         inv = d.hi > 0
-        eq, le, rhs_eq, rhs_le = [], [], [], []
-
-        def row(entries):
-            r = np.zeros(self.nx)
-            for idx, v in entries:
-                np.add.at(r, np.atleast_1d(idx), v)
-            return r
-        eq.append(row([(iw, 1.0), (ic, 1.0)]))
-        rhs_eq.append(1.0)
+        eq = _Rows(self.nx)
+        eq.add([(iw, 1.0), (ic, 1.0)], 1.0)                             # budget
         for j in np.flatnonzero(~inv):
-            eq.append(row([(iw[j], 1.0)]))
-            rhs_eq.append(0.0)
-
-        def add(entries, b):
-            le.append(row(entries))
-            rhs_le.append(b)
-        for j in range(n):
-            add([(iw[j], -1.0)], 0.0)                                   # w >= 0
-        add([(ic, -1.0)], 0.0)
-        add([(ic, 1.0)], d.cash_max)
-        self._cap_rows = []
-        for k in self.active_keys:
-            add([(col[k], -1.0)], 0.0)                                  # slack >= 0
-            self._cap_rows.append(len(le))
-            add([(col[k], 1.0)], 10.0)                                  # slack <= 10 * on_k
-        smin = [(col["sector_min"], -1.0)] if "sector_min" in col else []
-        smax = [(col["sector_max"], -1.0)] if "sector_max" in col else []
-        for j in np.flatnonzero(inv):
-            add([(iw[j], -1.0)] + smin, -d.lo[j])
-            add([(iw[j], 1.0)] + smax, d.hi[j])
-        if TECH in tickers:
-            add([(iw[tickers.index(TECH)], 1.0)] + [(col[k], -1.0) for k in ("tech_cap",) if k in col], d.tech_cap)
-        mask = np.array([x in DEFENSIVE for x in tickers], dtype=float)
-        if d.floor > 0:
-            add([(iw, -mask)] + [(col[k], -1.0) for k in ("defensive_floor",) if k in col], -d.floor)
-        for j in range(n):
-            add([(iw[j], 1.0), (iu[j], -1.0)], d.w0[j])                 # u >= w - w0
-            add([(iw[j], -1.0), (iu[j], -1.0)], -d.w0[j])               # u >= w0 - w
-        add([(ic, 1.0), (iuc, -1.0)], d.cash0)
-        add([(ic, -1.0), (iuc, -1.0)], -d.cash0)
-        add([(iu, 0.5), (iuc, 0.5), (col["turnover"], -1.0)], d.turnover)
-        if (d.tbound < 1).any():
-            for j in range(n):
-                part = [(col["participation"], -d.tbound[j])] if "participation" in col else []
-                add([(iu[j], 1.0)] + part, d.tbound[j])
+            eq.add([(iw[j], 1.0)], 0.0)                                 # excluded sectors at 0
+        le, self._cap_rows = self._inequalities(tickers, d, col, (iw, ic, iu, iuc), inv)
+        eq, le, rhs_eq, rhs_le = eq.rows, le.rows, eq.rhs, le.rhs
         blocks, rhs = [np.array(eq), np.array(le)], [rhs_eq, rhs_le]
         cones = [clarabel.ZeroConeT(len(eq)), clarabel.NonnegativeConeT(len(le))]
         if d.te < TE_OFF:
@@ -200,6 +175,39 @@ class _RelaxedConic:
         self.q = np.zeros(self.nx)
         self.q[[col[k] for k in self.active_keys]] = 1.0
         self.w = self.c = None
+
+    def _inequalities(self, tickers, d, col, idx, inv):
+        """Rows of A x <= b (long only, cash bounds, slack bounds, every relaxable limit, the |trade|
+        epigraphs); also the rows of the slacks' upper bounds, which ``solve`` switches."""
+        iw, ic, iu, iuc = idx
+        le, caps = _Rows(self.nx), []
+        slack = lambda k, coef=-1.0: [(col[k], coef)] if k in col else []  # noqa: E731
+        for j in range(len(tickers)):
+            le.add([(iw[j], -1.0)], 0.0)                                # w >= 0
+        le.add([(ic, -1.0)], 0.0)
+        le.add([(ic, 1.0)], d.cash_max)
+        for k in self.active_keys:
+            le.add([(col[k], -1.0)], 0.0)                               # slack >= 0
+            caps.append(len(le.rows))
+            le.add([(col[k], 1.0)], 10.0)                               # slack <= 10 * on_k
+        for j in np.flatnonzero(inv):
+            le.add([(iw[j], -1.0)] + slack("sector_min"), -d.lo[j])
+            le.add([(iw[j], 1.0)] + slack("sector_max"), d.hi[j])
+        if TECH in tickers:
+            le.add([(iw[tickers.index(TECH)], 1.0)] + slack("tech_cap"), d.tech_cap)
+        if d.floor > 0:
+            mask = np.array([x in DEFENSIVE for x in tickers], dtype=float)
+            le.add([(iw, -mask)] + slack("defensive_floor"), -d.floor)
+        for j in range(len(tickers)):
+            le.add([(iw[j], 1.0), (iu[j], -1.0)], d.w0[j])              # u >= w - w0
+            le.add([(iw[j], -1.0), (iu[j], -1.0)], -d.w0[j])            # u >= w0 - w
+        le.add([(ic, 1.0), (iuc, -1.0)], d.cash0)
+        le.add([(ic, -1.0), (iuc, -1.0)], -d.cash0)
+        le.add([(iu, 0.5), (iuc, 0.5)] + slack("turnover"), d.turnover)
+        if (d.tbound < 1).any():
+            for j in range(len(tickers)):
+                le.add([(iu[j], 1.0)] + slack("participation", -d.tbound[j]), d.tbound[j])
+        return le, caps
 
     def solve(self, allowed) -> dict[str, float] | None:
         import scipy.sparse as sp
