@@ -108,8 +108,10 @@ def rotation_grid(n: int) -> dict:
     return grid if per * len(costs) == n else {"leverage": lev[:n], "cost_bps": [10.0]}
 
 
-def rotation_wall_times(n: int, workers=(1, 2)) -> list[tuple[int, float, int]]:
-    """Wall time of an ``n``-configuration `rotation` sweep on a loopback Dask cluster of each size."""
+def rotation_wall_times(n: int, workers=(1, 2), start: str = START, end: str = END) -> list[tuple]:
+    """Wall time of an ``n``-configuration `rotation` sweep on a loopback Dask cluster of each size
+    (real `dask scheduler` and `dask worker` processes, one thread each), with the rows' Sharpe ratios
+    so the runs can be compared: (workers, seconds, failed configurations, sharpes)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from dask_cluster import loopback_cluster
     from usecases.sweep import run_sweep
@@ -118,8 +120,21 @@ def rotation_wall_times(n: int, workers=(1, 2)) -> list[tuple[int, float, int]]:
     for w in workers:
         with loopback_cluster(w, timeout=120) as address:
             t0 = time.perf_counter()
-            res = run_sweep(m, "rotation", rotation_grid(n), start="2005-01-01", end="2019-12-31", scheduler=address)
-            out.append((w, time.perf_counter() - t0, len(res["failed"])))
+            res = run_sweep(m, "rotation", rotation_grid(n), start=start, end=end, scheduler=address)
+            out.append((w, time.perf_counter() - t0, len(res["failed"]), [r.get("sharpe") for r in res["rows"]]))
+    return out
+
+
+def rotation_in_process(start: str = START, end: str = END) -> list[tuple[str, float, float]]:
+    """One `rotation` configuration in this process: the first (stress stage, scores, references and
+    the allocator compiled) and the next two (cached), as (label, CPU s, wall s)."""
+    from usecases.backtest import run_backtest
+
+    m, out = _market(), []
+    for label, lev in (("first configuration", 1.0), ("next configuration", 0.95), ("next configuration", 0.9)):
+        c0, t0 = time.process_time(), time.perf_counter()
+        run_backtest(m, "rotation", start=start, end=end, leverage=lev)
+        out.append((label, time.process_time() - c0, time.perf_counter() - t0))
     return out
 
 
@@ -127,8 +142,17 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rotation-configs", type=int, default=200)
+    ap.add_argument("--from", dest="start", default=START)
+    ap.add_argument("--to", dest="end", default=END)
     a = ap.parse_args()
-    print(f"{'rotation sweep (Dask, loopback)':40} {'workers':>8} {'configs':>8} {'wall':>10} {'per config':>11} failed")
-    for w, t, failed in rotation_wall_times(a.rotation_configs):
-        print(f"{'':40} {w:>8} {a.rotation_configs:>8} {t:>9.1f}s {t / a.rotation_configs:>10.2f}s {failed}")
-    print(f"({os.cpu_count()} CPU cores on this machine)")
+    print(f"rotation backtest {a.start} to {a.end}, in process (run_backtest):")
+    for label, cpu, wall in rotation_in_process(a.start, a.end):
+        print(f"  {label:24} cpu {cpu:6.2f} s   wall {wall:6.2f} s")
+    print(f"{'rotation sweep (Dask, loopback)':34} {'workers':>8} {'configs':>8} {'wall':>10} {'per config':>11} failed")
+    runs = rotation_wall_times(a.rotation_configs, start=a.start, end=a.end)
+    for w, t, failed, _ in runs:
+        print(f"{'  ' + a.start + ' to ' + a.end:34} {w:>8} {a.rotation_configs:>8} {t:>9.1f}s "
+              f"{t / a.rotation_configs:>10.2f}s {failed}")
+    same = all(r[3] == runs[0][3] for r in runs)
+    print(f"rows identical across cluster sizes: {same}; {os.cpu_count()} CPU cores on this machine, "
+          f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -8,6 +8,7 @@ same book, on the same sessions, and returns a :class:`BacktestResult`.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,7 @@ ORIGINAL_SECTORS = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY
 ZERO_COST = CostModel(half_spread_bps=0.0, impact_eta=0.0)
 _KNOWN = {"start", "end", "lookback", "top", "leverage", "vix_overlay", "vix_daily_reset", "schedule", "every",
           "min_gap", "lag", "limits", "cost_bps", "universe", "capital", "financing_spread_bps", "attribution_method",
-          "stress_config"}
+          "stress_config", "steps", "step_sessions"}
 
 
 @dataclass
@@ -51,6 +52,7 @@ class BacktestResult:
     expected: dict = field(default_factory=dict)     # decision date -> the allocator's Allocation (rotation)
 
     returns = property(lambda self: self.run.returns)
+    transition_mask = property(lambda self: transition_mask(self.run))   # bool per session: inside a multi-step rebalance
     weights = property(lambda self: self.run.weights)
     trades = property(lambda self: self.run.trades)
     failed = property(lambda self: [(f.date, f.reason, f.conflicts) for f in self.run.failed])
@@ -110,7 +112,7 @@ def _params(strategy: str, params: dict) -> dict:
     p = {"start": "2005-01-01", "end": None, "lookback": 126, "top": 3, "leverage": 1.0, "vix_overlay": False,
          "vix_daily_reset": False, "schedule": "monthly", "every": 21, "min_gap": 5, "lag": 1,
          "cost_bps": None, "universe": None, "capital": 1e9, "financing_spread_bps": 0.0,
-         "attribution_method": "carino", **{k: v for k, v in params.items() if v is not None}}
+         "attribution_method": "carino", "steps": 1, "step_sessions": None, **{k: v for k, v in params.items() if v is not None}}
     return p
 
 
@@ -127,6 +129,9 @@ def _cost_model(strategy: str, p: dict, limits: Limits) -> CostModel:
 
 
 def _policy(market, strategy: str, p: dict, limits: Limits):
+    if str(p["steps"]) != "1" and strategy not in ("rotation", "rotation-nosignal", "mean-variance"):
+        raise ArgumentError("--steps", f"multi-step rebalances are for the allocator strategies (rotation, "
+                                       f"rotation-nosignal, mean-variance), not {strategy!r}")
     sectors = [s for s in SECTORS if s in market.prices.columns]
     if strategy == "momentum":
         uni = p["universe"] or sectors + [t for t in ("TLT",) if t in market.prices.columns]
@@ -140,21 +145,45 @@ def _policy(market, strategy: str, p: dict, limits: Limits):
     return _rotation_policy(market, strategy, p, limits, sectors)
 
 
+_SIGNALS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()    # market -> {(end, stress config): signals}
+_REFERENCES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # market -> {reference config: (bench, spy)}
+
+
 def _rotation_policy(market, strategy, p, limits, sectors):
     """The allocator policy with its causal signals (stress regime, composite scores) computed on the
-    point-in-time view at the end of the window: every row t of them uses data up to t only."""
+    point-in-time view at the end of the window: every row t of them uses data up to t only. The signals
+    are kept per market object, end date and stress config, so a sweep of many rotation configurations
+    (each worker holds one market) computes them once; they do not depend on the configuration."""
     from engine.backtest.rotation import Rotation
     from engine.factors.composite import composite_score
     from engine.factors.compute import factor_panel
     from usecases import signals
 
-    end = p["end"] or market.last
-    view = market.asof(end)
-    res = signals.stress_result(view, p.get("stress_config"))   # --stress-config reaches the decisions
-    composite = composite_score(factor_panel(view, res.daily["index"]), "equal")
-    pol = Rotation(sectors, limits, res.daily["regime"], composite, use_signal=strategy == "rotation",
-                   plain=strategy == "mean-variance", name=strategy)
+    end = pd.Timestamp(p["end"] or market.last)
+    cfg = p.get("stress_config")
+    per = _SIGNALS.setdefault(market, {})
+    key = (end, cfg)
+    if key not in per:        # one stress stage and one composite per market, end date and stress config
+        view = market.asof(end)
+        res = signals.stress_result(view, cfg)   # --stress-config reaches the decisions
+        per[key] = (res.daily["regime"], composite_score(factor_panel(view, res.daily["index"]), "equal"))
+    regimes, composite = per[key]
+    steps = p["steps"] if p["steps"] == "auto" else _whole(p["steps"], "--steps")
+    pol = Rotation(sectors, limits, regimes, composite, use_signal=strategy == "rotation",
+                   plain=strategy == "mean-variance", name=strategy, steps=steps,
+                   step_sessions=None if p["step_sessions"] is None else _whole(p["step_sessions"], "--step-sessions"))
     return pol, None
+
+
+def _whole(value, name: str) -> int:
+    """A positive whole number from an int or its text (``--steps 3``), else ArgumentError naming ``name``."""
+    try:
+        v = int(str(value))
+    except ValueError:
+        v = 0
+    if isinstance(value, bool) or v < 1 or str(v) != str(value).strip():
+        raise ArgumentError(name, f"expected a positive whole number or 'auto', got {value!r}")
+    return v
 
 
 def _trigger_dates(market, end) -> pd.Series:
@@ -162,7 +191,10 @@ def _trigger_dates(market, end) -> pd.Series:
     from engine.stress.pipeline import triggers
     from usecases import signals
 
-    return triggers(signals.stress_result(market.asof(end)))["date"]
+    per = _SIGNALS.setdefault(market, {})
+    if ("triggers", end) not in per:
+        per[("triggers", end)] = triggers(signals.stress_result(market.asof(end)))["date"]
+    return per[("triggers", end)]
 
 
 def run_backtest(market, strategy: str, **params) -> BacktestResult:
@@ -173,7 +205,12 @@ def run_backtest(market, strategy: str, **params) -> BacktestResult:
     (EXP-002 scaling at rebalances), ``vix_daily_reset``, ``schedule`` (monthly, weekly, every, triggers),
     ``every`` (sessions), ``min_gap`` (triggers), ``lag`` (fill at decision + lag sessions; 0 =
     look-ahead), ``limits`` (:class:`Limits`, with its cost model), ``cost_bps`` (flat cost instead),
-    ``universe``, ``capital``, ``financing_spread_bps``, ``attribution_method`` (carino or grap).
+    ``universe``, ``capital``, ``financing_spread_bps``, ``attribution_method`` (carino or grap),
+    ``steps`` (rotation strategies: 1, a whole number or ``"auto"``; a rebalance is executed in that many
+    steps ``step_sessions`` apart, default the limits' liquidity_days, along the multi-step transition path
+    of engine.optimize.multistep / transition, every step charged with the same CostModel).
+    The result's ``transition_mask`` marks the sessions of those transitions; the metrics carry
+    ``tracking_error_transition`` and ``tracking_error_outside`` (against the benchmark).
     """
     p = _params(strategy, params)
     limits = p.pop("limits", None) or Limits()
@@ -192,10 +229,21 @@ def run_backtest(market, strategy: str, **params) -> BacktestResult:
     main = run(market, policy, cfg, trigger_dates=trig, targets=fast)
     ref_cfg = BacktestConfig(start=cfg.start, end=cfg.end, execution_lag=cfg.execution_lag, schedule=cfg.schedule,
                              every=cfg.every, min_gap=cfg.min_gap, capital=cfg.capital, cost_model=ZERO_COST)
-    sectors = [s for s in SECTORS if s in market.prices.columns]
-    bench = run(market, Replication(sectors), ref_cfg, trigger_dates=trig)
-    spy = run(market, BuyHold("SPY"), ref_cfg, trigger_dates=trig)
+    bench, spy = _references(market, ref_cfg, trig)
     return _assemble(strategy, p, main, bench, spy, market, policy)
+
+
+def _references(market, ref_cfg: BacktestConfig, trig) -> tuple[Run, Run]:
+    """The benchmark (the SPY replication re-estimated at every rebalance) and SPY through the same
+    book without costs, kept per market and reference configuration (dates, lag, schedule, capital):
+    they do not depend on the strategy's parameters."""
+    per = _REFERENCES.setdefault(market, {})
+    key = (ref_cfg, None if trig is None else tuple(pd.DatetimeIndex(trig).asi8))
+    if key not in per:
+        sectors = [s for s in SECTORS if s in market.prices.columns]
+        per[key] = (run(market, Replication(sectors), ref_cfg, trigger_dates=trig),
+                    run(market, BuyHold("SPY"), ref_cfg, trigger_dates=trig))
+    return per[key]
 
 
 def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> BacktestResult:
@@ -210,8 +258,10 @@ def _assemble(strategy, p, main: Run, bench: Run, spy: Run, market, policy) -> B
     te_b, ir_b = M.tracking(main.returns, bench.returns)
     m.update(tracking_error_benchmark=te_b, information_ratio_benchmark=ir_b)
     attr = attribute(main, bench, p["attribution_method"])
-    in_tr = _transition_mask(main, policy)
+    in_tr = transition_mask(main)
     tte = split_tracking_error(main.returns - bench.returns, in_tr)
+    m.update(tracking_error_transition=tte["transition"], tracking_error_outside=tte["other"],
+             transition_sessions=tte["transition_sessions"])
     notes = [main.config.timing_note] if main.config.execution_lag == 0 else []
     if market.is_demo:
         notes.append("DEMO DATA (synthetic): not a market result")
@@ -235,25 +285,13 @@ def attribute(main: Run, bench: Run, method: str = "carino") -> Attribution:
                            bench.bod_weights.reindex(columns=cols), rb, method=method, period="M")
 
 
-def _transition_mask(main: Run, policy) -> pd.Series:
-    """Sessions inside a multi-step transition: from a fill whose allocation had the turnover limit
-    binding (the target was not reached in one step) to the next fill where it did not."""
-    mask = pd.Series(False, index=main.dates)
-    steps = getattr(policy, "turnover_bound", None)
-    if not steps:
-        return mask
-    fill_of = dict(main.decisions)
-    fills = sorted((fill_of[d], b) for d, b in steps if d in fill_of)
-    active_from = None
-    for f, binding in fills:
-        if binding and active_from is None:
-            active_from = f
-        elif not binding and active_from is not None:
-            mask.loc[active_from:f] = True
-            active_from = None
-    if active_from is not None:
-        mask.loc[active_from:] = True
-    return mask
+def transition_mask(run: Run) -> pd.Series:
+    """True on the sessions of multi-step rebalances, from the fill of the first step to the fill of
+    the last one made (both included: the first step's cost and the last step's move are inside)."""
+    mask = np.zeros(len(run.dates), bool)
+    for first, last in run.transitions:
+        mask[run.dates.searchsorted(first):run.dates.searchsorted(last) + 1] = True
+    return pd.Series(mask, index=run.dates, name="transition")
 
 
 def write_daily_csv(result: BacktestResult, path) -> None:

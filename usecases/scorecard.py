@@ -22,8 +22,9 @@ TARGETS = {   # name: (target, higher_is_better, definition)
                       "sessions before the start; the target is more than half."),
     "alpha_12m": (0.025, True, "Mean over every 12-month (252-session) window of the rotation backtest's compounded "
                   "return minus SPY's."),
-    "tracking_error_transitions": (0.05, False, "Annualised tracking error of the rotation backtest against its "
-                                   "benchmark on the sessions of multi-step transitions (first to last step)."),
+    "tracking_error_transitions": (0.05, False, "Annualised tracking error of the rotation backtest, each rebalance "
+                                   "executed as a multi-step transition (--steps auto, as `rotation trades` plans "
+                                   "it), against its benchmark on the sessions from the first to the last step."),
     "accuracy": (0.75, True, "Balanced accuracy of the daily warning (probability above the threshold) at predicting "
                  "that a major tech selloff starts 20-60 sessions ahead: the mean of the hit rate on selloff-ahead "
                  "days and the correct-rejection rate on the others (0.5 for any constant answer)."),
@@ -126,9 +127,20 @@ def _active_rows(r: pd.Series, b: pd.Series, names: tuple[str, str], specs: dict
     return [_row(names[0], specs[names[0]], alpha), _row(names[1], specs[names[1]], ir)]
 
 
+def _transition_run(market, start, end, rot, steps):
+    """The rotation backtest whose rebalances are executed in steps: ``rot`` when it already has
+    transitions, else the same backtest run with ``steps`` (the other rows keep the one-step run)."""
+    if rot.run.transitions or steps in (1, "1", None):
+        return rot
+    from usecases.backtest import run_backtest
+
+    kw = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+    return run_backtest(market, "rotation", steps=steps, **kw)
+
+
 def _transition_row(result, reps: int, seed: int) -> dict:
-    """Tracking error against the backtest's benchmark on multi-step transition sessions (the
-    backtester's definition: from a fill where the turnover limit bound to the next where it did not);
+    """Tracking error against the backtest's benchmark on the sessions of multi-step transitions
+    (``result.transition_mask``: from the first to the last step of each rebalance executed in steps);
     the tracking error on all sessions, with its interval, is shown beside it."""
     spec = TARGETS["tracking_error_transitions"]
     bench = result.benchmark.returns
@@ -140,9 +152,9 @@ def _transition_row(result, reps: int, seed: int) -> dict:
     n = extra["transition_sessions"]
     if n < 20:
         return _row("tracking_error_transitions", spec, None, **extra,
-                    note=f"not measured: {n} multi-step transition sessions in the window (fewer than 20; a "
-                         f"transition is where the turnover limit kept a rebalance from reaching its target in one "
-                         f"step); tracking error on all sessions "
+                    note=f"not measured: {n} multi-step transition sessions in the window (fewer than 20; run "
+                         f"the scorecard with steps > 1 or 'auto' to execute rebalances in steps); tracking error "
+                         f"on all sessions "
                          f"{every['value']:.2%} ({every['ci_low']:.2%} .. {every['ci_high']:.2%}).")
     if mask is None:
         row = _row("tracking_error_transitions", spec, None, **extra,
@@ -151,7 +163,12 @@ def _transition_row(result, reps: int, seed: int) -> dict:
         return row
     d = _aligned(result.returns[mask.reindex(result.returns.index, fill_value=False).astype(bool)], bench)
     ci = stationary_ci(d, lambda x: story.tracking_error(x[:, 0], x[:, 1]), reps=reps, seed=seed)
-    return _row("tracking_error_transitions", spec, ci, note=f"{len(d)} transition sessions", **extra)
+    steps = result.params.get("steps")
+    return _row("tracking_error_transitions", spec, ci, **extra,
+                note=f"{len(d)} transition sessions in {len(result.run.transitions)} multi-step rebalances "
+                     f"(steps {steps}, {result.transition_te.get('other_sessions', 0)} other sessions at "
+                     f"{result.transition_te.get('other', float('nan')):.2%}); the alpha and IR rows use the "
+                     f"one-step backtest. Sessions resampled in blocks, as if contiguous.")
 
 
 def _multiple_testing(returns: pd.Series | None) -> dict:
@@ -179,13 +196,15 @@ def _multiple_testing(returns: pd.Series | None) -> dict:
     return out
 
 
-def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0, rotation=None) -> dict:
+def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0, rotation=None,
+              steps="auto") -> dict:
     """The scorecard (module doc): ``{"metrics": [...], "deflated_sharpe", "pbo", "configs_tried", "from",
     "to", "level", "label", "pbo_note", "dsr_note"}``; each metric has ``name, definition, value, ci_low, ci_high,
     target, verdict`` plus how its interval was computed, its scored ``window``, and what was not
     measured and why. Without ``start`` the signal metrics score every walk-forward session and the
     backtests start at their default (2005-01-01). ``rotation``: a `rotation` BacktestResult already
-    run on the same window (the demo's backtest stage), reused instead of running it again."""
+    run on the same window (the demo's backtest stage), reused instead of running it again. ``steps``:
+    how the transition-tracking-error row executes rebalances (default ``auto``; 1 leaves it unmeasured)."""
     metrics, period = _signal_metrics(market, start, end, reps, seed)
     runs, why = _backtests(market, start, end, rotation)
     for r in metrics:
@@ -198,7 +217,7 @@ def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0, rot
         rot, nos = runs
         spy = rot.spy.returns          # SPY through the backtester's own book, as `rotation backtest`
         bt_rows = _active_rows(rot.returns, spy, ("alpha_12m", "information_ratio"), TARGETS, reps, seed)
-        bt_rows.insert(1, _transition_row(rot, reps, seed))
+        bt_rows.insert(1, _transition_row(_transition_run(market, start, end, rot, steps), reps, seed))
         bt_rows += _active_rows(rot.returns, nos.returns, tuple(VS_NOSIGNAL), VS_NOSIGNAL, reps, seed)
         mt = _multiple_testing(rot.returns)
         bt_window = {"from": rot.returns.index[0].date().isoformat(), "to": rot.returns.index[-1].date().isoformat()}

@@ -15,7 +15,9 @@ ROWS = (("total_return", "Total return", "%"), ("cagr", "CAGR", "%"), ("volatili
         ("win_rate_monthly", "Win rate (months)", "%"), ("alpha", "Alpha vs SPY", "%"), ("alpha_t", "  t (HAC)", "f"),
         ("beta", "Beta vs SPY", "f"), ("tracking_error", "Tracking error vs SPY", "%"),
         ("information_ratio", "Information ratio", "f"), ("turnover", "Turnover / yr", "%"),
-        ("cost_drag", "Cost drag / yr", "%"), ("avg_leverage", "Average leverage", "f"))
+        ("cost_drag", "Cost drag / yr", "%"), ("avg_leverage", "Average leverage", "f"),
+        ("tracking_error_transition", "TE vs benchmark, transitions", "%"),
+        ("tracking_error_outside", "TE vs benchmark, other sessions", "%"))
 
 
 def _fmt(v, kind: str) -> str:
@@ -63,6 +65,8 @@ def backtest(
     schedule: Annotated[str, typer.Option("--schedule", help="monthly, weekly, every or triggers.")] = "monthly",
     every: Annotated[int, typer.Option("--every", help="Sessions between rebalances with --schedule every.")] = 21,
     lag: Annotated[int, typer.Option("--lag", help="Sessions from decision to fill (0 = look-ahead for end-of-day data).")] = 1,
+    steps: Annotated[str, typer.Option("--steps", help="Rotation strategies: execute each rebalance in N steps, or 'auto' (cost vs off-target risk).")] = "1",
+    step_sessions: Annotated[Optional[int], typer.Option("--step-sessions", help="Sessions between steps (default the limits' liquidity_days).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="TOML with [limits] and optional [costs].", dir_okay=False)] = None,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write one row per session: date,nav,return,benchmark_return,spy_return,leverage,turnover,cost.", dir_okay=False)] = None,
     stress_config: StressConfigOpt = None,
@@ -79,7 +83,8 @@ def backtest(
             market = open_market(data=data, store=store, demo=demo)
             res = run_backtest(market, strategy, start=start, end=end, lookback=lookback, top=top, leverage=leverage,
                                vix_overlay=vix_overlay, vix_daily_reset=vix_daily, schedule=schedule, every=every,
-                               lag=lag, limits=limits, stress_config=read_stress_config(stress_config))
+                               lag=lag, limits=limits, stress_config=read_stress_config(stress_config),
+                               steps=steps, step_sessions=step_sessions)
         if csv is not None:
             write_daily_csv(res, csv)
         emit(res.to_dict(), as_json, render)

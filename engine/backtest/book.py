@@ -98,23 +98,28 @@ class Book:
         if self._rec is not None and self._rec["upto"] == self.i:
             return self._rec
         T, n = self.px.shape
+        r = slice(self.start, self.i + 1)                            # the marked rows, contiguous
         rows = np.arange(self.start, self.i + 1)
         fills = np.array([f for f, _, _ in self._anchors])
         k = np.searchsorted(fills, rows, side="right") - 1          # the anchor each row lives on
         sh_all = np.stack([x for _, x, _ in self._anchors])
         c_all = np.array([c for _, _, c in self._anchors])
         neg = c_all < 0
-        g = np.where(neg[k], self._g[True][rows] / self._g[True][fills[k]], self._g[False][rows] / self._g[False][fills[k]])
+        gl = self._g[False]
+        g = gl[r] / gl[fills[k]]
+        if neg.any():                                                # borrowed cash grows at bill + spread
+            gb, m = self._g[True], neg[k]
+            g[m] = gb[rows[m]] / gb[fills[k][m]]
         shares = np.zeros((T, n))
         cash = np.full(T, np.nan)
-        shares[rows] = sh_all[k]
-        cash[rows] = c_all[k] * g
+        shares[r] = sh_all[k]
+        cash[r] = c_all[k] * g
         nav = np.full(T, np.nan)
-        nav[rows] = cash[rows] + (self.px[rows] * shares[rows]).sum(axis=1)
+        nav[r] = cash[r] + (self.px[r] * shares[r]).sum(axis=1)
         pre = nav.copy()
         for f, v in self.pretrade_at.items():
             pre[f] = v
-        prev_neg = np.r_[False, (cash[rows] < 0)[:-1]]
+        prev_neg = np.r_[False, (cash[r] < 0)[:-1]]
         rate = np.full(T, np.nan)
         rate[rows[1:]] = (self.rate[rows[1:] - 1] + np.where(prev_neg[1:], self.spread, 0.0))
         self._rec = {"upto": self.i, "shares": shares, "cash": cash, "nav": nav, "pretrade": pre, "cash_rate": rate}

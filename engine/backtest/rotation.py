@@ -11,34 +11,71 @@ initial funding (which the simulator still charges). ``plain=True`` is plain mea
 """
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from engine.optimize.benchmark import replicating_weights
+from engine.optimize.benchmark import replicate_window
 from engine.optimize.compare import PLAIN_LIMITS
-from engine.optimize.costs import average_dollar_volume
-from engine.optimize.covariance import risk_model
+from engine.optimize.covariance import risk_model_window
 from engine.optimize.expected import expected_returns
+from engine.errors import ArgumentError
 from engine.optimize.fastsolve import FastAllocator
 from engine.optimize.limits import Limits
 from engine.optimize.problem import AllocationInputs
 
 
+_COMPILED: dict[tuple, FastAllocator] = {}
+
+
+def fast_allocator(tickers: list[str], exponent: float) -> FastAllocator:
+    """A :class:`FastAllocator` as if new, without compiling again: a shallow copy of one compiled per
+    (tickers, impact exponent) in this process and never solved (compiling costs about 0.3 s). A copy,
+    not the same object, because the solver is created at the first solve and then updated in place,
+    and its answers depend on that history at the 1e-5 level: every backtest starts from a fresh
+    solver, so a sweep's results do not depend on which configurations a worker ran before
+    (tests/test_backtest_rotation_fast.py checks two runs in a row are identical)."""
+    key = (tuple(tickers), float(exponent))
+    if key not in _COMPILED:
+        _COMPILED[key] = FastAllocator(list(tickers), impact_exponent=exponent)
+    return copy.copy(_COMPILED[key])
+
+
 class Rotation:
     """Allocator policy over ``sectors``; ``regimes``: daily regime names (None/NaN = calm);
-    ``composite``: date x sector composite scores (NaN = no score)."""
+    ``composite``: date x sector composite scores (NaN = no score).
+
+    Two ways to read the market, one decision: :meth:`target` cuts the windows it needs from the view
+    ``market.asof(t)`` (the reference); :meth:`bind` computes the same series once for the whole market
+    (returns, dollar volume, last close: each row uses that row and the one before only) and
+    :meth:`target_at` reads them by position, rows up to t only (the simulator's fast path; tests check
+    both give the same weights and that data after t change nothing up to t).
+    """
 
     def __init__(self, sectors: list[str], limits: Limits, regimes: pd.Series, composite: pd.DataFrame,
                  use_signal: bool = True, plain: bool = False, window: int = 252, benchmark: str = "SPY",
-                 name: str = "rotation"):
+                 name: str = "rotation", steps: int | str = 1, step_sessions: int | None = None,
+                 max_steps: int | None = None):
         self.tickers, self.window, self.bench, self.name = list(sectors), window, benchmark, name
+        if steps != "auto" and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1):
+            raise ArgumentError("--steps", f"expected a positive whole number of steps or 'auto', got {steps!r}")
+        self.steps = steps if steps == "auto" else int(steps)
+        # a step's liquidity limit assumes liquidity_days sessions of volume: steps are that far apart
+        self.step_sessions = int(step_sessions or max(1, round(limits.liquidity_days)))
+        self.max_steps = int(max_steps or max(1, 21 // self.step_sessions))      # a monthly cycle
+        self.paths: dict[pd.Timestamp, list[np.ndarray]] = {}                     # decision -> weights after each step
         self.limits = limits.with_(**PLAIN_LIMITS, costs=None) if plain else limits
         self.regimes, self.composite, self.use_signal = regimes, composite.reindex(columns=self.tickers), use_signal
-        self.alloc = FastAllocator(self.tickers, impact_exponent=self.limits.cost_model().impact_exponent)
+        self._scores = self.composite.to_numpy(float)
+        self._index = pd.Index(self.tickers)                       # built once: Series below reuse it
+        self.alloc = fast_allocator(self.tickers, self.limits.cost_model().impact_exponent)
         self.last_allocation = None
         self.turnover_bound: list[tuple[pd.Timestamp, bool]] = []   # (decision, turnover limit binding)
         self.expected: dict[pd.Timestamp, object] = {}              # decision -> Allocation
         self._cost_inputs: dict[pd.Timestamp, tuple] = {}
+        self._bound = None
 
     def cost_inputs(self, t) -> tuple:
         """(daily volatility, ADV) per ticker the allocation at ``t`` priced its trades with."""
@@ -51,38 +88,104 @@ class Rotation:
         return r if isinstance(r, str) else "calm"
 
     def target(self, view, t, current) -> pd.Series:
+        """The decision at ``t`` from the point-in-time view (the reference path)."""
         px = view.prices.iloc[-(self.window + 2):]
         rets = px.reindex(columns=self.tickers).pct_change(fill_method=None).iloc[1:]
-        rm = risk_model(rets, t, window=self.window)
-        inv = np.isin(self.tickers, rm.investable)
-        sig = np.sqrt(np.diag(rm.cov.to_numpy()))
-        sigma = pd.Series(sig, index=self.tickers)
-        row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
-        score = self.composite.iloc[row].to_numpy(float) if row >= 0 else np.full(len(self.tickers), np.nan)
-        score = pd.Series(np.where(inv, score, np.nan), index=self.tickers)
-        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self.tickers), self.regime_at(t))
-        mu = pd.Series(np.where(mu.isna().to_numpy() & inv, 0.0, mu.to_numpy()), index=self.tickers)  # investable, unscored: 0
-        bw = replicating_weights(rets, px[self.bench].pct_change(fill_method=None).iloc[1:], t,
-                                 window=self.window).reindex(self.tickers).fillna(0.0).to_numpy()
-        bw = np.where(inv, bw, 0.0)
-        bench = pd.Series(bw / bw.sum(), index=self.tickers)
+        rb = px[self.bench].pct_change(fill_method=None).iloc[1:]
         close, vol = view.close.reindex(columns=self.tickers), view.volume.reindex(columns=self.tickers)
-        adv = average_dollar_volume(close.iloc[-64:], vol.iloc[-64:], t)
-        w0 = current.reindex(self.tickers).fillna(0.0)
+        dv = (close.iloc[-64:] * vol.iloc[-64:]).iloc[-63:]
+        return self._decide(t, current, rets.to_numpy(float), rb.to_numpy(float), dv.to_numpy(float),
+                            _last_valid(close).to_numpy(float))
+
+    def bind(self, market) -> None:
+        """Compute the per-session arrays of ``market`` once (see the class docstring)."""
+        px = market.prices.reindex(columns=self.tickers + [self.bench])
+        rets = px.pct_change(fill_method=None).to_numpy(float)
+        close = market.close.reindex(index=px.index, columns=self.tickers)
+        vol = market.volume.reindex(index=px.index, columns=self.tickers)
+        self._bound = (market.sessions, rets[:, :-1], rets[:, -1], (close * vol).to_numpy(float),
+                       close.ffill().to_numpy(float))
+
+    def target_at(self, pos: int, t, current) -> pd.Series:
+        """The decision at session position ``pos`` (= ``t``) from the arrays of :meth:`bind`, rows <= pos."""
+        sessions, R, rb, dv, last = self._bound
+        if sessions[pos] != pd.Timestamp(t):
+            raise ValueError(f"position {pos} is {sessions[pos].date()}, not {pd.Timestamp(t).date()}")
+        lo = max(1, pos - self.window)
+        return self._decide(t, current, R[lo:pos + 1], rb[lo:pos + 1], dv[max(0, pos - 62):pos + 1], last[pos])
+
+    def path_at(self, t) -> list[np.ndarray] | None:
+        """Weights after each step of the multi-step rebalance decided at ``t`` (None: one step)."""
+        return self.paths.get(t)
+
+    def _plan(self, inputs, lim, w0, cov, sigma_daily, adv, last_close):
+        return _plan_path(self, inputs, lim, w0, cov, sigma_daily, adv, last_close)
+
+    def _decide(self, t, current, R, rb, dv, last_close) -> pd.Series:
+        """Risk model, benchmark, expected returns and the allocation from the windows ending at ``t``:
+        ``R``/``rb`` the sector/SPY returns of the last ``window`` + 1 sessions, ``dv`` the dollar
+        volume of the last 63, ``last_close`` the last known close per sector."""
+        rm = risk_model_window(R[-self.window:], self._index, t, asof=pd.Timestamp(t))
+        inv = np.isin(self.tickers, rm.investable)
+        cov = rm.cov.to_numpy()
+        sig = np.sqrt(np.diag(cov))
+        row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
+        score = self._scores[row] if row >= 0 else np.full(len(self.tickers), np.nan)
+        score = pd.Series(np.where(inv, score, np.nan), index=self._index)
+        regime = self.regime_at(t)
+        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self._index), regime).to_numpy()
+        mu = np.where(np.isnan(mu) & inv, 0.0, mu)           # investable, unscored: 0
+        bw = np.where(inv, replicate_window(R[-self.window:], rb[-self.window:], t), 0.0)
+        bench = bw / bw.sum()
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)          # a sector with no volume yet: NaN ADV
+            adv = np.nanmean(dv, axis=0)
+        w0 = current.reindex(self._index).fillna(0.0).to_numpy(float)
         if w0.sum() < 1e-9:      # the opening decision funds from cash: the limits apply to the move from the benchmark
             w0 = bench
-        inputs = AllocationInputs(mu=mu, cov=rm.cov, current=w0,
-                                  benchmark=bench, regime=self.regime_at(t), sigma_daily=sigma / np.sqrt(252),
-                                  adv_dollars=adv, investable=tuple(rm.investable),
-                                  prices=_last_valid(close))
+        # arrays in the allocator's ticker order (AllocationInputs takes them as they are)
+        inputs = AllocationInputs(mu=mu, cov=cov, current=w0, benchmark=bench, regime=regime,
+                                  sigma_daily=sig / np.sqrt(252), adv_dollars=adv, investable=tuple(rm.investable),
+                                  prices=np.asarray(last_close, float))
         nav = current.attrs.get("nav")
         lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
-        a = self.alloc.solve(inputs, lim)
+        opening = current.reindex(self._index).fillna(0.0).sum() < 1e-9       # funded in one go
+        if self.steps == 1 or opening:
+            a = self.alloc.solve(inputs, lim)
+        else:
+            a, self.paths[t] = self._plan(inputs, lim, w0, cov, sig / np.sqrt(252), adv, last_close)
         self.last_allocation = a
         self.turnover_bound.append((t, "turnover" in a.binding))
         self.expected[t] = a
-        self._cost_inputs[t] = (inputs.sigma_daily.to_numpy(float), adv.to_numpy(float))
+        self._cost_inputs[t] = (inputs.sigma_daily, adv)
         return a.weights
+
+
+def _plan_path(rot, inputs, lim, w0, cov, sigma_daily, adv, last_close):
+    """The multi-step plan of :func:`engine.optimize.multistep.plan_steps` (the target every per-step
+    limit lets the path reach; ``auto``: the step count minimising expected cost plus the cost of
+    staying off target) and its straight-line path from
+    :func:`engine.optimize.transition.transition_path`, every step charged with ``lim.cost_model()``.
+    Returns (the target's Allocation, the weights after each step)."""
+    from engine.optimize.costs import trade_bounds
+    from engine.optimize.multistep import path_tradeoff, plan_steps
+    from engine.optimize.transition import transition_path
+
+    idx, nav, model = rot._index, lim.portfolio_value, lim.cost_model()
+    bound = pd.Series(trade_bounds(adv, nav, lim.participation, lim.liquidity_days), index=idx)
+    impact = pd.Series(model.impact_coefficients(np.nan_to_num(sigma_daily), adv, nav), index=idx)
+    cur, price = pd.Series(w0, index=idx), pd.Series(last_close, index=idx)
+    cov_df = pd.DataFrame(cov, index=idx, columns=idx)
+    sd, advs = pd.Series(sigma_daily, index=idx), pd.Series(adv, index=idx)
+
+    def tradeoff(target, m):
+        return path_tradeoff(cur, target, m, cov_df, model, nav, price, sd, advs, lim.risk_aversion, rot.step_sessions)
+
+    plan = plan_steps(lambda limits: rot.alloc.solve(inputs, limits), lim, rot.steps, cur, bound, tradeoff,
+                      max_steps=rot.max_steps)
+    path = transition_path(cur, plan.allocation.weights, plan.steps, lim, impact=impact, trade_bound=bound,
+                           prices=price)
+    return plan.allocation, [path.loc[k, rot.tickers].to_numpy(float) for k in range(1, plan.steps + 1)]
 
 
 def _last_valid(frame: pd.DataFrame) -> pd.Series:

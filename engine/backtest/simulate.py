@@ -48,6 +48,7 @@ class BacktestConfig:
     vix_daily_reset: bool = False
     financing_spread_bps: float = 0.0
     capital: float = 1e9
+    positional: bool = True          # a policy with bind/target_at reads arrays by position (False: market.asof(t))
     cost_model: CostModel = field(default_factory=lambda: CostModel(half_spread_bps=10.0, impact_eta=0.0))
 
     def __post_init__(self):
@@ -81,23 +82,51 @@ class Run:
     ``weights`` (close, post-trade, fractions of NAV; ``cash`` column), ``bod_weights`` (weights held
     through each session: the previous close's), ``asset_returns`` (total-return per ticker), ``cost``
     and ``turnover`` (one-way: traded / 2 / pre-trade NAV) and ``leverage`` (gross exposure) per
-    session, ``trades`` (one row per order), ``failed``, ``decisions`` (decision -> fill date).
+    session, ``trades`` (one row per order), ``failed``, ``decisions`` (decision -> fill date),
+    ``transitions`` (first and last fill session of each multi-step rebalance).
+
+    ``weights``, ``bod_weights``, ``asset_returns``, ``trades`` and ``decisions`` are built from the
+    run's arrays when first read (a sweep or a bench that reads only the returns does not pay for
+    them); the arrays are final when the run returns, so the frames are the same whenever they are read.
     """
 
     dates: pd.DatetimeIndex
     nav: pd.Series
     returns: pd.Series
-    weights: pd.DataFrame
-    bod_weights: pd.DataFrame
-    asset_returns: pd.DataFrame
     cash_return: pd.Series
     cost: pd.Series
     turnover: pd.Series
     leverage: pd.Series
-    trades: pd.DataFrame
     failed: list[Failed]
-    decisions: list[tuple[pd.Timestamp, pd.Timestamp]]
     config: BacktestConfig
+    parts: dict = field(default_factory=dict, repr=False)      # arrays behind the frames below
+    transitions: list[tuple[pd.Timestamp, pd.Timestamp]] = field(default_factory=list)
+    _frames: dict = field(default_factory=dict, repr=False)
+
+    def _frame(self, name: str):
+        if name not in self._frames:
+            p = self.parts
+            cols = p["tickers"] + ["cash"]
+            if name == "weights":
+                out = pd.DataFrame(p["weights"], index=self.dates, columns=cols)
+            elif name == "bod_weights":
+                out = pd.DataFrame(p["bod"], index=self.dates, columns=cols)
+            elif name == "asset_returns":
+                out = pd.DataFrame(p["asset_returns"], index=self.dates, columns=p["tickers"])
+            elif name == "trades":
+                out = _orders(p["order_rows"], p["sessions"], p["tickers"])
+            else:
+                fills = p["fills"]
+                out = list(zip(p["sessions"][np.asarray([d for d, _ in fills], dtype=int)],
+                               p["sessions"][np.asarray([f for _, f in fills], dtype=int)]))
+            self._frames[name] = out
+        return self._frames[name]
+
+    weights = property(lambda self: self._frame("weights"))
+    bod_weights = property(lambda self: self._frame("bod_weights"))
+    asset_returns = property(lambda self: self._frame("asset_returns"))
+    trades = property(lambda self: self._frame("trades"))
+    decisions = property(lambda self: self._frame("decisions"))
 
 
 def arrays_for(market, tickers: list[str], vol_window: int = 63) -> Arrays:
@@ -146,30 +175,40 @@ def _gross_many(config: BacktestConfig, vix: np.ndarray) -> np.ndarray:
     return config.leverage * np.where(np.isfinite(vix), steps, 1.0)
 
 
-def _target(policy, market, t, current, failed) -> np.ndarray | None:
+def _target(policy, market, t, current, failed, pos: int | None = None) -> np.ndarray | None:
     """Unlevered target weights of ``policy`` at ``t`` from ``market.asof(t)`` (checked), or None with the
-    failure recorded."""
+    failure recorded. A bound policy (``target_at``) reads its own arrays at session ``pos`` instead."""
     try:
-        target = policy.target(market.asof(t), t, current)
+        if pos is not None:
+            target = policy.target_at(pos, t, current)
+        else:
+            target = policy.target(market.asof(t), t, current)
     except InfeasibleError as e:
         failed.append(Failed(t, str(e), list(e.conflicts)))
         return None
     except RotationError as e:
         failed.append(Failed(t, str(e), []))
         return None
-    w = target.reindex(policy.tickers).fillna(0.0).to_numpy(float)
+    w = (target if target.index.equals(_index(policy)) else target.reindex(policy.tickers)).fillna(0.0).to_numpy(float)
     if (w < -1e-9).any() or w.sum() > 1 + 1e-6:
         raise ArgumentError("policy", f"{policy.name} at {t.date()}: weights must be >= 0 and sum to at most 1")
     return np.clip(w, 0.0, None)
+
+
+def _index(policy) -> pd.Index:
+    """``policy.tickers`` as an Index, built once per policy (a Series per decision reuses it)."""
+    idx = getattr(policy, "_index", None)
+    return idx if isinstance(idx, pd.Index) and list(idx) == list(policy.tickers) else pd.Index(policy.tickers)
 
 
 def _decide(policy, market, sessions, book, t_pos, config, failed) -> np.ndarray | None:
     """Target weights (gross-scaled) of ``policy`` at session ``t_pos`` from ``market.asof(t)``, or None."""
     t = sessions[t_pos]
     w_now = book.weights(t_pos)
-    current = pd.Series(w_now / max(1.0, w_now.sum()), index=policy.tickers)
+    current = pd.Series(w_now / max(1.0, w_now.sum()), index=_index(policy))
     current.attrs["nav"] = book.nav_now()          # dollars: sizes impact and liquidity like the simulator
-    w = _target(policy, market, t, current, failed)
+    bound = config.positional and hasattr(policy, "target_at")     # bound by run(): reads its arrays at t_pos
+    w = _target(policy, market, t, current, failed, t_pos if bound else None)
     if w is None:
         return None
     w = np.clip(w, 0.0, None) * _gross(config, book.a.vix[t_pos])
@@ -190,6 +229,8 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
     """
     sessions = market.sessions
     i0, i1 = window(sessions, config.start, config.end)
+    if config.positional and hasattr(policy, "target_at"):
+        policy.bind(market)
     a = arrays if arrays is not None else arrays_for(market, policy.tickers)
     book = Book(a, i0 - 1, config.capital, config.cost_model, config.financing_spread_bps)
     lag = config.execution_lag
@@ -203,12 +244,17 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
             none = pd.Series(0.0, index=policy.tickers)
             targets = {d: _target(policy, market, sessions[d], none, failed) for d in decisions}
         return _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed)
-    days = range(i0 - 1, i1 + 1) if config.vix_daily_reset else sorted(set(decisions) | {d + lag for d in decisions})
+    multi = getattr(policy, "steps", 1) != 1          # rebalances executed over several sessions
+    days = range(i0 - 1, i1 + 1) if config.vix_daily_reset or multi else sorted(set(decisions) | {d + lag for d in decisions})
     dset = set(decisions)
+    paths: dict[int, list[int]] = {}                  # decision -> fill sessions of its multi-step path
     for s in days:
         book.advance_to(s)
         if s in pending:
-            _fill(book, s, *pending.pop(s), fills, order_rows)
+            d, w = pending.pop(s)
+            _fill(book, s, d, w, fills, order_rows)
+            if d in paths:
+                paths[d].append(s)
         elif config.vix_daily_reset and s > i0 - 1 + lag and s - lag >= i0 - 1:
             w = book.weights(s)
             if w.sum() > 0:
@@ -220,12 +266,34 @@ def run(market, policy, config: BacktestConfig, arrays: Arrays | None = None, tr
             else:
                 w = _decide(policy, market, sessions, book, s, config, failed)
             if w is not None:
-                if lag == 0:
-                    _fill(book, s, s, w, fills, order_rows)
-                else:
-                    pending[s + lag] = (s, w)
+                _schedule(policy, sessions[s], s, w, _gross(config, a.vix[s]), lag, i1, pending, paths)
+                if lag == 0 and s in pending:
+                    _fill(book, s, *pending.pop(s), fills, order_rows)
+                    if s in paths:
+                        paths[s].append(s)
     book.advance_to(i1)
-    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows)
+    return _collect(book, sessions, policy.tickers, i0, i1, config, failed, fills, order_rows,
+                    [(f[0], f[-1]) for f in paths.values() if len(f) >= 2])
+
+
+def _schedule(policy, t, s, w, gross, lag, i1, pending, paths) -> None:
+    """Queue the fills of the decision at session ``s``: one at ``s + lag``, or, when the policy planned
+    a multi-step path (``path_at(t)``: unlevered weights after each step), step k at
+    ``s + lag + k * policy.step_sessions`` (steps after the window's end are not made). A new decision
+    supersedes the steps of an earlier path that are not made yet."""
+    for k in [k for k in pending if k >= s + lag]:
+        del pending[k]
+    path = policy.path_at(t) if hasattr(policy, "path_at") else None
+    if not path or len(path) < 2:
+        pending[s + lag] = (s, w)
+        return
+    extra = w[1:] if isinstance(w, tuple) else ()
+    paths[s] = []
+    for k, step in enumerate(path):
+        f = s + lag + k * int(policy.step_sessions)
+        if f <= i1:
+            wk = np.clip(np.asarray(step, float), 0.0, None) * gross
+            pending[f] = (s, (wk, *extra) if extra else wk)
 
 
 def _run_targets(book, sessions, policy, config, decisions, targets, i0, i1, failed) -> Run:
@@ -267,27 +335,26 @@ def _orders(order_rows, sessions, tickers) -> pd.DataFrame:
                          "weight": delta[r, j] / v[r], "kind": np.where(reset[r], "reset", "rebalance")}, columns=cols)
 
 
-def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows) -> Run:
+def _collect(book, sessions, tickers, i0, i1, config, failed, fills, order_rows, transitions=()) -> Run:
     idx = sessions[i0:i1 + 1]
     sl = slice(i0, i1 + 1)
     rec = book._records()
     nav = rec["nav"][i0 - 1:i1 + 1]
     px = book.px[i0 - 1:i1 + 1]
-    close_w = rec["shares"][i0 - 1:i1 + 1] * px / nav[:, None]
-    cash_w = rec["cash"][i0 - 1:i1 + 1] / nav
+    # column-major (Fortran) arrays: pandas stores a frame's columns as rows, so these need no copy
+    w = np.empty((len(nav), len(tickers) + 1), order="F")
+    np.divide(rec["shares"][i0 - 1:i1 + 1] * px, nav[:, None], out=w[:, :-1])
+    w[:, -1] = rec["cash"][i0 - 1:i1 + 1] / nav
     with np.errstate(invalid="ignore", divide="ignore"):
-        asset_r = np.where(px[:-1] > 0, px[1:] / np.where(px[:-1] > 0, px[:-1], 1.0) - 1.0, 0.0)
-    weights = pd.DataFrame(np.c_[close_w[1:], cash_w[1:]], index=idx, columns=tickers + ["cash"])
-    bod = pd.DataFrame(np.c_[close_w[:-1], cash_w[:-1]], index=idx, columns=tickers + ["cash"])
+        prev = px[:-1]
+        asset_r = np.where(prev > 0, px[1:] / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+    parts = {"tickers": list(tickers), "sessions": sessions, "weights": w[1:], "bod": w[:-1],
+             "asset_returns": np.asfortranarray(asset_r), "order_rows": order_rows, "fills": fills}
+    series = lambda x, name: pd.Series(x, index=idx, name=name)  # noqa: E731
     return Run(
-        dates=idx, nav=pd.Series(nav[1:], index=idx, name="nav"),
-        returns=pd.Series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, index=idx, name="return"),
-        weights=weights, bod_weights=bod,
-        asset_returns=pd.DataFrame(asset_r, index=idx, columns=tickers),
-        cash_return=pd.Series(rec["cash_rate"][sl], index=idx, name="cash_return"),
-        cost=pd.Series(book.cost[sl], index=idx, name="cost"),
-        turnover=pd.Series(book.traded[sl] / 2.0 / rec["pretrade"][sl], index=idx, name="turnover"),
-        leverage=pd.Series(close_w[1:].sum(axis=1), index=idx, name="leverage"),
-        trades=_orders(order_rows, sessions, tickers), failed=failed,
-        decisions=list(zip(sessions[np.asarray([d for d, _ in fills], dtype=int)],
-                                    sessions[np.asarray([f for _, f in fills], dtype=int)])), config=config)
+        dates=idx, nav=series(nav[1:], "nav"),
+        returns=series(nav[1:] / np.r_[config.capital, nav[1:-1]] - 1.0, "return"),
+        cash_return=series(rec["cash_rate"][sl], "cash_return"), cost=series(book.cost[sl], "cost"),
+        turnover=series(book.traded[sl] / 2.0 / rec["pretrade"][sl], "turnover"),
+        leverage=series(w[1:, :-1].sum(axis=1), "leverage"), failed=failed, config=config, parts=parts,
+        transitions=[(sessions[a], sessions[b]) for a, b in transitions])

@@ -23,14 +23,20 @@ def replicating_weights(sector_returns: pd.DataFrame, benchmark_returns: pd.Seri
     past = sector_returns.loc[:pd.Timestamp(t)] if t is not None else sector_returns
     win = past.iloc[-window:]
     rb = benchmark_returns.reindex(win.index)
-    full = win.notna().all(axis=0).to_numpy()
-    cols = list(win.columns[full])
-    ok = rb.notna().to_numpy()
-    if ok.sum() < min_obs or not cols:
+    w = replicate_window(win.to_numpy(float), rb.to_numpy(float), t, min_obs)
+    return pd.Series(w, index=sector_returns.columns)
+
+
+def replicate_window(R: np.ndarray, rb: np.ndarray, t=None, min_obs: int = 60) -> np.ndarray:
+    """:func:`replicating_weights` on the window itself: ``R`` (rows x sectors, NaN before a sector
+    exists) and ``rb`` (the benchmark's returns on the same rows). Weights per column (0 for a sector
+    without a full window); ``t`` only names the date in the message."""
+    full = ~np.isnan(R).any(axis=0) if len(R) else np.zeros(R.shape[1], bool)
+    ok = ~np.isnan(rb)
+    if ok.sum() < min_obs or not full.any():
         raise NoDataError(f"benchmark replication at {t}: need {min_obs} sessions of sector and benchmark returns")
-    w = simplex_least_squares(win.to_numpy(float)[ok][:, full], rb.to_numpy(float)[ok])
-    out = pd.Series(0.0, index=sector_returns.columns)
-    out[cols] = w
+    out = np.zeros(R.shape[1])
+    out[full] = simplex_least_squares(R[ok][:, full], rb[ok])
     return out
 
 

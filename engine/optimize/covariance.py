@@ -158,14 +158,22 @@ def risk_model(returns: pd.DataFrame, t=None, window: int = 252, method: str = "
         raise ArgumentError("window", f"expected at least 2 sessions, got window={window}, min_obs={min_obs}")
     past = returns.loc[:pd.Timestamp(t)] if t is not None else returns
     win = past.iloc[-window:]
-    tickers = list(returns.columns)
-    vals = win.to_numpy(dtype=float)
-    full_cols = (~np.isnan(vals)).all(axis=0) if len(win) else np.zeros(len(tickers), bool)
+    return risk_model_window(win.to_numpy(dtype=float), list(returns.columns), t, method, halflife, min_obs,
+                             pd.Timestamp(win.index[-1]) if len(win) else None)
+
+
+def risk_model_window(vals: np.ndarray, tickers: list[str], t=None, method: str = "ledoit_wolf_constant_corr",
+                      halflife: float = 63.0, min_obs: int = 60, asof=None) -> RiskModel:
+    """:func:`risk_model` on the window itself: ``vals`` (rows x tickers, the returns of the window, oldest
+    first; NaN where a ticker did not trade). For callers that slice one array by position (backtests);
+    ``t`` only names the date in messages, ``asof`` is recorded."""
+    vals = np.asarray(vals, dtype=float)
+    full_cols = (~np.isnan(vals)).all(axis=0) if len(vals) else np.zeros(len(tickers), bool)
     investable = [c for c, ok in zip(tickers, full_cols) if ok]
     excluded = [c for c, ok in zip(tickers, full_cols) if not ok]
-    if len(win) < min_obs or not investable:
+    if len(vals) < min_obs or not investable:
         raise NoDataError(f"covariance at {t}: need at least {min_obs} sessions of returns with every sector "
-                          f"present, found {len(win)} rows and {len(investable)} complete sectors")
+                          f"present, found {len(vals)} rows and {len(investable)} complete sectors")
     x = np.ascontiguousarray(vals[:, full_cols])     # the layout pandas handed over: BLAS sums in the same order
     shrink = None
     if method == "ledoit_wolf_identity":
@@ -179,5 +187,4 @@ def risk_model(returns: pd.DataFrame, t=None, window: int = 252, method: str = "
     full = pd.DataFrame(mat, index=tickers, columns=tickers)
     if excluded:
         log.info("covariance at %s: excluded (no full window) %s", t, ", ".join(excluded))
-    return RiskModel(full, tuple(investable), tuple(excluded), shrink, method,
-                     pd.Timestamp(win.index[-1]) if len(win) else None, len(win))
+    return RiskModel(full, tuple(investable), tuple(excluded), shrink, method, asof, len(vals))
