@@ -504,14 +504,12 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
 def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
     """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
     :func:`workbooks.digest.seal_package` writes the content digest of the saved package
-    (``compress=False``: parts stored, for the signer to re-pack)."""
-    import io
-
+    (``compress=False``: parts stored, for the signer to re-pack). Saved by
+    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time."""
     from workbooks.digest import seal_package
+    from workbooks.fastsave import save_bytes
 
-    buf = io.BytesIO()
-    render(report, template).save(buf)
-    return seal_package(buf.getvalue(), compress=compress)[0]
+    return seal_package(save_bytes(render(report, template)), compress=compress)[0]
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:
