@@ -1,5 +1,5 @@
 """workbooks.fastsave writes the same package openpyxl's Workbook.save writes, part for part, byte for byte
-(the save time of docProps/core.xml aside), on the decision workbook and on cells of every kind."""
+(the creation and save times in docProps/core.xml aside), on the decision workbook and on cells of every kind."""
 from __future__ import annotations
 
 import io
@@ -19,7 +19,7 @@ from workbooks.fastsave import save_bytes, sheet_data
 from workbooks.report import example_report
 from workbooks.writer import render
 
-MODIFIED = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")
+MODIFIED = re.compile(rb"<dcterms:(modified|created)[^>]*>[^<]*</dcterms:(modified|created)>")
 
 
 def _parts(data: bytes) -> dict[str, bytes]:
@@ -111,3 +111,26 @@ def test_round_trip_values():
     assert ws["E2"].value == "=SUM(D1:F1)&\"<x>\"" and ws["G1"].value is True
     assert ws["A2"].value == datetime(2008, 10, 10, 13, 45, 30, 123000)
     assert ws["E3"].comment.text == "a note" and ws["D3"].hyperlink.target == "https://example.com/?a=1&b=2"
+
+
+def test_number_columns_written_without_the_value_setter_are_identical(monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    import workbooks.writer as writer
+
+    rep = example_report(sessions=700)
+    sig = rep.signals.copy()
+    sig.iloc[3, sig.columns.get_loc("index")] = -0.0
+    sig.iloc[4, sig.columns.get_loc("index")] = np.inf
+    sig.iloc[5, sig.columns.get_loc("index")] = np.nan
+    sig["flag"] = sig["index"] > 0                       # a bool column
+    sig["count"] = np.arange(len(sig), dtype=np.int64)    # an int column
+    rep = type(rep)(**{**rep.__dict__, "signals": sig})
+    assert writer._numbers(pd.Series([-0.0, np.nan, 1.5]), "float") == [0.0, None, 1.5]
+    fast = _parts(save_bytes(render(rep)))
+    monkeypatch.setattr(writer, "_numbers", lambda series, kind: None)     # every value through _set
+    slow = _parts(save_bytes(render(rep)))
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        assert fast[name] == slow[name], name

@@ -28,6 +28,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 EMPTY = b"<sheetData></sheetData>"
+INF = float("inf")
 
 
 class _Unsupported(Exception):
@@ -52,13 +53,17 @@ def _attrs(d: dict) -> str:
     return "".join(f' {k}="{_attr(str(v))}"' for k, v in d.items())
 
 
-def _cell(ws, cell, styled: bool) -> str:
+def _cell(ws, cell, style_id: str | None) -> str:
     """``openpyxl.cell._writer.lxml_write_cell`` as a string (same side effects on hyperlinks)."""
     t = cell.data_type
     value = cell._value
     head = f'<c r="{get_column_letter(cell.column)}{cell.row}"'
-    if styled:
-        head += f' s="{cell.style_id}"'
+    if style_id is not None:
+        head += f' s="{style_id}"'
+    if t == "n" and type(value) in (float, int) and not cell.hyperlink:
+        if value != value or value in (INF, -INF):
+            return head + ' t="n"><v></v></c>'
+        return f'{head} t="n"><v>{"%.16g" % value}</v></c>'
     if t == "s":
         head += ' t="inlineStr"'
     elif t == "d":
@@ -97,11 +102,15 @@ def sheet_data(ws) -> bytes:
     for r in ws.row_dimensions.keys() - rows.keys():
         rows[r] = []
     dims = ws.row_dimensions
+    ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
     out = ["<sheetData>"]
     for r, cells in sorted(rows.items()):
-        attrs = {"r": f"{r}"}
-        attrs.update(dims.get(r, {}))
-        out.append(f"<row{_attrs(attrs)}>")
+        if r in dims:
+            attrs = {"r": f"{r}"}
+            attrs.update(dims[r])
+            out.append(f"<row{_attrs(attrs)}>")
+        else:
+            out.append(f'<row r="{r}">')
         for cell in cells:
             if cell._comment is not None:
                 ws._comments.append(CommentRecord.from_cell(cell))
@@ -109,7 +118,13 @@ def sheet_data(ws) -> bytes:
             styled = style is not None and any(style)
             if cell._value is None and not styled and not cell._comment:
                 continue
-            out.append(_cell(ws, cell, styled))
+            sid = None
+            if styled:
+                key = style.tobytes()
+                sid = ids.get(key)
+                if sid is None:
+                    sid = ids[key] = f"{cell.style_id}"
+            out.append(_cell(ws, cell, sid))
         out.append("</row>")
     out.append("</sheetData>")
     return "".join(out).encode("ascii")
