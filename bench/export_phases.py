@@ -57,7 +57,8 @@ IMPORTS = [   # (phase, modules): in the order the export first needs them
     ("import: typer CLI layer (addin.cli.main, rich)", ["addin.cli.main", "addin.cli.common", "rich.table"]),
     ("import: typer's pydantic parameter layer", ["typer._adapters"]),
     ("import: numpy + pandas", ["numpy", "pandas"]),
-    ("import: openpyxl, lxml, cryptography", ["openpyxl", "lxml.etree", "cryptography.x509"]),
+    ("import: lxml, cryptography", ["lxml.etree", "cryptography.x509"]),
+    ("import: openpyxl", ["openpyxl"]),
     ("import: scipy.special (factor ranks, regime strength)", ["scipy.special"]),
     ("import: scipy.optimize (benchmark nnls; brings scipy.sparse)", ["scipy.optimize"]),
     ("import: engine, usecases, workbooks", ["usecases.context", "usecases.export", "addin.cli.export_cmd",
@@ -86,7 +87,7 @@ def run(argv: list[str]) -> dict:
     kind, book = argv[0], argv[1]
     groups = IMPORTS + ([CVXPY] if kind == "export" and "--no-cvxpy" not in argv else [])
     if kind == "verify":
-        groups = [g for g in groups if "pandas" not in g[0] and "scipy" not in g[0] and "engine" not in g[0]]
+        groups = [g for g in groups if not any(w in g[0] for w in ("pandas", "scipy", "engine", "openpyxl"))]
         groups.append(("import: workbooks.verify, trust, ledger", ["workbooks.verify", "workbooks.trust",
                                                                    "addin.cli.verify_cmd"]))
     for name, mods in groups:
