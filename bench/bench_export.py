@@ -1,7 +1,20 @@
-"""Export and sign the full demo-sized decision workbook (5,000 sessions, every sheet)."""
+"""Export speed (issue 11 item 8): the whole ``rotation export`` and ``rotation verify`` processes on
+../shared/data against their targets (2 s and 0.6 s; wall time in the median column, CPU time of the
+child process in the note), then in process the render + sign of the demo-sized workbook (5,000
+sessions, every sheet).
+
+``python bench/bench_export.py`` also prints where each process spends its time: the median CPU and
+wall seconds per phase over fresh processes of ``bench/export_phases.py`` (imports by library group,
+data, each decision stage, render, sign, verify), for the export as is, the export with cvxpy's
+import counted in the allocator's phase (to combine with a cvxpy-free allocator), and verify.
+``BENCH_PHASE_RUNS`` sets the number of processes (default 5)."""
 from __future__ import annotations
 
+import json
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -42,15 +55,27 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _CPU: dict[str, list[float]] = {"export": [], "verify": []}
 
 
+def _rotation() -> str:
+    """The console script pip installed beside this interpreter (not a pyenv shim, which adds a bash
+    process and about 0.1 s); ``rotation`` on the PATH when there is none."""
+    exe = Path(sys.executable).with_name("rotation")
+    return str(exe) if exe.is_file() else "rotation"
+
+
+def _env() -> dict:
+    s = _setup()
+    root = str(Path(__file__).resolve().parents[1])
+    return {**os.environ, "ROTATION_KEYS_DIR": str(s["out"].parent / "keys"),
+            "ROTATION_LEDGER": str(s["out"].parent / "cli-ledger.sqlite"),
+            "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+
+
 def _cli(kind: str, *args: str) -> None:
     """Run ``rotation ARGS`` as a whole process; record its CPU time (user + sys) under ``kind``."""
     import resource
     import subprocess
-    s = _setup()
-    env = {**os.environ, "ROTATION_KEYS_DIR": str(s["out"].parent / "keys"),
-           "ROTATION_LEDGER": str(s["out"].parent / "cli-ledger.sqlite")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(["rotation", *args], check=True, capture_output=True, env=env)
+    subprocess.run([_rotation(), *args], check=True, capture_output=True, env=_env())
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     _CPU[kind].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
@@ -74,7 +99,6 @@ class _CpuNote:
         self.kind, self.target = kind, target
 
     def __str__(self) -> str:
-        import statistics
         cpu = _CPU[self.kind]
         if not cpu:
             return ""
@@ -94,3 +118,42 @@ def rows() -> list[Row]:
         Row("export: render + sign + ledger, 5,000 sessions (no verify)", _export, 1.5, setup=_setup, repeat=5),
         Row("export: unsigned preview workbook, 5,000 sessions", _write, None, setup=_setup, repeat=5),
     ]
+
+
+def phases(kind: str, runs: int = 5) -> dict[str, tuple[float, float]]:
+    """Median (CPU, wall) per phase of ``runs`` fresh processes of bench/export_phases.py (``kind``:
+    ``export``, ``export-no-cvxpy`` -- the same run with the cvxpy import left out of the import phases,
+    so it shows in the allocator's phase -- or ``verify``)."""
+    out = _setup()["out"].with_name("phases.xlsx")
+    script = str(Path(__file__).with_name("export_phases.py"))
+    if kind == "verify" and not out.exists():
+        phases("export", 1)
+    args = ["verify", str(out)] if kind == "verify" else ["export", str(out), str(DATA)]
+    if kind == "export-no-cvxpy":
+        args.append("--no-cvxpy")
+    samples: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(runs):
+        res = subprocess.run([sys.executable, script, *args], check=True, capture_output=True, env=_env(), text=True)
+        for name, (cpu, wall) in json.loads(res.stdout.strip().splitlines()[-1]).items():
+            samples.setdefault(name, []).append((cpu, wall))
+    return {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in samples.items()}
+
+
+def print_phases(kind: str, runs: int = 5) -> None:
+    """The phase table of one ``kind`` (see :func:`phases`), with the total of the medians."""
+    med = phases(kind, runs)
+    print(f"\n{kind}: median of {runs} processes per phase (CPU s, wall s); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for name, (cpu, wall) in med.items():
+        print(f"  {name:70} {cpu:6.3f} {wall:6.3f}")
+    print(f"  {'sum of the medians':70} {sum(c for c, _ in med.values()):6.3f} {sum(w for _, w in med.values()):6.3f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from harness import measure, print_table
+
+    print_table([measure(r) for r in rows()])
+    if DATA.is_dir():
+        for k in ("export", "export-no-cvxpy", "verify"):
+            print_phases(k, int(os.environ.get("BENCH_PHASE_RUNS", "5")))

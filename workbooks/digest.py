@@ -117,9 +117,10 @@ def named_cell_text(parts: dict[str, bytes], name: str) -> str | None:
         return None
 
 
-def package_digest(data: bytes) -> tuple[str | None, str]:
-    """(digest stored in the cell named ``AuditContentDigest`` or None, digest recomputed)."""
-    parts = _parts(data)
+def package_digest(data: bytes | dict[str, bytes]) -> tuple[str | None, str]:
+    """(digest stored in the cell named ``AuditContentDigest`` or None, digest recomputed); ``data``: the
+    package bytes or its parts already read (name -> bytes)."""
+    parts = data if isinstance(data, dict) else _parts(data)
     stored = named_cell_text(parts, AUDIT_NAME)
     return stored, _digest(parts, stored if stored and stored != PLACEHOLDER else None)
 

@@ -44,7 +44,7 @@ def _content_check(data: bytes, problems: list[str]) -> tuple[bool, dict]:
     try:
         parts = _parts(data)
         values = {n: named_cell_text(parts, n) for n in AUDIT_LEDGER_NAMES}
-        stored, actual = package_digest(data)
+        stored, actual = package_digest(parts)         # the package is unzipped once
     except DataError as exc:
         problems.append(f"content digest: {exc}")
         return False, {}

@@ -248,12 +248,7 @@ def _fill_table(ws, tbl, frame: pd.DataFrame, capacity: int | None) -> charts.Bl
             probe.number_format = tpl.default_format(str(key), kind)
         elif kind == "int" and probe.number_format == "0.00":
             probe.number_format = "0"
-        body = probe._style
-        cells = ws._cells
-        for i, v in enumerate(series.tolist()):
-            cell = Cell(ws, row=hdr + 1 + i, column=col, style_array=copy(body))
-            _set(cell, _py(v, kind))
-            cells[(hdr + 1 + i, col)] = cell
+        _fill_column(ws, hdr + 1, col, series, kind, probe._style)
     last = hdr + max(n, 1)
     c2_new = c1 + len(labels) - 1
     ref = f"{get_column_letter(c1)}{hdr}:{get_column_letter(c2_new)}{last}"
@@ -263,6 +258,43 @@ def _fill_table(ws, tbl, frame: pd.DataFrame, capacity: int | None) -> charts.Bl
     tbl.tableColumns = [TableColumn(id=i + 1, name=lab) for i, lab in enumerate(labels)]
     _stretch_rules(ws, c1, max(c2, c2_new), hdr, r2, last)
     return charts.Block(ws.title, c1, max(c2, c2_new), hdr, last)
+
+
+def _numbers(series: pd.Series, kind: str) -> list | None:
+    """The column's cell values as :func:`_py` makes them, computed on the whole array (None: not a
+    plain numpy float, int or bool column, so the caller converts value by value)."""
+    if not isinstance(series.dtype, np.dtype):
+        return None
+    if kind == "float":
+        arr = series.to_numpy(dtype=float) + 0.0          # -0.0 -> 0.0, as _py
+        out = arr.tolist()
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            out[i] = None
+        return out
+    if kind in ("int", "bool"):
+        return series.tolist()                            # Python int / bool, as _py
+    return None
+
+
+def _fill_column(ws, row0: int, col: int, series: pd.Series, kind: str, body) -> None:
+    """Body cells of one table column from ``row0`` down, each with its own copy of style ``body`` (Cell copies it).
+    Numbers skip the value setter's type inference (its result is known: ``n``, or ``b`` for bools);
+    text and dates go through :func:`_set` (formula-looking text, error codes, date formats)."""
+    cells = ws._cells
+    values = _numbers(series, kind)
+    if values is None:
+        for i, v in enumerate(series.tolist()):
+            cell = Cell(ws, row=row0 + i, column=col, style_array=body)
+            _set(cell, _py(v, kind))
+            cells[(row0 + i, col)] = cell
+        return
+    data_type = "b" if kind == "bool" else "n"
+    for i, v in enumerate(values):
+        cell = Cell(ws, row=row0 + i, column=col, style_array=body)
+        if v is not None:
+            cell._value = v
+            cell.data_type = data_type
+        cells[(row0 + i, col)] = cell
 
 
 def _stretch_rules(ws, c1: int, c2: int, hdr: int, template_last: int, last: int) -> None:
@@ -504,14 +536,12 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
 def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
     """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
     :func:`workbooks.digest.seal_package` writes the content digest of the saved package
-    (``compress=False``: parts stored, for the signer to re-pack)."""
-    import io
-
+    (``compress=False``: parts stored, for the signer to re-pack). Saved by
+    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time."""
     from workbooks.digest import seal_package
+    from workbooks.fastsave import save_bytes
 
-    buf = io.BytesIO()
-    render(report, template).save(buf)
-    return seal_package(buf.getvalue(), compress=compress)[0]
+    return seal_package(save_bytes(render(report, template)), compress=compress)[0]
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:

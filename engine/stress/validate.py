@@ -15,13 +15,29 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from engine.errors import DataError, NoDataError
 from engine.stress.config import StressConfig
 from engine.stress.warning import refit_positions, walk_forward_probability
 
 METRICS = ("hit_rate", "false_alarm_rate", "precision", "recall", "accuracy", "brier", "auc")
+
+
+def average_ranks(p: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``p`` with ties given their average rank (``scipy.stats.rankdata``'s default, which
+    tests/test_validate_ranks.py checks it against; NaN anywhere gives all NaN, as rankdata propagates).
+    Written here so the export path does not import scipy.stats (1+ s of CPU at startup)."""
+    p = np.asarray(p, dtype=float).ravel()
+    if np.isnan(p).any():
+        return np.full(p.shape, np.nan)
+    order = np.argsort(p, kind="mergesort")
+    s = p[order]
+    new = np.concatenate([[True], s[1:] != s[:-1]])
+    dense = np.cumsum(new)
+    count = np.concatenate([np.flatnonzero(new), [len(p)]])
+    ranks = np.empty(len(p))
+    ranks[order] = 0.5 * (count[dense] + count[dense - 1] + 1)
+    return ranks
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
@@ -31,7 +47,7 @@ def roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
     n0 = len(y) - n1
     if n1 == 0 or n0 == 0:
         return None
-    r = rankdata(p)
+    r = average_ranks(p)
     return float((r[y == 1].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
 
 

@@ -50,25 +50,25 @@ def fit_logistic_info(x: np.ndarray, y: np.ndarray, ridge: float = 0.0, max_iter
     pen = np.full(k + 1, float(ridge))
     pen[0] = 0.0
 
-    def objective(b):
+    def objective(b):                  # (value, a @ b): the accepted step's eta is the next iteration's
         eta = a @ b
-        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(pen * b * b))
+        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(pen * b * b)), eta
 
-    f = objective(beta)
+    diag_pen, jitter = np.diag(pen), 1e-12 * np.eye(k + 1)
+    f, eta = objective(beta)
     for it in range(1, max_iter + 1):
-        eta = a @ beta
         p = 1.0 / (1.0 + np.exp(-eta))
         g = a.T @ (p - y) + pen * beta
-        h = (a * (p * (1 - p))[:, None]).T @ a + np.diag(pen) + 1e-12 * np.eye(k + 1)
+        h = (a * (p * (1 - p))[:, None]).T @ a + diag_pen + jitter
         step = np.linalg.solve(h, g)
         t = 1.0
         while True:
             nb = beta - t * step
-            nf = objective(nb)
+            nf, n_eta = objective(nb)
             if nf <= f + 1e-14 or t < 1e-6:
                 break
             t *= 0.5
-        beta, f_old, f = nb, f, nf
+        beta, f_old, f, eta = nb, f, nf, n_eta
         if np.max(np.abs(t * step)) < tol or abs(f_old - f) < tol * max(1.0, abs(f)):
             return beta, True, it
     return beta, False, max_iter
