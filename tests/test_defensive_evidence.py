@@ -140,3 +140,14 @@ def test_commentary_labels_the_tilt():
     assert "documented prior of the product, not an estimate from the data" in com.text(dataclasses.replace(rep, reading=rd))
     rd["regime"] = "calm"
     assert "documented prior" not in com.text(dataclasses.replace(rep, reading=rd))
+
+
+def test_t_test_p_equals_scipy():
+    from scipy.stats import ttest_1samp
+
+    from engine.stress.defensive import t_test_p
+
+    rng = np.random.default_rng(3)
+    for n in (3, 10, 57):
+        x = rng.normal(0.3, 1.0, n)
+        assert t_test_p(x) == pytest.approx(float(ttest_1samp(x, 0.0).pvalue), rel=1e-12)

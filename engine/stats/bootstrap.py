@@ -1,10 +1,18 @@
-"""Stationary block bootstrap (Politis and Romano 1994) through the ``arch`` package.
+"""Stationary block bootstrap (Politis and Romano 1994), drawn exactly as the ``arch`` package draws it.
 
 The stationary bootstrap resamples blocks of consecutive rows whose lengths are geometric with mean
 ``block``; it keeps the serial dependence of daily returns (volatility clustering, overlapping
 12-month windows) that an i.i.d. bootstrap would destroy. Rows of a 2-D array are resampled
 together, so statistics of several aligned series (a strategy and its benchmark) keep their
 cross-correlation.
+
+Why not call ``arch`` here: importing ``arch.bootstrap`` imports the whole package (its univariate
+models, scipy.stats): 2-4 s on this kind of machine, paid by every export that shows an interval. This
+module is numpy only. It uses arch's conventions and random stream (per replication: ``integers(n)``
+then ``random(n)`` from ``numpy.random.default_rng(seed)``; a new block starts where the uniform is at
+most 1/block; blocks wrap around), and arch's Politis-White block-length rule, so its indices, block
+lengths and intervals equal arch's (tests/test_bootstrap_arch.py checks indices exactly and block
+lengths to 1e-10 against arch itself).
 """
 from __future__ import annotations
 
@@ -17,20 +25,57 @@ DEFAULT_REPS = 1000
 DEFAULT_LEVEL = 0.95
 
 
-def block_length(data: np.ndarray) -> int:
-    """Mean block length for ``data`` (n rows, or n x k): the Politis-White (2004, corrected by Patton,
-    Politis and White 2009) optimal stationary-bootstrap length from ``arch``, the largest over columns,
-    rounded up, at least 1 and at most n // 2. NaN rows must be removed by the caller."""
-    from arch.bootstrap import optimal_block_length
+def optimal_block(x: np.ndarray) -> float:
+    """Politis-White (2004) optimal mean block of the stationary bootstrap for one series, with the
+    correction of Patton, Politis and White (2009) and arch's tuning: the bandwidth m is twice the first
+    lag after which ``k_n = max(5, int(log10 n))`` consecutive autocorrelations lie inside
+    +-2 sqrt(log10(n)/n) (at most ceil(sqrt n) + k_n); flat-top kernel weights; capped at
+    ceil(min(3 sqrt n, n/3))."""
+    n = len(x)
+    e = x - x.mean()
+    kn = max(5, int(np.log10(n)))
+    m_max = int(np.ceil(np.sqrt(n))) + kn
+    lags = np.arange(m_max + 1)
+    cross = np.array([e[i:] @ e[: n - i] for i in lags])
+    sq = np.concatenate([[0.0], np.cumsum(e * e)])            # sq[j] = sum of e[:j]^2
+    tail = sq[n] - sq[lags + 1]                                # sum of e[i+1:]^2 (arch's normalisation)
+    head = sq[n - lags - 1]                                    # sum of e[:-(i+1)]^2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = np.abs(cross) / np.sqrt(tail * head) < 2 * np.sqrt(np.log10(n) / n)
+    runs = [i - kn for i in range(kn, m_max + 1) if inside[i - kn: i].all()]
+    m = min(2 * max(runs[0], 1) if runs else m_max, m_max)
+    acv = cross / n
+    k = np.arange(1, m + 1)
+    lam = np.where(k / m <= 0.5, 1.0, 2 * (1 - k / m))
+    g = float(np.sum(2 * lam * k * acv[1: m + 1]))
+    lr = float(acv[0] + np.sum(2 * lam * acv[1: m + 1]))
+    b = ((2 * g ** 2) / (2 * lr ** 2)) ** (1 / 3) * n ** (1 / 3)
+    return float(min(b, np.ceil(min(3 * np.sqrt(n), n / 3))))
 
+
+def block_length(data: np.ndarray) -> int:
+    """Mean block length for ``data`` (n rows, or n x k): :func:`optimal_block` (Politis-White, as arch
+    computes it), the largest over columns, rounded up, at least 1 and at most n // 2. NaN rows must be
+    removed by the caller."""
     x = np.asarray(data, dtype=float)
     x = x.reshape(len(x), -1)
     if len(x) < 8:
         return 1
-    opt = optimal_block_length(x)["stationary"].to_numpy(float)
+    opt = np.array([optimal_block(col) for col in x.T], dtype=float)
     opt = opt[np.isfinite(opt)]
     b = math.ceil(float(opt.max())) if len(opt) else 1
     return int(min(max(b, 1), max(len(x) // 2, 1)))
+
+
+def stationary_indices(rng: np.random.Generator, n: int, block: int) -> np.ndarray:
+    """Row indices of one stationary-bootstrap replication of ``n`` rows with mean block ``block``:
+    a block starts at row 0 and wherever the uniform is at most 1/block, at a uniform random row, and
+    continues with the next rows (wrapping past the end)."""
+    start = rng.integers(n, size=n, dtype=np.int64)
+    new = rng.random(n) <= 1.0 / block
+    new[0] = True
+    at = np.maximum.accumulate(np.where(new, np.arange(n), 0))   # the row where each row's block began
+    return (start[at] + np.arange(n) - at) % n
 
 
 def stationary_ci(data: np.ndarray, statistic: Callable[[np.ndarray], float], *, block: int | None = None,
@@ -42,13 +87,11 @@ def stationary_ci(data: np.ndarray, statistic: Callable[[np.ndarray], float], *,
     Returns ``{"value", "ci_low", "ci_high", "block", "reps", "level", "method"}``; the interval is
     None when fewer than half the replications give a finite value.
     """
-    from arch.bootstrap import StationaryBootstrap
-
     x = np.asarray(data, dtype=float)
     value = float(statistic(x))
     b = block_length(x) if block is None else int(block)
-    bs = StationaryBootstrap(b, x, seed=seed)
-    draws = np.array([statistic(pos[0]) for pos, _ in bs.bootstrap(reps)], dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = np.array([statistic(x[stationary_indices(rng, len(x), b)]) for _ in range(reps)], dtype=float)
     draws = draws[np.isfinite(draws)]
     lo = hi = None
     if len(draws) >= reps / 2:
