@@ -60,7 +60,8 @@ def test_targets_known_only_after_their_horizon():
     assert binary["major_under"] and not binary["rel_def_20"]
 
 
-@pytest.mark.parametrize("model", ["ridge", "rule", "equal", pytest.param("hgb", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("model", ["ridge", "rule", "equal", "hmm2", "hmm3",
+                                   pytest.param("hgb", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("binary", [True, False])
 def test_walk_forward_predictions_ignore_the_future(model, binary):
     rng = np.random.default_rng(1)
@@ -74,7 +75,7 @@ def test_walk_forward_predictions_ignore_the_future(model, binary):
     full, _, _ = candidate_predictions(x, y, h, binary, pool, **kw)
     t = 1000
     x2, y2 = x.copy(), y.copy()
-    x2.iloc[t + 1:] = 9.0
+    x2.iloc[t + 1:] = rng.normal(5.0, 3.0, size=x2.iloc[t + 1:].shape)    # a different future
     y2.iloc[t - h + 1:] = 1.0 - y2.iloc[t - h + 1:] if binary else 50.0     # labels not yet known at t
     alt, _, _ = candidate_predictions(x2, y2, h, binary, pool, **kw)
     assert full["m"].iloc[500: t + 1].notna().any()
