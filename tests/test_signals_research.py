@@ -211,3 +211,23 @@ def test_lead_times_by_hand():
     r = lead_times(flag, [idx[200], idx[300], idx[399]])
     assert [e["lead_sessions"] for e in r["events"]] == [30, None, 4]
     assert r["within"] == 1 and r["scored"] == 3
+
+
+def test_group_intervals_and_lead_distribution():
+    from engine.signals_research.research import by_group, by_group_ci, decades, lead_distribution
+    rng = np.random.default_rng(8)
+    idx = pd.bdate_range("2005-01-03", periods=2000)
+    y = pd.Series((rng.random(2000) < 0.3).astype(float), index=idx)
+    p = pd.Series(rng.random(2000) + 0.3 * y.to_numpy(), index=idx)
+    g = decades(idx)
+    ci = by_group_ci(p, y, True, g, block=20, reps=100)
+    point = by_group(p, y, True, g)
+    assert set(ci) == set(point) == {"2000s", "2010s"}
+    for k, r in ci.items():
+        assert r["value"] == pytest.approx(point[k]) and r["ci_low"] < r["value"] < r["ci_high"]
+        assert r["n"] == int((g == k).sum())
+    d = lead_distribution({"events": [{"lead_sessions": v} for v in (30, None, 4, 45, 60)]}, reps=200)
+    assert d["events"] == 5 and d["warned"] == 4 and d["within"] == 3
+    assert d["median"] == pytest.approx(37.5) and d["q25"] == pytest.approx(np.quantile([30, 4, 45, 60], 0.25))
+    assert d["share_within"]["value"] == pytest.approx(0.6)
+    assert 0 <= d["share_within"]["ci_low"] < 0.6 < d["share_within"]["ci_high"] <= 1

@@ -6,7 +6,8 @@ import numpy as np
 from engine.data.model import Market
 from engine.errors import ArgumentError
 from engine.signals_research.candidates import candidate_signals
-from engine.signals_research.research import BASELINES, by_decade, by_group, lead_times, research_target
+from engine.signals_research.research import (BASELINES, by_decade, by_group, by_group_ci, decades, lead_distribution,
+                                              lead_times, research_target)
 from engine.signals_research.targets import targets
 from engine.stress.config import StressConfig
 from usecases.signals import stress_result
@@ -43,17 +44,34 @@ def research(market: Market, config: StressConfig | None = None, only: list[str]
         if only and name not in only:
             continue
         r = research_target(x, y[name], hor[name], binary[name], cfg.research)
-        proc = r.pop("procedure_series")
-        r["by_decade"] = by_decade(proc, y[name], binary[name])
-        r["by_regime"] = by_group(proc, y[name], binary[name], regime)
-        if name == "event":
-            flag = (proc > r.pop("base_series")).astype(float).where(proc.notna())
-            r["lead_times"] = lead_times(flag, stress_result(market, cfg).events["start"])
-        r.pop("base_series", None)
-        out[name] = r
+        out[name] = _breakdowns(r, y[name], binary[name], regime, market, cfg)
     tried = sum(r["candidates_tried"] for r in out.values())
     return {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,
             "candidates_tried": tried, "verdict": verdict_words(out)}
+
+
+def _breakdowns(r: dict, y, binary: bool, regime, market: Market, cfg: StressConfig) -> dict:
+    """By decade and by regime (point values under the old keys, with intervals under ``*_ci``) and, on
+    the event target, the lead times of the procedure and of the VIX and HY baselines with their distribution."""
+    proc, base, bl = r.pop("procedure_series"), r.pop("base_series"), r.pop("baseline_series")
+    block = (r["metrics"]["procedure"].get("block") or r["horizon"])
+    reps = cfg.research.reps
+    r["by_decade"] = by_decade(proc, y, binary)
+    r["by_regime"] = by_group(proc, y, binary, regime)
+    r["by_decade_ci"] = by_group_ci(proc, y, binary, decades(proc.index), block, reps)
+    r["by_regime_ci"] = by_group_ci(proc, y, binary, regime, block, reps)
+    if y.name == "event":
+        starts = stress_result(market, cfg).events["start"]
+        r["lead_times"] = lead_times(_flag(proc, base), starts)
+        r["lead_distribution"] = {"procedure": lead_distribution(r["lead_times"])}
+        for c in bl.columns:
+            r["lead_distribution"][c] = lead_distribution(lead_times(_flag(bl[c], base), starts))
+    return r
+
+
+def _flag(pred, base):
+    """A warning: the prediction above the training base rate known at the refit."""
+    return (pred > base).astype(float).where(pred.notna() & base.notna())
 
 
 def verdict_words(out: dict) -> str:
