@@ -29,6 +29,22 @@ def target_names(cfg: StressConfig) -> list[str]:
     return [f"{k}_{h}" for h in cfg.research.horizons for k in ("rel_spy", "rel_def")] + ["major_under", "event"]
 
 
+def research_pool(cfg: StressConfig | None = None):
+    """The candidate pool of every target for ``cfg`` (what the nested selection chooses from)."""
+    from engine.signals_research.models import default_pool
+
+    rc = (cfg or StressConfig.default()).research
+    sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
+    return default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))
+
+
+def candidates_tried(cfg: StressConfig | None = None) -> int:
+    """How many candidates the signal research tries in all: the pool's size times the number of targets
+    (equal to ``research(...)["candidates_tried"]`` over every target, known without running it)."""
+    cfg = cfg or StressConfig.default()
+    return len(research_pool(cfg)) * len(target_names(cfg))
+
+
 def research(market: Market, config: StressConfig | None = None, only: list[str] | None = None) -> dict:
     """Every target's walk-forward procedure beside the baselines. Returns ``{"targets": {name: ...},
     "candidates_tried", "verdict", "notes"}`` (see ``engine.signals_research.research.research_target``)."""

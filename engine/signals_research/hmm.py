@@ -88,7 +88,8 @@ def filtered(r: Regimes, x: np.ndarray) -> np.ndarray:
         return out
     logb = np.full((len(z), len(r.means)), np.nan)
     logb[ok] = _log_emission(r, z[ok])
-    b = np.exp(logb - np.nanmax(logb, axis=1, keepdims=True))
+    b = np.full_like(logb, np.nan)
+    b[ok] = np.exp(logb[ok] - logb[ok].max(axis=1, keepdims=True))
     a, A = None, r.transmat
     for t in np.flatnonzero(ok)[0] + np.arange(len(z) - np.flatnonzero(ok)[0]):
         prior = r.startprob if a is None else a @ A

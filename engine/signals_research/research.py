@@ -24,7 +24,7 @@ def _const_rows(y, base, binary, horizon, rc):
 def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, rc) -> dict:
     """One target: the procedure's and the baselines' metrics, the differences and the verdicts."""
     sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
-    pool = default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))
+    pool = default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))   # = research_pool
     kw = dict(step=rc.step, min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
     wf = walk_forward(x, y, horizon, binary, pool, rc.default, min_oos=rc.min_oos, **kw)
     bl_pool = [Candidate(f"only:{b}", "rule", (b,)) for b in BASELINES if b in x.columns]
