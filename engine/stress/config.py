@@ -76,6 +76,9 @@ class WarningConfig:
     min_positive: int = 40
     threshold: float = 0.15
     lookback: int = 60
+    procedure: str = "model"       # "model" (the logistic above) or a candidate of the research pool, frozen
+    selected_on: str = ""          # when the nested selection chose ``procedure`` (its last refit)
+    evidence: str = ""             # what it chose it on, in words
 
 
 @dataclass(frozen=True)
