@@ -66,6 +66,8 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
             out.print(t)
             for note in r.get("notes", []):
                 out.print(f"Note: {note}", markup=False)
+            if r.get("warning_procedure"):
+                out.print(f"Procedure: {r['warning_procedure']['verdict']}", markup=False)
         emit(r, as_json, render)
 
 
@@ -106,6 +108,11 @@ def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = F
             if ext:
                 out.print(f"External check: weekly mean vs STLFSI4, correlation {ext['correlation']:.2f} "
                           f"over {ext['n_weeks']} weeks ({ext['start']} to {ext['end']}).")
+            d = rep.get("definition", {})
+            if d.get("procedure"):
+                out.print(f"Procedure: {d['procedure']}" + (f", chosen at the {d['selected_on']} refit of the nested "
+                          f"selection" if d.get("selected_on") else "") + (f": {d['evidence']}" if d.get("evidence") else ""),
+                          markup=False)
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
         emit(rep, as_json, render)
 
