@@ -45,6 +45,7 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
     return {"horizon": horizon, "binary": binary, "metrics": rows, "difference_vs": diffs,
             "beats": verdicts, "candidates_tried": wf.tried, "pool": [c.name for c in pool], "refits": len(wf.chosen),
             "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
+            "chosen_last_on": wf.chosen[-1][0].date().isoformat() if wf.chosen else None,
             "chosen_counts": {k: int(v) for k, v in counts.items()},
             "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base,
             "baseline_series": bl}
