@@ -24,7 +24,8 @@ def test_research_json_on_demo(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     t = d["targets"]["major_under"]
-    assert set(t["metrics"]) == {"procedure", "only:vix", "only:hy_oas", "always", "never", "base_rate"}
+    assert set(t["metrics"]) == {"procedure", "only:vix", "only:hy_oas", "always", "never", "base_rate",
+                                 "hmm2:credit", "hmm3:credit"}
     auc = t["metrics"]["procedure"]["auc"]
     assert auc["ci_low"] <= auc["value"] <= auc["ci_high"]
     assert t["metrics"]["never"]["brier"]["value"] == pytest.approx(t["metrics"]["never"]["base_rate"])

@@ -33,6 +33,9 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
     rows = {"procedure": evaluate(proc, yv, binary, horizon, base, rc.reps)}
     for c in bl.columns:
         rows[c] = evaluate(bl[c].to_numpy(), yv, binary, horizon, base, rc.reps)
+    for c in pool:       # the traditional regime-switching approach, shown beside the procedure (not re-selected)
+        if c.model.startswith("hmm"):
+            rows[c.name] = evaluate(wf.pred[c.name].to_numpy(), yv, binary, horizon, base, rc.reps)
     if binary:
         rows.update(_const_rows(yv, base, binary, horizon, rc))
     block = rows["procedure"].get("block") or horizon
