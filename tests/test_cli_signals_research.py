@@ -24,7 +24,8 @@ def test_research_json_on_demo(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     t = d["targets"]["major_under"]
-    assert set(t["metrics"]) == {"procedure", "only:vix", "only:hy_oas", "always", "never", "base_rate"}
+    assert set(t["metrics"]) == {"procedure", "only:vix", "only:hy_oas", "always", "never", "base_rate",
+                                 "hmm2:credit", "hmm3:credit"}
     auc = t["metrics"]["procedure"]["auc"]
     assert auc["ci_low"] <= auc["value"] <= auc["ci_high"]
     assert t["metrics"]["never"]["brier"]["value"] == pytest.approx(t["metrics"]["never"]["base_rate"])
@@ -36,3 +37,11 @@ def test_research_json_on_demo(tmp_path):
     lt = d["targets"]["event"]["lead_times"]
     assert lt["scored"] == len(lt["events"]) and 0 <= lt["within"] <= lt["scored"]
     assert set(d["targets"]["event"]["by_regime"]) <= {"calm", "elevated", "stress", "crisis"}
+    ev = d["targets"]["event"]
+    assert set(ev["by_regime_ci"]) == set(ev["by_regime"]) and set(ev["by_decade_ci"]) == set(ev["by_decade"])
+    for k, v in ev["by_decade_ci"].items():
+        assert v["value"] == pytest.approx(ev["by_decade"][k])
+    ld = ev["lead_distribution"]
+    assert set(ld) == {"procedure", "only:vix", "only:hy_oas"}
+    assert ld["procedure"]["within"] == lt["within"] and ld["procedure"]["events"] == lt["scored"]
+    assert {"hmm2:credit", "hmm3:credit"} <= set(t["pool"]) and len(t["pool"]) == t["candidates_tried"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -33,7 +34,9 @@ def test_scorecard_on_the_demo_market(demo):
     _check_card(card)
     acc = next(m for m in card["metrics"] if m["name"] == "accuracy")
     assert acc["always_no_accuracy"] == pytest.approx(1 - acc["base_rate"])
-    assert card["configs_tried"] == 1 and card["deflated_sharpe"]["n_trials"] == 1
+    from usecases.signals_research import candidates_tried
+    assert card["configs_tried"] == 1 + candidates_tried() == card["deflated_sharpe"]["n_trials"]
+    assert card["trials"] == {"shown": 1, "rotation_sweeps": 0, "signal_research": candidates_tried()}
 
 
 @pytest.mark.realdata
@@ -71,3 +74,29 @@ def test_scorecard_sheet_frame_has_no_nan_or_empty_text():
     cells = f.to_numpy().ravel().tolist()
     assert all(c is None or (c == c and c != "") for c in cells)
     assert f.loc["a", "note"] is None and f.loc["a", "value"] == 0.1 and f.loc["configs_tried", "value"] == 1
+
+
+def test_signal_research_candidates_deflate_the_sharpe():
+    """The research's candidate count reaches the DSR: n_trials = 1 + sweeps + candidates, the trial
+    variance falls back to 1 / (T - 1), the DSR equals the closed form and falls as candidates grow."""
+    from scipy.stats import kurtosis, skew
+
+    from engine.stats.sharpe import deflated_sharpe, sharpe
+    from usecases.scorecard import _multiple_testing
+    from usecases.signals_research import candidates_tried, research_pool, target_names
+    from engine.stress.config import StressConfig
+
+    assert candidates_tried() == len(research_pool()) * len(target_names(StressConfig.default()))
+    assert any(c.model == "hmm2" for c in research_pool())
+    rng = np.random.default_rng(0)
+    r = pd.Series(rng.normal(4e-4, 0.01, 2000), index=pd.bdate_range("2005-01-03", periods=2000))
+    mt = _multiple_testing(r)
+    n = 1 + candidates_tried()
+    assert mt["configs_tried"] == n == mt["deflated_sharpe"]["n_trials"]
+    x = r.to_numpy()
+    expect = deflated_sharpe(sharpe(x), len(x), n, 1 / (len(x) - 1), float(skew(x)), float(kurtosis(x, fisher=False)))
+    assert mt["deflated_sharpe"]["dsr"] == pytest.approx(expect["dsr"], rel=1e-12)
+    dsrs = [_multiple_testing(r, k)["deflated_sharpe"]["dsr"] for k in (0, 10, 200)]
+    assert dsrs[0] > dsrs[1] > dsrs[2]
+    one = _multiple_testing(r, 0)["deflated_sharpe"]          # nothing else tried: the PSR against zero
+    assert one["n_trials"] == 1 and one["sr0"] == 0.0

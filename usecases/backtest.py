@@ -23,7 +23,8 @@ from engine.errors import ArgumentError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
 
-STRATEGIES = ("rotation", "rotation-nosignal", "mean-variance", "momentum", "equal", "benchmark", "spy")
+STRATEGIES = ("rotation", "rotation-nosignal", "mean-variance", "momentum", "equal", "benchmark", "spy", "hy-rule",
+              "hy-rule-nosignal")
 ORIGINAL_SECTORS = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY"]
 ZERO_COST = CostModel(half_spread_bps=0.0, impact_eta=0.0)
 _KNOWN = {"start", "end", "lookback", "top", "leverage", "vix_overlay", "vix_daily_reset", "schedule", "every",
@@ -142,6 +143,9 @@ def _policy(market, strategy: str, p: dict, limits: Limits):
         return Replication(sectors), None
     if strategy == "spy":
         return BuyHold("SPY"), None
+    if strategy.startswith("hy-rule"):      # engine/backtest/hy_rule.py: the HY-change baseline over the benchmark
+        from engine.backtest.hy_rule import HYRule
+        return HYRule(Replication(sectors), use_signal=strategy == "hy-rule", name=strategy), None
     return _rotation_policy(market, strategy, p, limits, sectors)
 
 

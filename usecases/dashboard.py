@@ -59,7 +59,7 @@ def _stress(pit: Market, t, cfg: AlertConfig, stress_config, live: bool) -> dict
     age = staleness(input_frame(pit, stress_config, cfg)).loc[t]
     stale = {k: int(v) for k, v in age.items() if v == v and v > 0}
     return {k: r[k] for k in ("as_of", "index", "percentile", "regime", "strength", "change_20d",
-                              "warning_probability", "warning", "tech_selloff")} | {
+                              "warning_probability", "warning", "tech_selloff", "warning_procedure")} | {
         "stale_inputs": stale, "max_stale_sessions": cfg.stale_max_sessions,
         "data_age_days": (datetime.now(timezone.utc).date() - pit.last.date()).days if live else None}
 

@@ -171,26 +171,36 @@ def _transition_row(result, reps: int, seed: int) -> dict:
                      f"one-step backtest. Sessions resampled in blocks, as if contiguous.")
 
 
-def _multiple_testing(returns: pd.Series | None) -> dict:
-    """DSR of the rotation backtest for every configuration of `rotation` recorded by `rotation sweep`
-    (at least 1: the configuration shown), and the PBO of the latest such sweep."""
+def _multiple_testing(returns: pd.Series | None, signal_candidates: int | None = None) -> dict:
+    """DSR of the rotation backtest. Trials counted: the configuration shown, every configuration of
+    `rotation` recorded by `rotation sweep`, and the candidates the signal research tries to choose the
+    early warning (``usecases.signals_research.candidates_tried``; ``signal_candidates`` overrides it).
+    The trials' Sharpe variance is the largest recorded sweep's; where none is recorded (or it is smaller),
+    the variance of a Sharpe estimate under the null, 1 / (T - 1) per period, is used instead, so that
+    counted trials do deflate. PBO from the latest such sweep."""
     from engine.stats.sharpe import deflated_sharpe, sharpe
     from scipy.stats import kurtosis, skew
+    from usecases.signals_research import candidates_tried
     from usecases.sweep import recorded_sweeps
 
     sweeps = recorded_sweeps("rotation")
-    tried = 1 + sum(int(s.get("configs_tried") or 0) for s in sweeps)
+    swept = sum(int(s.get("configs_tried") or 0) for s in sweeps)
+    research = candidates_tried() if signal_candidates is None else int(signal_candidates)
+    tried = 1 + swept + research
     var = max([s.get("sharpe_variance") or 0.0 for s in sweeps], default=0.0)
     pbo = sweeps[-1].get("pbo") if sweeps else None
-    out = {"configs_tried": tried, "pbo": pbo,
+    out = {"configs_tried": tried, "trials": {"shown": 1, "rotation_sweeps": swept, "signal_research": research},
+           "pbo": pbo,
            "pbo_note": "from the latest `rotation sweep --strategy rotation`" if sweeps else
            "no sweep of `rotation` recorded: run `rotation sweep --strategy rotation --grid ...` to measure it",
            "deflated_sharpe": None,
-           "dsr_note": "configurations counted: those recorded by `rotation sweep --strategy rotation` plus the one "
-                       "shown; design choices made before the sweep log existed (limits, thresholds) are not counted, "
-                       "so with few recorded trials the DSR is an upper bound"}
+           "dsr_note": f"trials counted: the configuration shown, {swept} recorded by `rotation sweep --strategy "
+                       f"rotation` and the {research} candidate signal models of `rotation signals research`; design "
+                       "choices made before the logs existed (limits, thresholds) are not counted, so the DSR is an "
+                       "upper bound"}
     if returns is not None and len(returns.dropna()) > 2:
         r = returns.dropna().to_numpy(float)
+        var = max(var, 1.0 / (len(r) - 1)) if tried > 1 else var
         out["deflated_sharpe"] = deflated_sharpe(sharpe(r), len(r), tried, var, float(skew(r)),
                                                  float(kurtosis(r, fisher=False)))
     return out
@@ -229,5 +239,6 @@ def scorecard(market, start=None, end=None, reps: int = 1000, seed: int = 0, rot
              *VS_NOSIGNAL]
     rows = {r["name"]: r for r in metrics + bt_rows}
     return {"metrics": [rows[n] for n in order], "deflated_sharpe": mt["deflated_sharpe"], "pbo": mt["pbo"],
-            "pbo_note": mt["pbo_note"], "dsr_note": mt["dsr_note"], "configs_tried": mt["configs_tried"], **period, "level": DEFAULT_LEVEL,
+            "pbo_note": mt["pbo_note"], "dsr_note": mt["dsr_note"], "configs_tried": mt["configs_tried"],
+            "trials": mt["trials"], **period, "level": DEFAULT_LEVEL,
             "label": market.label}

@@ -79,7 +79,8 @@ def tech_warning(market: Market, as_of=None) -> pd.DataFrame:
     s = r["tech_selloff"]
     return pd.DataFrame([{"date": pd.Timestamp(r["as_of"]), "new_selloff_probability": r["warning_probability"],
                           "warning": bool(r["warning"]), "selloff_running": bool(s["in_progress"]),
-                          "running_since": pd.Timestamp(s["since"]) if s["since"] else None}])
+                          "running_since": pd.Timestamp(s["since"]) if s["since"] else None,
+                          "procedure": r["warning_procedure"]["verdict"]}])
 
 
 def defensive_table(market: Market, as_of=None, n: int = 3) -> pd.DataFrame:

@@ -124,7 +124,18 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out.update(stale_report(market, res, out["as_of"], as_of))
     out["label"] = market.label
+    out["warning_procedure"] = procedure_note(res.config)
     return out
+
+
+def procedure_note(config: StressConfig) -> dict:
+    """Which procedure produced ``warning_probability`` (the frozen choice of the nested selection, when
+    configured), when it was chosen, and the evidence in words."""
+    wc = config.warning
+    name = "the stress-index logistic model" if wc.procedure == "model" else f"research candidate {wc.procedure}"
+    words = (f"warning probability from {name}" + (f", chosen by the nested walk-forward selection at its "
+             f"{wc.selected_on} refit" if wc.selected_on else "") + (f": {wc.evidence}" if wc.evidence else "."))
+    return {"procedure": wc.procedure, "selected_on": wc.selected_on or None, "verdict": words}
 
 
 def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = None) -> float:

@@ -54,7 +54,7 @@ def render(r: dict) -> None:
 
 
 def backtest(
-    strategy: Annotated[str, typer.Option("--strategy", help="rotation, rotation-nosignal, mean-variance, momentum, equal, benchmark or spy.")] = "rotation",
+    strategy: Annotated[str, typer.Option("--strategy", help="rotation, rotation-nosignal, mean-variance, momentum, equal, benchmark, spy, hy-rule or hy-rule-nosignal.")] = "rotation",
     start: Annotated[str, typer.Option("--from", help="First session (on or after this date).")] = "2005-01-01",
     end: Annotated[Optional[str], typer.Option("--to", help="Last session (on or before; default the last).")] = None,
     lookback: Annotated[int, typer.Option("--lookback", help="Momentum lookback in sessions.")] = 126,

@@ -40,7 +40,9 @@ def render_scorecard(r: dict) -> None:
     d = r["deflated_sharpe"]
     dsr = "n/a (no rotation backtest)" if d is None else f"{d['dsr']:.3f} (Sharpe {d['sr'] * 252 ** 0.5:.2f} a year)"
     pbo = "n/a" if r["pbo"] is None else f"{r['pbo']:.2f}"
-    out.print(f"Configurations of `rotation` tried: {r['configs_tried']}; deflated Sharpe ratio {dsr}; "
+    tr = r.get("trials") or {}
+    parts = f" (1 shown, {tr.get('rotation_sweeps', 0)} swept, {tr.get('signal_research', 0)} signal candidates)" if tr else ""
+    out.print(f"Trials counted for the deflated Sharpe: {r['configs_tried']}{parts}; deflated Sharpe ratio {dsr}; "
               f"probability of backtest overfitting {pbo} ({r['pbo_note']}).")
 
 

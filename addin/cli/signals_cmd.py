@@ -70,6 +70,8 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
             out.print(t)
             for note in r.get("notes", []):
                 out.print(f"Note: {note}", markup=False)
+            if r.get("warning_procedure"):
+                out.print(f"Procedure: {r['warning_procedure']['verdict']}", markup=False)
         emit(r, as_json, render)
 
 
@@ -110,6 +112,11 @@ def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = F
             if ext:
                 out.print(f"External check: weekly mean vs STLFSI4, correlation {ext['correlation']:.2f} "
                           f"over {ext['n_weeks']} weeks ({ext['start']} to {ext['end']}).")
+            d = rep.get("definition", {})
+            if d.get("procedure"):
+                out.print(f"Procedure: {d['procedure']}" + (f", chosen at the {d['selected_on']} refit of the nested "
+                          f"selection" if d.get("selected_on") else "") + (f": {d['evidence']}" if d.get("evidence") else ""),
+                          markup=False)
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
         emit(rep, as_json, render)
 
@@ -233,8 +240,8 @@ def _research_table(name: str, r: dict) -> Table:
 def research_cmd(
     target: Annotated[Optional[list[str]], typer.Option("--target", help="Only this target (repeatable): event, "
                       "major_under, rel_spy_20/40/60, rel_def_20/40/60.")] = None,
-    money: Annotated[bool, typer.Option("--money", help="Also backtest rotation vs rotation-nosignal: the IR "
-                     "difference with its interval (minutes).")] = False,
+    money: Annotated[bool, typer.Option("--money", help="Also backtest rotation vs rotation-nosignal and "
+                     "hy-rule vs its base: the IRs and their difference with intervals (minutes).")] = False,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, stress_config: StressConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -250,7 +257,7 @@ def research_cmd(
         if money:
             from usecases.signals_research import signal_money
 
-            with spinner(as_json, "backtesting rotation and rotation-nosignal"):
+            with spinner(as_json, "backtesting rotation, rotation-nosignal and the HY rule"):
                 rep["signal_value"] = signal_money(market)
 
         def render(rep: dict) -> None:
@@ -264,6 +271,9 @@ def research_cmd(
             if "signal_value" in rep:
                 out.print(f"Signal value ({rep['signal_value']['from']} to {rep['signal_value']['to']}): "
                           f"{rep['signal_value']['words']}")
+                for k in ("hy_rule", "vs_hy_rule"):
+                    if k in rep["signal_value"]:
+                        out.print(rep["signal_value"][k]["words"])
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
         emit(rep, as_json, render)
 

@@ -24,7 +24,7 @@ def _const_rows(y, base, binary, horizon, rc):
 def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, rc) -> dict:
     """One target: the procedure's and the baselines' metrics, the differences and the verdicts."""
     sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
-    pool = default_pool(rc.candidates, sets, hgb=rc.hgb)
+    pool = default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))   # = research_pool
     kw = dict(step=rc.step, min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
     wf = walk_forward(x, y, horizon, binary, pool, rc.default, min_oos=rc.min_oos, **kw)
     bl_pool = [Candidate(f"only:{b}", "rule", (b,)) for b in BASELINES if b in x.columns]
@@ -33,6 +33,9 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
     rows = {"procedure": evaluate(proc, yv, binary, horizon, base, rc.reps)}
     for c in bl.columns:
         rows[c] = evaluate(bl[c].to_numpy(), yv, binary, horizon, base, rc.reps)
+    for c in pool:       # the traditional regime-switching approach, shown beside the procedure (not re-selected)
+        if c.model.startswith("hmm"):
+            rows[c.name] = evaluate(wf.pred[c.name].to_numpy(), yv, binary, horizon, base, rc.reps)
     if binary:
         rows.update(_const_rows(yv, base, binary, horizon, rc))
     block = rows["procedure"].get("block") or horizon
@@ -43,10 +46,12 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
         verdicts[c] = verdict(d["ci_low"], d["ci_high"], 0.0)
     counts = pd.Series([c for _, c in wf.chosen]).value_counts()
     return {"horizon": horizon, "binary": binary, "metrics": rows, "difference_vs": diffs,
-            "beats": verdicts, "candidates_tried": wf.tried, "refits": len(wf.chosen),
+            "beats": verdicts, "candidates_tried": wf.tried, "pool": [c.name for c in pool], "refits": len(wf.chosen),
             "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
+            "chosen_last_on": wf.chosen[-1][0].date().isoformat() if wf.chosen else None,
             "chosen_counts": {k: int(v) for k, v in counts.items()},
-            "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base}
+            "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base,
+            "baseline_series": bl}
 
 
 def _first(s: pd.Series):
@@ -90,3 +95,52 @@ def lead_times(flag: pd.Series, starts, lookback: int = 60, lo: int = 20, hi: in
     leads = [r["lead_sessions"] for r in rows if r["lead_sessions"] is not None]
     return {"events": rows, "scored": len(rows), "within": int(sum(lo <= v <= hi for v in leads)),
             "window": [lo, hi]}
+
+
+def by_group_ci(pred: pd.Series, y: pd.Series, binary: bool, groups: pd.Series, block: int, reps: int = 200,
+                seed: int = 0) -> dict:
+    """As :func:`by_group`, each group's AUC or rank IC with a stationary block-bootstrap 95% interval
+    (rows of the group resampled in blocks of mean ``block``, at least the horizon) and its row count."""
+    from engine.signals_research.evaluate import auc, rank_ic
+    from engine.stats.bootstrap import stationary_ci
+
+    m = auc if binary else rank_ic
+    out = {}
+    df = pd.DataFrame({"p": pred, "y": y, "g": groups.reindex(pred.index)}).dropna()
+    for key, g in df.groupby("g"):
+        if len(g) < 100:
+            continue
+        r = stationary_ci(g[["p", "y"]].to_numpy(float), lambda a: m(a[:, 0], a[:, 1]), block=block, reps=reps,
+                          seed=seed)
+        v = r["value"]
+        out[str(key)] = {"value": None if v != v else float(v), "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "n": int(len(g))}
+    return out
+
+
+def decades(index: pd.DatetimeIndex) -> pd.Series:
+    """'1990s', '2000s', ... per session."""
+    return pd.Series((index.year // 10) * 10, index=index).map(lambda d: f"{d}s")
+
+
+def lead_distribution(lt: dict, reps: int = 1000, seed: int = 0, lo: int = 20, hi: int = 60) -> dict:
+    """Distribution of the leads of :func:`lead_times` over its de-duplicated events: the leads, their
+    quartiles, and the share of events warned at all and warned ``lo``-``hi`` sessions ahead, each share with
+    a bootstrap interval resampling events (block 1: events at least 60 quiet sessions apart)."""
+    from engine.stats.bootstrap import stationary_ci
+
+    leads = [e["lead_sessions"] for e in lt["events"]]
+    warned = np.array([v is not None for v in leads], float)
+    within = np.array([v is not None and lo <= v <= hi for v in leads], float)
+    got = np.array([v for v in leads if v is not None], float)
+    out = {"events": len(leads), "leads": leads, "warned": int(warned.sum()), "within": int(within.sum()),
+           "median": float(np.median(got)) if len(got) else None,
+           "q25": float(np.quantile(got, 0.25)) if len(got) else None,
+           "q75": float(np.quantile(got, 0.75)) if len(got) else None}
+    for k, a in (("share_warned", warned), ("share_within", within)):
+        if len(a) >= 2:
+            r = stationary_ci(a, np.mean, block=1, reps=reps, seed=seed)
+            out[k] = {"value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+        else:
+            out[k] = {"value": float(a.mean()) if len(a) else None, "ci_low": None, "ci_high": None}
+    return out

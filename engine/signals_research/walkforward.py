@@ -65,6 +65,9 @@ def candidate_predictions(x: pd.DataFrame, y: pd.Series, horizon: int, binary: b
             if len(tr) < min_train or (binary and yv[tr].sum() < min_positive):
                 continue
             f = fit(c.model, xa[tr], yv[tr], binary, ridge)
+            if getattr(f, "sequential", False):      # a filter: the whole history up to the segment's end
+                out[c.name][seg] = f(xa[: seg.stop])[seg]
+                continue
             xs = xa[seg]
             okr = np.isfinite(xs).all(axis=1)
             if okr.any():

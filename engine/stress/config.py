@@ -76,6 +76,9 @@ class WarningConfig:
     min_positive: int = 40
     threshold: float = 0.15
     lookback: int = 60
+    procedure: str = "model"       # "model" (the logistic above) or a candidate of the research pool, frozen
+    selected_on: str = ""          # when the nested selection chose ``procedure`` (its last refit)
+    evidence: str = ""             # what it chose it on, in words
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ResearchConfig:
     min_oos: int = 252
     ridge: float = 1.0
     hgb: bool = True
+    hmm: tuple[str, ...] = ()     # feature sets of the two- and three-state Gaussian HMM regime candidates
     reps: int = 200
 
 
@@ -227,6 +231,9 @@ def _validate_research(self) -> None:
             raise ArgumentError(f"research.{key}", f"unknown candidate signals {sorted(bad)}; expected names from {list(ALL)}")
     if not rc.horizons or min(rc.horizons) < 1 or rc.step < 1 or rc.min_train < 50 or rc.reps < 50:
         raise ArgumentError("research", "expected positive horizons and step, min_train >= 50 and reps >= 50")
+    bad = set(rc.hmm) - {"credit", "curve", "stress", "broad"}
+    if bad:
+        raise ArgumentError("research.hmm", f"unknown feature sets {sorted(bad)}; expected some of credit, curve, stress, broad")
     if not 0 < rc.underperformance < 1:
         raise ArgumentError("research.underperformance", f"expected a fraction in (0, 1), got {rc.underperformance}")
 

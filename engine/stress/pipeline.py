@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from engine.dates import parse_as_of
-from engine.errors import DataError, NoDataError
+from engine.errors import ArgumentError, DataError, NoDataError
 from engine.stress.config import StressConfig
 from engine.stress.events import find_events, in_event_mask, start_label
 from engine.stress.features import warning_features
@@ -126,12 +126,34 @@ def compute(market, config: StressConfig | None = None) -> StressResult:
     label = start_label(sessions, events["start"], wc.horizon_min, wc.horizon_max)
     label = label.where(~in_event_mask(sessions, events, wc.horizon_max).to_numpy())   # at-risk sessions only
     feats = warning_features(daily, stress, code, wc.features)
-    prob = walk_forward_probability(feats, label, wc)
+    prob = walk_forward_probability(feats, label, wc) if wc.procedure == "model" else \
+        procedure_probability(market, stress, daily, label, cfg)
     daily["warning_probability"] = prob.to_numpy()
     daily["warning"] = (prob > wc.threshold).to_numpy()
     daily.index.name = "date"
     return StressResult(daily=daily[DAILY_COLUMNS], events=events, config=cfg, label=label,
                         features=feats, loadings=loadings, zscores=z, regime_code=code)
+
+
+def procedure_probability(market, stress, daily, label, cfg: StressConfig) -> pd.Series:
+    """The warning probability of the frozen research candidate ``cfg.warning.procedure`` (a name from the
+    research pool, e.g. ``rule:hyg_ief_chg20``), fitted walk-forward on the event label exactly as in
+    ``rotation signals research``: refits every ``[research] step`` sessions on rows whose label is known."""
+    from engine.signals_research.candidates import candidate_signals
+    from engine.signals_research.models import default_pool
+    from engine.signals_research.walkforward import candidate_predictions
+
+    rc, wc = cfg.research, cfg.warning
+    sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
+    pool = {c.name: c for c in default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))}
+    if wc.procedure not in pool:
+        raise ArgumentError("warning.procedure", f"expected 'model' or a research candidate ({', '.join(pool)}), "
+                            f"got {wc.procedure!r}")
+    cand = pool[wc.procedure]
+    x = candidate_signals(stress, market.prices, daily, cand.features, zwindow=rc.zscore_window)
+    pred, _, _ = candidate_predictions(x, label.astype(float), wc.horizon_max, True, [cand], step=rc.step,
+                                       min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
+    return pred[cand.name].rename("warning_probability")
 
 
 def triggers(result: StressResult) -> pd.DataFrame:

@@ -161,7 +161,8 @@ def validate(market, result, config: StressConfig | None = None) -> dict:
                         "base_rate": float(np.mean(y[rows]))}
     report["definition"] = {"label": f"an event starts {cfg.horizon_min}-{cfg.horizon_max} sessions ahead",
                             "threshold": cfg.threshold, "lookback": cfg.lookback,
-                            "refit": cfg.refit, "ridge": cfg.ridge}
+                            "refit": cfg.refit, "ridge": cfg.ridge, "procedure": cfg.procedure,
+                            "selected_on": cfg.selected_on or None, "evidence": cfg.evidence or None}
     report["verdict"] = verdict(report)
     return report
 
