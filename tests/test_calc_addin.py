@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 from typer.testing import CliRunner
 
 from addin.calc.cells import serial
 from addin.cli.main import app
 from conftest import require
+from named_ranges import write_named_ranges
 
 pytestmark = pytest.mark.libreoffice
 AS_OF = "2008-10-10"
@@ -312,14 +312,7 @@ def _pm_workbook(path: Path, store: Path) -> Path:
     cells = {"AsOfDate": [[AS_OF]], "CurrentWeights": WEIGHTS, "Limits": LIMITS,
              "Holdings": HOLDINGS, "BacktestStrategy": [["momentum"]], "BacktestFrom": [["2008-01-01"]],
              "BacktestTo": [["2008-12-31"]]}
-    row = 1
-    for name, rows in cells.items():
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                ws.cell(row + i, 1 + j, v)
-        last = chr(ord("A") + max(len(r) for r in rows) - 1)
-        wb.defined_names[name] = DefinedName(name, attr_text=f"Inputs!$A${row}:${last}${row + len(rows) - 1}")
-        row += len(rows) + 1
+    write_named_ranges(wb, ws, cells)
     wb.save(path)
     return path
 

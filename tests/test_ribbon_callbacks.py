@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from addin.cli.main import app
 from addin.ribbon import callbacks
 from addin.ribbon.workbook import OpenpyxlBook
+from named_ranges import write_named_ranges
 from workbooks.template import TABLES
 
 NINE = ("XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY")
@@ -149,14 +150,7 @@ def test_errors_are_one_sentence_in_a_message(tmp_path, kwargs, words):
 def _add_names(path: Path, cells: dict[str, list[list]]) -> Path:
     wb = load_workbook(path)
     ws = wb.create_sheet("More")
-    row = 1
-    for name, rows in cells.items():
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                ws.cell(row + i, 1 + j, v)
-        last = chr(ord("A") + max(len(r) for r in rows) - 1)
-        wb.defined_names[name] = DefinedName(name, attr_text=f"More!$A${row}:${last}${row + len(rows) - 1}")
-        row += len(rows) + 1
+    write_named_ranges(wb, ws, cells)
     wb.save(path)
     return path
 
