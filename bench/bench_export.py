@@ -5,8 +5,7 @@ sessions, every sheet).
 
 ``python bench/bench_export.py`` also prints where each process spends its time: the median CPU and
 wall seconds per phase over fresh processes of ``bench/export_phases.py`` (imports by library group,
-data, each decision stage, render, sign, verify), for the export as is, the export with cvxpy's
-import counted in the allocator's phase (to combine with a cvxpy-free allocator), and verify.
+data, each decision stage, render, sign, verify), for the export and for verify.
 ``BENCH_PHASE_RUNS`` sets the number of processes (default 5)."""
 from __future__ import annotations
 
@@ -122,15 +121,12 @@ def rows() -> list[Row]:
 
 def phases(kind: str, runs: int = 5) -> dict[str, tuple[float, float]]:
     """Median (CPU, wall) per phase of ``runs`` fresh processes of bench/export_phases.py (``kind``:
-    ``export``, ``export-no-cvxpy`` -- the same run with the cvxpy import left out of the import phases,
-    so it shows in the allocator's phase -- or ``verify``)."""
+    ``export`` or ``verify``). The export imports no cvxpy (the allocator solves without it)."""
     out = _setup()["out"].with_name("phases.xlsx")
     script = str(Path(__file__).with_name("export_phases.py"))
     if kind == "verify" and not out.exists():
         phases("export", 1)
     args = ["verify", str(out)] if kind == "verify" else ["export", str(out), str(DATA)]
-    if kind == "export-no-cvxpy":
-        args.append("--no-cvxpy")
     samples: dict[str, list[tuple[float, float]]] = {}
     for _ in range(runs):
         res = subprocess.run([sys.executable, script, *args], check=True, capture_output=True, env=_env(), text=True)
@@ -155,5 +151,5 @@ if __name__ == "__main__":
 
     print_table([measure(r) for r in rows()])
     if DATA.is_dir():
-        for k in ("export", "export-no-cvxpy", "verify"):
+        for k in ("export", "verify"):
             print_phases(k, int(os.environ.get("BENCH_PHASE_RUNS", "5")))

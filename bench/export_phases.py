@@ -64,7 +64,6 @@ IMPORTS = [   # (phase, modules): in the order the export first needs them
     ("import: engine, usecases, workbooks", ["usecases.context", "usecases.export", "addin.cli.export_cmd",
                                               "workbooks.verify", "workbooks.trust"]),
 ]
-CVXPY = ("import: cvxpy (the allocator; issue 9 removes it)", ["cvxpy"])
 EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls them
     ("usecases.context", "open_market", "data: read + validate the CSVs"),
     ("usecases.signals", "compute", "decision: stress stage (index, regimes, warning fits)"),
@@ -74,7 +73,7 @@ EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls
     ("usecases.signals", "defensive_ranking", "decision: sector regressions and ranking"),
     ("usecases.signals", "regime_returns", "decision: sector regressions and ranking"),
     ("usecases.factors", "current_scores", "decision: factor scores"),
-    ("usecases.optimize", "_plan", "decision: allocator (cvxpy compile + solve)"),
+    ("usecases.optimize", "_plan", "decision: allocator (compile + solve; cvxpy only to diagnose infeasible limits)"),
     ("usecases.export", "preceding_alerts", "decision: alerts sheet"),
     ("usecases.export", "build_report", "decision: everything else (transition, frames, digests)"),
     ("workbooks.export", "render_bytes", "workbook: render + save + seal"),
@@ -85,7 +84,7 @@ EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls
 
 def run(argv: list[str]) -> dict:
     kind, book = argv[0], argv[1]
-    groups = IMPORTS + ([CVXPY] if kind == "export" and "--no-cvxpy" not in argv else [])
+    groups = IMPORTS
     if kind == "verify":
         groups = [g for g in groups if not any(w in g[0] for w in ("pandas", "scipy", "engine", "openpyxl"))]
         groups.append(("import: workbooks.verify, trust, ledger", ["workbooks.verify", "workbooks.trust",
