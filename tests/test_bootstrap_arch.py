@@ -36,6 +36,17 @@ def test_block_length_equals_arch(n, phi, seed):
     assert optimal_block(x) == pytest.approx(theirs, rel=1e-10, abs=1e-12)
 
 
+@pytest.mark.parametrize("level", [0.5, 0.07])   # 0.5: deviations exactly 0 (NaN); 0.07: rounding noise only
+def test_constant_series_block_as_in_arch(level):
+    x = np.full(300, level)
+    panel = np.column_stack([x, _ar1(300, 0.5, 3)])
+    with np.errstate(all="ignore"):
+        theirs = optimal_block_length(panel)["stationary"].to_numpy(float)
+    assert optimal_block(x) == pytest.approx(theirs[0], rel=1e-10, nan_ok=True)
+    finite = theirs[np.isfinite(theirs)]
+    assert block_length(panel) == min(int(np.ceil(finite.max())), 150)
+
+
 def test_block_length_of_a_panel_is_the_longest_column():
     x = np.column_stack([_ar1(600, 0.1, 1), _ar1(600, 0.95, 2)])
     expect = int(np.ceil(optimal_block_length(x)["stationary"].max()))

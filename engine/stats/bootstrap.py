@@ -47,9 +47,10 @@ def optimal_block(x: np.ndarray) -> float:
     acv = cross / n
     k = np.arange(1, m + 1)
     lam = np.where(k / m <= 0.5, 1.0, 2 * (1 - k / m))
-    g = float(np.sum(2 * lam * k * acv[1: m + 1]))
-    lr = float(acv[0] + np.sum(2 * lam * acv[1: m + 1]))
-    b = ((2 * g ** 2) / (2 * lr ** 2)) ** (1 / 3) * n ** (1 / 3)
+    g = np.sum(2 * lam * k * acv[1: m + 1])
+    lr = acv[0] + np.sum(2 * lam * acv[1: m + 1])
+    with np.errstate(divide="ignore", invalid="ignore"):     # a constant series: NaN, as arch gives
+        b = ((2 * g ** 2) / (2 * lr ** 2)) ** (1 / 3) * n ** (1 / 3)
     return float(min(b, np.ceil(min(3 * np.sqrt(n), n / 3))))
 
 
