@@ -2,27 +2,14 @@
 the vectorised momentum path equals the market.asof(t) path; determinism."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import pytest
 from dataclasses import replace
 
 from engine.backtest.policies import Momentum
 from engine.backtest.simulate import BacktestConfig, decisions_for, run, window
+from pit_helpers import altered_after
 
 UNI = ["XLB", "XLE", "XLF", "XLI", "XLK", "XLP", "XLU", "XLV", "XLY", "TLT"]
-
-
-def _altered(market, t):
-    """Every price, close, volume and stress value after ``t`` scrambled."""
-    rng = np.random.default_rng(0)
-    out = {}
-    for name in ("prices", "close", "volume", "stress"):
-        df = getattr(market, name).copy()
-        after = df.index > t
-        df.loc[after] = df.loc[after].to_numpy() * rng.uniform(0.5, 1.5, df.loc[after].shape)
-        out[name] = df
-    return replace(market, **out)
 
 
 def test_truncation_and_alteration_after_t(real_market):
@@ -31,7 +18,7 @@ def test_truncation_and_alteration_after_t(real_market):
                          vix_overlay=True)
     full = run(real_market, Momentum(UNI), cfg)
     cut = run(real_market.asof(t), Momentum(UNI), replace(cfg, end=t))
-    alt = run(_altered(real_market, t), Momentum(UNI), cfg)
+    alt = run(altered_after(real_market, t), Momentum(UNI), cfg)
     # up to t: identical; the decision at t fills after t, so only sessions <= t are compared
     pd.testing.assert_series_equal(full.returns.loc[:t], cut.returns.loc[:t])
     pd.testing.assert_series_equal(full.returns.loc[:t], alt.returns.loc[:t])

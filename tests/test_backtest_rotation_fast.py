@@ -14,6 +14,7 @@ from engine.backtest.rotation import Rotation
 from engine.backtest.simulate import BacktestConfig, run
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
+from pit_helpers import altered_after
 
 
 def _signals(market):
@@ -28,17 +29,6 @@ def _signals(market):
 def _run(market, cfg, regimes, comp, **kw):
     lim = Limits(turnover=0.2)
     return run(market, Rotation(list(SECTORS), lim, regimes, comp, **kw), cfg)
-
-
-def _altered(market, t):
-    rng = np.random.default_rng(0)
-    out = {}
-    for name in ("prices", "close", "volume", "stress"):
-        df = getattr(market, name).copy()
-        after = df.index > t
-        df.loc[after] = df.loc[after].to_numpy() * rng.uniform(0.5, 1.5, df.loc[after].shape)
-        out[name] = df
-    return replace(market, **out)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +59,7 @@ def test_truncation_and_alteration_after_t(setup):
     market, cfg, regimes, comp, full = setup
     t = pd.Timestamp("2008-09-30")
     cut = _run(market.asof(t), replace(cfg, end=t), regimes, comp)
-    alt = _run(_altered(market, t), cfg, regimes, comp)
+    alt = _run(altered_after(market, t), cfg, regimes, comp)
     pd.testing.assert_series_equal(full.returns.loc[:t], cut.returns.loc[:t], check_exact=True)
     pd.testing.assert_series_equal(full.returns.loc[:t], alt.returns.loc[:t], check_exact=True)
     pd.testing.assert_frame_equal(full.weights.loc[:t], alt.weights.loc[:t], check_exact=True)
