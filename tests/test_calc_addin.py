@@ -132,19 +132,22 @@ def sheet(calc, store):
         if size is None:
             code += f"sh.getCellRangeByName('{cell}').setFormula({f!r})\n"
         else:
-            col, row = cell[0], int(cell[1:])
-            end = f"{chr(ord(col) + size[1] - 1)}{row + size[0] - 1}"
-            code += f"sh.getCellRangeByName('{cell}:{end}').setArrayFormula({f!r})\n"
+            code += f"sh.getCellRangeByName('{_span(cell, size)}').setArrayFormula({f!r})\n"
     code += "doc.calculateAll()\nresult = {}\n"
     for cell, (f, size) in FORMULAS.items():
         if size is None:
             code += f"c = sh.getCellRangeByName('{cell}')\nresult['{cell}'] = [c.getFormula(), c.getValue() if c.getType().value == 'VALUE' or (c.getType().value == 'FORMULA' and c.FormulaResultType2 == 1) else c.getString()]\n"
         else:
-            col, row = cell[0], int(cell[1:])
-            end = f"{chr(ord(col) + size[1] - 1)}{row + size[0] - 1}"
-            code += f"result['{cell}'] = [sh.getCellRangeByName('{cell}').getFormula(), sh.getCellRangeByName('{cell}:{end}').getDataArray()]\n"
+            code += (f"result['{cell}'] = [sh.getCellRangeByName('{cell}').getFormula(), "
+                     f"sh.getCellRangeByName('{_span(cell, size)}').getDataArray()]\n")
     code += "doc.close(True)\n"
     return session.run(code)
+
+
+def _span(cell: str, size: tuple[int, int]) -> str:
+    """The range of ``size`` (rows, columns) whose top-left is ``cell`` (a one-letter column), e.g. C1:G12."""
+    col, row = cell[0], int(cell[1:])
+    return f"{cell}:{chr(ord(col) + size[1] - 1)}{row + size[0] - 1}"
 
 
 def table(cells) -> list[list]:
