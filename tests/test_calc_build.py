@@ -66,6 +66,12 @@ def test_bad_out_name_is_one_sentence(tmp_path):
     assert res.exit_code == 2 and "expected a file name ending in .oxt" in res.output
 
 
+def test_missing_out_folder_is_one_sentence_and_writes_nothing(tmp_path):
+    res = CliRunner().invoke(app, ["calc", "build", "--out", str(tmp_path / "no" / "SR.oxt")])
+    assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "no").exists()
+
+
 def test_python_mismatch_is_stated(monkeypatch, tmp_path):
     monkeypatch.setattr(build, "libreoffice_python", lambda: "3.9")
     res = CliRunner().invoke(app, ["calc", "install", "--profile", str(tmp_path / "p")])

@@ -27,6 +27,8 @@ def build(
     with handle_errors(as_json):
         if out_path.suffix.lower() != ".oxt":
             raise ArgumentError("--out", f"expected a file name ending in .oxt, got {out_path.name!r}")
+        if not out_path.parent.is_dir():
+            raise ArgumentError("--out", f"folder {str(out_path.parent)!r} does not exist")
         from addin.calc.build import build_oxt
 
         r = build_oxt(out_path)
