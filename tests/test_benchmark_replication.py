@@ -25,3 +25,85 @@ def test_equals_cvxpy(seed):
     ours = simplex_least_squares(R, y)
     assert ours.sum() == pytest.approx(1.0, abs=1e-12) and (ours >= 0).all()
     np.testing.assert_allclose(ours, w.value, atol=1e-6)
+
+
+def _nnls_case(draw_seed: int, m: int, n: int, sparse: bool):
+    rng = np.random.default_rng(draw_seed)
+    A = rng.normal(0.0, 1.0, (m, n)) * rng.uniform(0.01, 3.0, n)
+    x = np.abs(rng.normal(size=n))
+    if sparse:
+        x[rng.random(n) < 0.5] = 0.0
+    return A, A @ x + rng.normal(0.0, 0.5, m)
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a dev dependency
+    given = None
+
+if given is not None:
+    @settings(max_examples=60, deadline=None)
+    @given(seed=st.integers(0, 2**31), m=st.integers(1, 40), n=st.integers(1, 14), sparse=st.booleans())
+    def test_nnls_equals_scipy(seed, m, n, sparse):
+        """Our numpy Lawson-Hanson gives scipy.optimize.nnls's solution on random problems (over- and
+        under-determined, dense and sparse optima)."""
+        from scipy.optimize import nnls as scipy_nnls
+
+        from engine.optimize.benchmark import nnls
+        A, b = _nnls_case(seed, m, n, sparse)
+        ref, _ = scipy_nnls(A, b, maxiter=50 * n)
+        ours = nnls(A, b, maxiter=50 * n)
+        assert (ours >= 0).all()
+        np.testing.assert_allclose(ours, ref, atol=1e-10 * max(1.0, np.abs(ref).max()))
+
+    @settings(max_examples=40, deadline=None)
+    @given(seed=st.integers(0, 2**31), n=st.integers(2, 11), zeros=st.booleans())
+    def test_simplex_least_squares_equals_scipy_path(seed, n, zeros):
+        """The replication equals the former scipy.optimize.nnls implementation to 1e-10 (the same weighted
+        budget row, scipy's solver) on return-like random windows."""
+        from scipy.optimize import nnls as scipy_nnls
+
+        rng = np.random.default_rng(seed)
+        R = rng.normal(3e-4, 0.012, (252, n))
+        true = rng.dirichlet(np.ones(n))
+        if zeros:
+            true[: n // 2] = 0.0
+            true /= true.sum()
+        y = R @ true + rng.normal(0, 0.002, 252)
+        np.testing.assert_allclose(simplex_least_squares(R, y), _old_simplex(R, y, scipy_nnls), atol=1e-10)
+
+
+def _old_simplex(R, y, scipy_nnls):
+    """The replication as it was written with scipy.optimize.nnls (the reference of the tests)."""
+    scale = max(float(np.sqrt((R * R).sum(axis=0).max())), 1e-12)
+    big = 1e4 * scale
+    A = np.vstack([R, np.full((1, R.shape[1]), big)])
+    w, _ = scipy_nnls(A, np.r_[y, big], maxiter=50 * R.shape[1])
+    w = np.clip(w, 0.0, None)
+    return w / w.sum()
+
+
+def test_real_replication_equals_scipy_path(real_market):
+    """On the real data, the SPY replication at every month end 1999-2019 equals the scipy path to 1e-10."""
+    from scipy.optimize import nnls as scipy_nnls
+
+    from engine.optimize.benchmark import replicate_window
+    from engine.universe import SECTORS
+    m = real_market
+    px = m.prices.reindex(columns=list(SECTORS) + ["SPY"])
+    rets = px.pct_change(fill_method=None).to_numpy(float)[1:]
+    month_ends = np.flatnonzero(np.diff(m.sessions.month) != 0)
+    checked = 0
+    for pos in month_ends:
+        if pos < 300:
+            continue
+        R, rb = rets[pos - 252:pos, :-1], rets[pos - 252:pos, -1]
+        full = ~np.isnan(R).any(axis=0)
+        if np.isnan(rb).any() or not full.any():
+            continue
+        ours = replicate_window(R, rb)
+        ref = np.zeros(R.shape[1])
+        ref[full] = _old_simplex(R[:, full], rb, scipy_nnls)
+        np.testing.assert_allclose(ours, ref, atol=1e-10)
+        checked += 1
+    assert checked > 200

@@ -43,13 +43,48 @@ def replicate_window(R: np.ndarray, rb: np.ndarray, t=None, min_obs: int = 60) -
 def simplex_least_squares(R: np.ndarray, y: np.ndarray) -> np.ndarray:
     """argmin ||R w - y||^2 over w >= 0, sum w = 1: non-negative least squares (Lawson-Hanson, exact
     active set) with the budget as a heavily weighted extra row, then renormalized (the budget holds to
-    ~1e-12 before renormalizing; tests compare with an independent cvxpy solve)."""
-    from scipy.optimize import nnls
-
+    ~1e-12 before renormalizing; tests compare with an independent cvxpy solve and with scipy's nnls)."""
     scale = max(float(np.sqrt((R * R).sum(axis=0).max())), 1e-12)
     big = 1e4 * scale
     A = np.vstack([R, np.full((1, R.shape[1]), big)])
     b = np.r_[y, big]
-    w, _ = nnls(A, b, maxiter=50 * R.shape[1])
+    w = nnls(A, b, maxiter=50 * R.shape[1])
     w = np.clip(w, 0.0, None)
     return w / w.sum()
+
+
+def nnls(A: np.ndarray, b: np.ndarray, maxiter: int | None = None) -> np.ndarray:
+    """argmin ||A x - b||_2 over x >= 0 by Lawson and Hanson's active-set algorithm (Solving Least Squares
+    Problems, 1974, ch. 23), in numpy: the same solution as ``scipy.optimize.nnls`` (tests compare them to
+    1e-10) without importing scipy.optimize (0.3 s at every process start). ``A`` (m x n) is first reduced to
+    its n x n triangular factor (A = QR, so ||A x - b|| = ||R x - Q'b|| up to a constant), so each inner
+    least-squares solve is n x |P|. Raises ValueError when ``maxiter`` (default 3 n) inner steps do not suffice."""
+    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    m, n = A.shape
+    if m > n:
+        Q, A = np.linalg.qr(A)
+        b = Q.T @ b
+    maxiter = maxiter or 3 * n
+    x = np.zeros(n)
+    passive = np.zeros(n, dtype=bool)
+    tol = 10.0 * max(m, n) * np.finfo(float).eps * max(np.abs(A).sum(axis=0).max(), 1e-300)
+    grad = A.T @ (b - A @ x)
+    it = 0
+    while (~passive).any() and (np.where(passive, -np.inf, grad)).max() > tol:
+        passive[int(np.argmax(np.where(passive, -np.inf, grad)))] = True
+        while True:
+            it += 1
+            if it > maxiter:
+                raise ValueError(f"nnls: no solution within {maxiter} iterations")
+            s = np.zeros(n)
+            s[passive] = np.linalg.lstsq(A[:, passive], b, rcond=None)[0]
+            if (s[passive] > 0).all():
+                x = s
+                break
+            neg = passive & (s <= 0)
+            alpha = np.min(x[neg] / (x[neg] - s[neg]))
+            x = x + alpha * (s - x)
+            passive &= x > tol
+            x[~passive] = 0.0
+        grad = A.T @ (b - A @ x)
+    return x
