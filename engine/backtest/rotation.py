@@ -19,8 +19,8 @@ import pandas as pd
 
 from engine.optimize.benchmark import replicate_window
 from engine.optimize.compare import PLAIN_LIMITS
-from engine.optimize.covariance import risk_model_window
-from engine.optimize.expected import expected_returns
+from engine.optimize.covariance import covariance_window
+from engine.optimize.expected import expected_returns_array, tilt_vector
 from engine.errors import ArgumentError
 from engine.optimize.fastsolve import FastAllocator
 from engine.optimize.limits import Limits
@@ -76,6 +76,10 @@ class Rotation:
         self.expected: dict[pd.Timestamp, object] = {}              # decision -> Allocation
         self._cost_inputs: dict[pd.Timestamp, tuple] = {}
         self._bound = None
+        self._pattern = tilt_vector(self.tickers)
+        self._bench_support = None          # the previous replication's support: a start for the next one
+        known = regimes.dropna() if len(regimes) else regimes
+        self._regime_dates, self._regime_values = known.index, known.to_numpy(object)
 
     def cost_inputs(self, t) -> tuple:
         """(daily volatility, ADV) per ticker the allocation at ``t`` priced its trades with."""
@@ -84,7 +88,8 @@ class Rotation:
     def regime_at(self, t) -> str:
         if not self.use_signal:
             return "calm"
-        r = self.regimes.asof(t) if len(self.regimes) else None
+        row = self._regime_dates.searchsorted(pd.Timestamp(t), side="right") - 1 if len(self._regime_dates) else -1
+        r = self._regime_values[row] if row >= 0 else None         # = regimes.asof(t): the last known value
         return r if isinstance(r, str) else "calm"
 
     def target(self, view, t, current) -> pd.Series:
@@ -118,6 +123,10 @@ class Rotation:
         """Weights after each step of the multi-step rebalance decided at ``t`` (None: one step)."""
         return self.paths.get(t)
 
+    def _at_value(self, nav) -> Limits:
+        """The limits sized for a book of ``nav`` dollars (the limits themselves without a positive NAV)."""
+        return self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
+
     def _plan(self, inputs, lim, w0, cov, sigma_daily, adv, last_close):
         return _plan_path(self, inputs, lim, w0, cov, sigma_daily, adv, last_close)
 
@@ -125,31 +134,33 @@ class Rotation:
         """Risk model, benchmark, expected returns and the allocation from the windows ending at ``t``:
         ``R``/``rb`` the sector/SPY returns of the last ``window`` + 1 sessions, ``dv`` the dollar
         volume of the last 63, ``last_close`` the last known close per sector."""
-        rm = risk_model_window(R[-self.window:], self._index, t, asof=pd.Timestamp(t))
-        inv = np.isin(self.tickers, rm.investable)
-        cov = rm.cov.to_numpy()
+        win = R[-self.window:]
+        cov, inv, _ = covariance_window(win, t=t)
+        investable = tuple(tk for tk, ok in zip(self.tickers, inv) if ok)
         sig = np.sqrt(np.diag(cov))
         row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
         score = self._scores[row] if row >= 0 else np.full(len(self.tickers), np.nan)
-        score = pd.Series(np.where(inv, score, np.nan), index=self._index)
         regime = self.regime_at(t)
-        mu = expected_returns(score, pd.Series(np.where(sig > 0, sig, np.nan), index=self._index), regime).to_numpy()
+        mu = expected_returns_array(np.where(inv, score, np.nan), np.where(sig > 0, sig, np.nan), self._pattern, regime)
         mu = np.where(np.isnan(mu) & inv, 0.0, mu)           # investable, unscored: 0
-        bw = np.where(inv, replicate_window(R[-self.window:], rb[-self.window:], t), 0.0)
+        raw = replicate_window(win, rb[-self.window:], t, start=self._bench_support)
+        self._bench_support = raw > 0
+        bw = np.where(inv, raw, 0.0)
         bench = bw / bw.sum()
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)          # a sector with no volume yet: NaN ADV
             adv = np.nanmean(dv, axis=0)
-        w0 = current.reindex(self._index).fillna(0.0).to_numpy(float)
+        held = (current if current.index is self._index else current.reindex(self._index)).to_numpy(float)
+        held = np.where(np.isnan(held), 0.0, held)
+        w0 = held
         if w0.sum() < 1e-9:      # the opening decision funds from cash: the limits apply to the move from the benchmark
             w0 = bench
         # arrays in the allocator's ticker order (AllocationInputs takes them as they are)
         inputs = AllocationInputs(mu=mu, cov=cov, current=w0, benchmark=bench, regime=regime,
-                                  sigma_daily=sig / np.sqrt(252), adv_dollars=adv, investable=tuple(rm.investable),
+                                  sigma_daily=sig / np.sqrt(252), adv_dollars=adv, investable=investable,
                                   prices=np.asarray(last_close, float))
-        nav = current.attrs.get("nav")
-        lim = self.limits.with_(portfolio_value=float(nav)) if nav and nav > 0 else self.limits
-        opening = current.reindex(self._index).fillna(0.0).sum() < 1e-9       # funded in one go
+        lim = self._at_value(current.attrs.get("nav"))
+        opening = held.sum() < 1e-9       # funded in one go
         if self.steps == 1 or opening:
             a = self.alloc.solve(inputs, lim)
         else:

@@ -167,13 +167,25 @@ def risk_model_window(vals: np.ndarray, tickers: list[str], t=None, method: str 
     """:func:`risk_model` on the window itself: ``vals`` (rows x tickers, the returns of the window, oldest
     first; NaN where a ticker did not trade). For callers that slice one array by position (backtests);
     ``t`` only names the date in messages, ``asof`` is recorded."""
-    vals = np.asarray(vals, dtype=float)
-    full_cols = (~np.isnan(vals)).all(axis=0) if len(vals) else np.zeros(len(tickers), bool)
+    cov, full_cols, shrink = covariance_window(vals, method, halflife, min_obs, t)
     investable = [c for c, ok in zip(tickers, full_cols) if ok]
     excluded = [c for c, ok in zip(tickers, full_cols) if not ok]
-    if len(vals) < min_obs or not investable:
+    full = pd.DataFrame(cov, index=tickers, columns=tickers)
+    if excluded:
+        log.info("covariance at %s: excluded (no full window) %s", t, ", ".join(excluded))
+    return RiskModel(full, tuple(investable), tuple(excluded), shrink, method, asof, len(vals))
+
+
+def covariance_window(vals: np.ndarray, method: str = "ledoit_wolf_constant_corr", halflife: float = 63.0,
+                      min_obs: int = 60, t=None) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """The arrays of :func:`risk_model_window`: ``(annualized covariance n x n with zero rows/columns for the
+    excluded, investable mask, shrinkage)``, without building the DataFrame (the per-rebalance path)."""
+    vals = np.asarray(vals, dtype=float)
+    n = vals.shape[1]
+    full_cols = (~np.isnan(vals)).all(axis=0) if len(vals) else np.zeros(n, bool)
+    if len(vals) < min_obs or not full_cols.any():
         raise NoDataError(f"covariance at {t}: need at least {min_obs} sessions of returns with every sector "
-                          f"present, found {len(vals)} rows and {len(investable)} complete sectors")
+                          f"present, found {len(vals)} rows and {int(full_cols.sum())} complete sectors")
     x = np.ascontiguousarray(vals[:, full_cols])     # the layout pandas handed over: BLAS sums in the same order
     shrink = None
     if method == "ledoit_wolf_identity":
@@ -182,9 +194,6 @@ def risk_model_window(vals: np.ndarray, tickers: list[str], t=None, method: str 
         c, shrink = ledoit_wolf_constant_corr(x)
     else:
         c = ewma_covariance(x, halflife)
-    mat = np.zeros((len(tickers), len(tickers)))
+    mat = np.zeros((n, n))
     mat[np.ix_(full_cols, full_cols)] = c * PERIODS_PER_YEAR
-    full = pd.DataFrame(mat, index=tickers, columns=tickers)
-    if excluded:
-        log.info("covariance at %s: excluded (no full window) %s", t, ", ".join(excluded))
-    return RiskModel(full, tuple(investable), tuple(excluded), shrink, method, asof, len(vals))
+    return mat, full_cols, shrink

@@ -30,19 +30,35 @@ def expected_returns(score: pd.Series, sigma: pd.Series, regime: str = "calm", i
     NaN where the score or sigma is NaN. With fewer than two scores or zero dispersion, z is 0.
     ``tech_tilt`` defaults to ``defensive_tilt``.
     """
+    sig = sigma.reindex(score.index).to_numpy(dtype=float)
+    mu = expected_returns_array(score.to_numpy(dtype=float), sig, tilt_vector(list(score.index), regime),
+                                regime, ic, defensive_tilt, tech_tilt)
+    return pd.Series(mu, index=score.index)
+
+
+def tilt_vector(tickers: list[str], regime: str = "stress", defensive_tilt: float = 1.0,
+                tech_tilt: float | None = None) -> np.ndarray:
+    """Per ticker: +1 for the defensives (XLU, XLP, XLV), -1 for XLK, 0 otherwise (the unit tilt pattern;
+    :func:`expected_returns_array` scales it by the regime and the tilts). ``regime`` and the tilts are
+    accepted for symmetry and ignored."""
+    return np.array([1.0 if t in DEFENSIVE else -1.0 if t == TECH else 0.0 for t in tickers])
+
+
+def expected_returns_array(score: np.ndarray, sigma: np.ndarray, pattern: np.ndarray, regime: str = "calm",
+                           ic: float = 0.05, defensive_tilt: float = 0.02, tech_tilt: float | None = None) -> np.ndarray:
+    """:func:`expected_returns` on arrays in one ticker order (``pattern`` from :func:`tilt_vector`): the
+    per-rebalance path of backtests, without pandas. NaN where the score or sigma is NaN."""
     if regime not in TILT_MULTIPLIER:
         raise ArgumentError("regime", f"expected one of {', '.join(TILT_MULTIPLIER)}, got {regime!r}")
     tech_tilt = defensive_tilt if tech_tilt is None else tech_tilt
     if not np.isfinite(ic) or not np.isfinite(defensive_tilt) or not np.isfinite(tech_tilt):
         raise ArgumentError("ic", "ic and defensive_tilt must be finite numbers")
-    s = score.to_numpy(dtype=float)
-    sig = sigma.reindex(score.index).to_numpy(dtype=float)
+    s, sig = np.asarray(score, dtype=float), np.asarray(sigma, dtype=float)
     valid = ~np.isnan(s) & ~np.isnan(sig)
     z = np.full(len(s), np.nan)
     sv = s[valid]
-    sd = pd.Series(sv).std(ddof=0) if valid.sum() >= 2 else 0.0       # pandas' std, as before
-    z[valid] = (sv - pd.Series(sv).mean()) / sd if sd > 0 else 0.0
+    sd = float(np.std(sv)) if valid.sum() >= 2 else 0.0       # ddof 0, the same sums as pandas' std
+    z[valid] = (sv - sv.mean()) / sd if sd > 0 else 0.0
     mult = TILT_MULTIPLIER[regime]
-    tilt = np.array([defensive_tilt * mult if t in DEFENSIVE else -tech_tilt * mult if t == TECH else 0.0
-                     for t in score.index])
-    return pd.Series(np.where(valid, ic * sig * z + tilt, np.nan), index=score.index)
+    tilt = np.where(pattern > 0, defensive_tilt * mult, np.where(pattern < 0, -tech_tilt * mult, 0.0))
+    return np.where(valid, ic * sig * z + tilt, np.nan)

@@ -95,9 +95,9 @@ def _rows(prog, d: NumericData, act: _Active) -> list:
     elif act.bound_c in ("lo", "hi"):
         rows.append((_unit(n, n), 0.0 if act.bound_c == "lo" else d.cash_max, "ge" if act.bound_c == "lo" else "le", n))
     if act.floor:
-        rows.append((np.append(prog.def_mask, 0.0), d.floor, "ge", -1))
+        rows.append((np.append(prog.def_mask, 0.0), d.floor, "ge", "floor"))
     if act.tech:
-        rows.append((_unit(n, prog.tech), d.tech_cap, "le", -1))
+        rows.append((_unit(n, prog.tech), d.tech_cap, "le", "tech"))
     if act.turnover:
         coef = 0.5 * np.append(act.sign, act.sign_c).astype(float)
         rows.append((coef, d.turnover + coef[:n] @ d.w0 + coef[n] * d.cash0, "turnover", -1))
@@ -127,54 +127,88 @@ def _grad_hess(d: NumericData, two_g_cov: np.ndarray, y: np.ndarray, sign: np.nd
     return g
 
 
-def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray):
+class _Smooth:
+    """F and its derivatives on one sign pattern, with everything that does not depend on ``y`` computed once
+    (the same function as :func:`_grad_hess`, in fewer array operations)."""
+
+    def __init__(self, d: NumericData, sign: np.ndarray, two_g_cov: np.ndarray):
+        n = len(sign)
+        self.n, self.G, self.e = n, two_g_cov, d.exponent
+        self.c0 = -d.mu - two_g_cov @ d.b_risk + d.cost_scale * sign * d.linear
+        idx = self.idx = np.flatnonzero((sign != 0) & (d.impact > 0))
+        self.a = d.cost_scale * (1.0 + d.exponent) * d.impact[idx] * sign[idx]
+        self.b = d.cost_scale * (1.0 + d.exponent) * d.exponent * d.impact[idx]
+        self.w0 = d.w0[idx]
+        self.ii = (idx, idx)
+
+    def grad(self, y: np.ndarray) -> np.ndarray:
+        """Gradient over [w, cash] and the impact curvature of the traded assets (idx order)."""
+        n, idx = self.n, self.idx
+        g = np.empty(n + 1)
+        g[:n] = self.c0 + self.G @ y[:n]
+        g[n] = 0.0
+        if len(idx):
+            t = np.abs(y[idx] - self.w0)
+            g[idx] += self.a * t ** self.e
+            return g, self.b * np.maximum(t, 1e-12) ** (self.e - 1.0)
+        return g, None
+
+
+def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: np.ndarray | None = None):
     """KKT point ``(y, multipliers, nu)`` of the active-set problem from ``y0``; ``(None, i)`` when the trade
-    of asset ``i`` would change sign (``i`` = n for cash), ``None`` when Newton does not converge."""
+    of asset ``i`` would change sign (``i`` = n for cash), ``None`` when Newton does not converge.
+
+    Converged when the KKT residual at the new point (stationarity with the step's multipliers, to STAT_TOL / 10,
+    and the tracking-error equality, to FEAS_TOL / 10) is small: checked before each further step, so the last
+    evaluation of the gradient is also the certificate's."""
     n = len(act.sign)
     E = np.array([r[0] for r in rows])
     e = np.array([r[1] for r in rows])
+    m = len(e)
     S = d.cov                                   # = L L' (the factor of the tracking-error cone)
-    two_g_cov = (2.0 * d.gamma) * d.cov
+    G = (2.0 * d.gamma) * d.cov if two_g_cov is None else two_g_cov
+    f = _Smooth(d, act.sign, G)
     signs = np.append(act.sign, act.sign_c)
     start = np.append(d.w0, d.cash0)
-    k = len(e) + (1 if act.te else 0)
-    K = np.zeros((n + 1 + k, n + 1 + k))
-    K[n + 1:n + 1 + len(e), :n + 1] = E
-    K[:n + 1, n + 1:n + 1 + len(e)] = E.T
-    rhs = np.empty(n + 1 + k)
-    y, nu = y0.copy(), 0.0
+    k = m + (1 if act.te else 0)
+    N = n + 1 + k
+    K = np.zeros((N, N))
+    K[n + 1:n + 1 + m, :n + 1] = E
+    K[:n + 1, n + 1:n + 1 + m] = E.T
+    rhs = np.empty(N)
+    y, nu, mult, Jt = y0.copy(), 0.0, None, None
     for _ in range(MAX_NEWTON):
-        g = _grad_hess(d, two_g_cov, y, act.sign, K)
-        rhs[:n + 1] = -g
-        rhs[n + 1:n + 1 + len(e)] = e - E @ y
+        g, curv = f.grad(y)
         if act.te:
             a = y[:n] - d.b
-            grad_te = 2.0 * S @ a
-            K[:n, :n] += 2.0 * nu * S
+            grad_te = 2.0 * (S @ a)
+            te_res = d.te ** 2 - a @ S @ a
+        if mult is not None:
+            r = g + Jt @ mult[:m]
+            if act.te:
+                r[:n] += mult[-1] * grad_te
+            if np.abs(r).max() <= 0.1 * STAT_TOL and (not act.te or abs(te_res) <= 0.1 * FEAS_TOL):
+                return y, mult[:m], (float(mult[-1]) if act.te else 0.0)
+        K[:n, :n] = G
+        if curv is not None:
+            K[f.ii] += curv
+        rhs[:n + 1] = -g
+        rhs[n + 1:n + 1 + m] = e - E @ y
+        if act.te:
+            K[:n, :n] += (2.0 * nu) * S
             K[-1, :n] = K[:n, -1] = grad_te
-            rhs[-1] = d.te ** 2 - a @ S @ a
+            rhs[-1] = te_res
         sol = _solve(K, rhs)
         if sol is None:
             return None
-        dy = sol[:n + 1]
-        y = y + dy
+        y = y + sol[:n + 1]
+        mult = sol[n + 1:]
+        Jt = E.T
         nu = float(sol[-1]) if act.te else 0.0
         wrong = np.flatnonzero(signs * (y - start) < -FEAS_TOL)
         if len(wrong):
             return None, int(wrong[0])
-        if np.abs(dy).max() < 1e-8:     # quadratic convergence: the next step would be ~1e-16
-            break
-    else:
-        return None
-    # the multipliers of the last step are those at y to O(|dy|); the certificate checks stationarity at y
-    mult = sol[n + 1:]
-    g = _grad_hess(d, two_g_cov, y, act.sign, K)
-    J = K[n + 1:, :n + 1]
-    if act.te:
-        J[-1, :n] = 2.0 * S @ (y[:n] - d.b)
-    if np.abs(g + J.T @ mult).max() > STAT_TOL:
-        return None
-    return y, mult[:len(e)], (float(mult[-1]) if act.te else 0.0)
+    return None
 
 
 def _solve(K: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
@@ -235,22 +269,33 @@ def _kink_exit(d: NumericData, i: int, n: int, m: float, lam_turn: float) -> int
     return 0
 
 
-def polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, rounds: int = 4):
+def polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, rounds: int = 6):
     """Polished ``(w, cash)`` certified optimal, or None (then the caller re-solves tightly).
 
-    Starts from the active set read off the interior-point point; an untraded asset whose gradient leaves
-    the cost's kink starts trading, a trade that would change sign stops (at most ``rounds`` such changes)."""
+    Starts from the active set read off the interior-point point (see :func:`polish_active`)."""
+    out = polish_active(prog, d, active_set(prog, d, x, s, z), x[:prog.n + 1].copy(), rounds)
+    return None if out is None else out[:2]
+
+
+def polish_active(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int = 6):
+    """``(w, cash, active set)`` certified optimal from the guess ``act`` (modified) and the point ``y0``, or None.
+
+    Each round solves the KKT system of the guessed active set by Newton's method and checks the certificate
+    (:func:`certify`); while it fails, the guess is repaired: an untraded asset whose gradient leaves the cost's
+    kink starts trading, a trade that would change sign stops, a limit whose multiplier has the wrong sign is
+    released and a limit the point violates is held (at most ``rounds`` rounds). Only a certified point is
+    returned, whatever the guess was: a wrong guess costs rounds, never a wrong answer."""
     with np.errstate(all="ignore"):
-        return _polish(prog, d, x, s, z, rounds)
+        return _polish(prog, d, act, y0, rounds)
 
 
-def _polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, rounds: int):
-    act = active_set(prog, d, x, s, z)
+def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int):
     n = prog.n
-    y0 = x[:n + 1].copy()
+    lo, hi = weight_bounds(d)
+    G = (2.0 * d.gamma) * d.cov
     for _ in range(rounds):
         rows = _rows(prog, d, act)
-        out = newton(d, rows, act, y0)
+        out = newton(d, rows, act, y0, G)
         if out is None:
             return None
         if out[0] is None:                  # a trade crossed zero: hold it at zero
@@ -259,18 +304,134 @@ def _polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, r
                 act.sign_c = 0
             else:
                 act.sign[i], act.bound[i] = 0, None
+            y0 = _consistent(d, act, y0, lo, hi)
             continue
         y, lam, nu = out
         ok, kinks = certify(d, prog, rows, y, lam, nu)
         if ok:
-            return y[:n], float(y[n])
-        if not kinks:
+            return y[:n], float(y[n]), act
+        y0 = y.copy()
+        if kinks:
+            _start_trading(d, act, rows, lam, kinks, y0, G)
+        elif not _repair(prog, d, act, rows, y, lam, nu, lo, hi):
             return None
-        for i, direction in kinks:          # start trading a little in the direction the gradient points
-            if i == n:
-                act.sign_c = direction
-                y0[n] = d.cash0 + direction * 1e-9
-            else:
-                act.sign[i] = direction
-                y0[i] = d.w0[i] + direction * 1e-9
+        y0 = _consistent(d, act, y0, lo, hi)
     return None
+
+
+def _start_trading(d: NumericData, act: _Active, rows: list, lam: np.ndarray, kinks: list, y0: np.ndarray, G):
+    """Let the kinked assets trade, starting at the 1-d estimate of their trade (risk or impact alone)."""
+    n = len(act.sign)
+    lam_turn = max([m for r, m in zip(rows, lam) if r[2] == "turnover"], default=0.0)
+    mult = {r[3]: m for r, m in zip(rows, lam) if r[2] == "zero"}
+    for i, direction in kinks:
+        if i == n:
+            act.sign_c = direction
+            y0[n] = d.cash0 + direction * 1e-9
+            continue
+        excess = abs(mult[i]) - d.cost_scale * d.linear[i] - 0.5 * lam_turn
+        t = excess / G[i, i] if G[i, i] > 0 else 1e-6
+        if d.impact[i] > 0:
+            t = min(t, (excess / (d.cost_scale * (1.0 + d.exponent) * d.impact[i])) ** (1.0 / d.exponent))
+        act.sign[i] = direction
+        y0[i] = d.w0[i] + direction * max(0.5 * t, 1e-9)
+
+
+def _repair(prog, d: NumericData, act: _Active, rows: list, y, lam, nu, lo, hi) -> bool:
+    """Release limits with a wrong-sign multiplier and hold limits that ``y`` violates; False: nothing to change."""
+    n, tol, changed = prog.n, FEAS_TOL, False
+    for (_, _, kind, i), m in zip(rows, lam):
+        if kind in ("le", "turnover") and m < -DUAL_TOL or kind == "ge" and m > DUAL_TOL:
+            changed = True
+            if kind == "turnover":
+                act.turnover = False
+            elif i == "floor":
+                act.floor = False
+            elif i == "tech":
+                act.tech = False
+            elif i == n:
+                act.bound_c = None
+            else:
+                act.bound[i] = None
+    if act.te and nu < -DUAL_TOL:
+        act.te, changed = False, True
+    w, c = y[:n], y[n]
+    t = w - d.w0
+    for i in np.flatnonzero((w < lo - tol) | (w > hi + tol)):
+        if act.bound[i] is None:
+            below = w[i] < lo[i]
+            room = d.w0[i] - lo[i] if below else hi[i] - d.w0[i]
+            act.sign[i] = (-1 if below else 1) if room > tol else 0
+            act.bound[i] = ("lo" if below else "hi") if room > tol else None
+            changed = True
+    if act.bound_c is None and (c < -tol or c > d.cash_max + tol):
+        act.bound_c, act.sign_c, changed = ("lo", -1, True) if c < 0 else ("hi", 1, True)
+    checks = (("floor", prog.def_mask @ w < d.floor - tol),
+              ("tech", prog.tech is not None and w[prog.tech] > d.tech_cap + tol),
+              ("turnover", 0.5 * (np.abs(t).sum() + abs(c - d.cash0)) > d.turnover + tol),
+              ("te", d.te < TE_OFF and np.linalg.norm(d.factor.T @ (w - d.b)) > d.te + tol))
+    for name, violated in checks:
+        if violated and not getattr(act, name):
+            setattr(act, name, True)
+            changed = True
+    return changed
+
+
+def _consistent(d: NumericData, act: _Active, y: np.ndarray, lo, hi) -> np.ndarray:
+    """``y`` moved onto the guessed active set's sign pattern and held bounds (a start for Newton)."""
+    n = len(act.sign)
+    y = y.copy()
+    sg = act.sign
+    w = np.where(sg == 0, d.w0, d.w0 + sg * np.maximum(sg * (y[:n] - d.w0), 1e-9))
+    for i, bd in enumerate(act.bound):
+        if bd in ("lo", "eq"):
+            w[i] = lo[i]
+        elif bd == "hi":
+            w[i] = hi[i]
+    y[:n] = w
+    if act.sign_c == 0:
+        y[n] = d.cash0
+    elif act.bound_c in ("lo", "eq"):
+        y[n] = 0.0
+    elif act.bound_c == "hi":
+        y[n] = d.cash_max
+    return y
+
+
+def warm_guess(prog, d: NumericData, prev: _Active, prev_y: np.ndarray, mode: str = "prev"):
+    """A guess ``(active set, start point)`` for a new problem from the certified solution of a previous
+    one (another rebalance, other parameters): its held limits, and trade signs per ``mode`` ("prev": the
+    previous signs, "toward": towards the previous solution from the new current weights). Only a guess:
+    :func:`polish_active` certifies or rejects what it leads to."""
+    n = prog.n
+    lo, hi = weight_bounds(d)
+    pinned = hi - lo <= FEAS_TOL
+    if mode == "toward":
+        step = prev_y[:n] - d.w0
+        sign = np.where(step > 1e-7, 1, np.where(step < -1e-7, -1, 0))
+    else:
+        sign = prev.sign.copy()
+    bound = []
+    for i in range(n):
+        bd = prev.bound[i] if not pinned[i] else "eq"
+        if bd == "lo" and not d.w0[i] > lo[i] + FEAS_TOL or bd == "hi" and not d.w0[i] < hi[i] - FEAS_TOL:
+            bd = None
+        if bd == "eq" and not pinned[i]:
+            bd = None
+        if bd == "lo":
+            sign[i] = -1
+        elif bd == "hi":
+            sign[i] = 1
+        elif bd == "eq":
+            sign[i] = 1 if lo[i] >= d.w0[i] else -1
+        bound.append(bd)
+    if d.cash_max <= FEAS_TOL:
+        bound_c, sign_c = "eq", (1 if 0.0 >= d.cash0 else -1)
+    else:
+        bound_c = prev.bound_c if prev.bound_c in ("lo", "hi") else None
+        sign_c = prev.sign_c if bound_c is None else (-1 if bound_c == "lo" else 1)
+        if bound_c == "lo" and d.cash0 <= FEAS_TOL or bound_c == "hi" and d.cash0 >= d.cash_max - FEAS_TOL:
+            bound_c, sign_c = None, 0
+    act = _Active(sign, bound, sign_c, bound_c, prev.floor and d.floor > 0, prev.tech, prev.turnover,
+                  prev.te and d.te < TE_OFF)
+    return act, _consistent(d, act, np.asarray(prev_y, dtype=float).copy(), lo, hi)
