@@ -28,6 +28,7 @@ FEAS_TOL = 1e-10     # primal: every limit holds to this on the polished weights
 DUAL_TOL = 1e-9      # dual: multiplier signs and kink bounds hold to this
 STAT_TOL = 1e-8      # stationarity: |gradient + J' multipliers| at the polished point
 MAX_NEWTON = 25
+TRADE_RATIO = 10.0   # slack ratio of the two |trade| rows above which a trade is read as made (see active_set)
 
 
 @dataclass
@@ -42,20 +43,28 @@ class _Active:
     te: bool              # tracking-error cone active
 
 
-def active_set(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray) -> _Active:
+def active_set(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, bounds=None) -> _Active:
     """Active limits and trade signs read from a primal-dual interior-point point of ``prog``
-    (a row is active when its dual exceeds its slack)."""
+    (a row is active when its dual exceeds its slack). ``bounds``: :func:`weight_bounds` of ``d`` if known."""
     n = prog.n
     w, c = x[:n], x[n]
     on = z > s
     sign = np.where(w >= d.w0, 1, -1)
-    lo, hi = weight_bounds(d)
-    no_trade = on[prog.r_up:prog.r_up + n] & on[prog.r_down:prog.r_down + n]
+    lo, hi = bounds or weight_bounds(d)
+    s_up, s_dn = s[prog.r_up:prog.r_up + n], s[prog.r_down:prog.r_down + n]
+    # both epigraph rows look active when the trade is below ~sqrt(barrier) (z > s for both); a slack ratio
+    # far from 1 still says which side binds: a small trade, not a kink
+    lopsided = np.maximum(s_up, s_dn) > TRADE_RATIO * np.minimum(s_up, s_dn)
+    no_trade = on[prog.r_up:prog.r_up + n] & on[prog.r_down:prog.r_down + n] & ~lopsided
     at_lo, at_hi = on[prog.r_lo:prog.r_lo + n], on[prog.r_hi:prog.r_hi + n]
     pinned = hi - lo <= FEAS_TOL                              # excluded ticker (or a pinned weight)
     sign[no_trade & ~pinned] = 0
-    bound = [("eq" if pinned[i] else None if no_trade[i] else "lo" if at_lo[i] else "hi" if at_hi[i] else None)
-             for i in range(n)]
+    code = np.full(n, None, dtype=object)              # precedence: eq, then no trade, then lo, then hi
+    code[at_hi] = "hi"
+    code[at_lo] = "lo"
+    code[no_trade] = None
+    code[pinned] = "eq"
+    bound = code.tolist()
     sign_c, bound_c = (1 if c >= d.cash0 else -1), None
     rc = prog.r_cash
     if d.cash_max <= FEAS_TOL:
@@ -72,32 +81,33 @@ def active_set(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray
                    prog.r_tech is not None and bool(on[prog.r_tech]), bool(on[prog.r_turn]), bool(te))
 
 
-def _rows(prog, d: NumericData, act: _Active) -> list:
+def _rows(prog, d: NumericData, act: _Active, bounds=None) -> list:
     """The active limits as equality rows ``(coefficients over y = [w, cash], rhs, kind, index)``; ``kind``
     says which multiplier sign the row's inequality requires ("le" >= 0, "ge" <= 0, "zero": the kink)."""
     n = prog.n
     rows = [(np.ones(n + 1), 1.0, "eq", -1)]
-    lo, hi = weight_bounds(d)
+    lo, hi = bounds or weight_bounds(d)
+    eye = np.eye(n + 1)
     for i in range(n):
         bd, sg = act.bound[i], act.sign[i]
         if bd == "eq":
-            rows.append((_unit(n, i), lo[i], "eq", i))
+            rows.append((eye[i], lo[i], "eq", i))
         elif sg == 0:
-            rows.append((_unit(n, i), d.w0[i], "zero", i))
+            rows.append((eye[i], d.w0[i], "zero", i))
         elif bd == "lo":
-            rows.append((_unit(n, i), lo[i], "ge", i))
+            rows.append((eye[i], lo[i], "ge", i))
         elif bd == "hi":
-            rows.append((_unit(n, i), hi[i], "le", i))
+            rows.append((eye[i], hi[i], "le", i))
     if act.bound_c == "eq":
-        rows.append((_unit(n, n), 0.0, "eq", n))
+        rows.append((eye[n], 0.0, "eq", n))
     elif act.sign_c == 0:
-        rows.append((_unit(n, n), d.cash0, "zero", n))
+        rows.append((eye[n], d.cash0, "zero", n))
     elif act.bound_c in ("lo", "hi"):
-        rows.append((_unit(n, n), 0.0 if act.bound_c == "lo" else d.cash_max, "ge" if act.bound_c == "lo" else "le", n))
+        rows.append((eye[n], 0.0 if act.bound_c == "lo" else d.cash_max, "ge" if act.bound_c == "lo" else "le", n))
     if act.floor:
         rows.append((np.append(prog.def_mask, 0.0), d.floor, "ge", "floor"))
     if act.tech:
-        rows.append((_unit(n, prog.tech), d.tech_cap, "le", "tech"))
+        rows.append((eye[prog.tech], d.tech_cap, "le", "tech"))
     if act.turnover:
         coef = 0.5 * np.append(act.sign, act.sign_c).astype(float)
         rows.append((coef, d.turnover + coef[:n] @ d.w0 + coef[n] * d.cash0, "turnover", -1))
@@ -235,7 +245,7 @@ def _feasible(prog, d: NumericData, y: np.ndarray) -> bool:
                 or (d.te < TE_OFF and np.linalg.norm(d.factor.T @ (w - d.b)) > d.te + tol))
 
 
-def certify(d: NumericData, prog, rows: list, y: np.ndarray, lam: np.ndarray, nu: float):
+def certify(d: NumericData, prog, rows: list, y: np.ndarray, lam: np.ndarray, nu: float, bounds=None):
     """``(ok, kinks)``: ok when ``y`` satisfies every limit and the KKT sign and kink conditions (module doc);
     ``kinks`` lists ``(index, direction)`` of untraded assets whose gradient leaves the kink (they should trade)."""
     if not _feasible(prog, d, y) or nu < -DUAL_TOL:
@@ -246,20 +256,20 @@ def certify(d: NumericData, prog, rows: list, y: np.ndarray, lam: np.ndarray, nu
         if kind in ("le", "turnover") and m < -DUAL_TOL or kind == "ge" and m > DUAL_TOL:
             ok = False
         if kind == "zero":
-            direction = _kink_exit(d, i, prog.n, m, lam_turn)
+            direction = _kink_exit(d, i, prog.n, m, lam_turn, bounds)
             if direction:
                 kinks.append((i, direction))
     return ok and not kinks, kinks
 
 
-def _kink_exit(d: NumericData, i: int, n: int, m: float, lam_turn: float) -> int:
+def _kink_exit(d: NumericData, i: int, n: int, m: float, lam_turn: float, bounds=None) -> int:
     """0 when the multiplier of an untraded asset (or cash) lies in the kink of cost + turnover, or points to a
     direction it cannot move (at a bound, without liquidity); else the direction it should trade (+1 / -1)."""
     if i == n:
         width, can_down, can_up = 0.5 * lam_turn, d.cash0 > FEAS_TOL, d.cash0 < d.cash_max - FEAS_TOL
     else:
         width = d.cost_scale * d.linear[i] + 0.5 * lam_turn
-        lo, hi = weight_bounds(d)
+        lo, hi = bounds or weight_bounds(d)
         can_down, can_up = d.w0[i] > lo[i] + FEAS_TOL, d.w0[i] < hi[i] - FEAS_TOL
     # m = -dF/dy_i: m > 0 means buying would lower F
     if m > width + DUAL_TOL and can_up:
@@ -273,11 +283,12 @@ def polish(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray, ro
     """Polished ``(w, cash)`` certified optimal, or None (then the caller re-solves tightly).
 
     Starts from the active set read off the interior-point point (see :func:`polish_active`)."""
-    out = polish_active(prog, d, active_set(prog, d, x, s, z), x[:prog.n + 1].copy(), rounds)
+    bounds = weight_bounds(d)
+    out = polish_active(prog, d, active_set(prog, d, x, s, z, bounds), x[:prog.n + 1].copy(), rounds, bounds)
     return None if out is None else out[:2]
 
 
-def polish_active(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int = 6):
+def polish_active(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int = 6, bounds=None):
     """``(w, cash, active set)`` certified optimal from the guess ``act`` (modified) and the point ``y0``, or None.
 
     Each round solves the KKT system of the guessed active set by Newton's method and checks the certificate
@@ -286,15 +297,15 @@ def polish_active(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: in
     released and a limit the point violates is held (at most ``rounds`` rounds). Only a certified point is
     returned, whatever the guess was: a wrong guess costs rounds, never a wrong answer."""
     with np.errstate(all="ignore"):
-        return _polish(prog, d, act, y0, rounds)
+        return _polish(prog, d, act, y0, rounds, bounds or weight_bounds(d))
 
 
-def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int):
+def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int, bounds):
     n = prog.n
-    lo, hi = weight_bounds(d)
+    lo, hi = bounds
     G = (2.0 * d.gamma) * d.cov
     for _ in range(rounds):
-        rows = _rows(prog, d, act)
+        rows = _rows(prog, d, act, bounds)
         out = newton(d, rows, act, y0, G)
         if out is None:
             return None
@@ -307,7 +318,7 @@ def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int):
             y0 = _consistent(d, act, y0, lo, hi)
             continue
         y, lam, nu = out
-        ok, kinks = certify(d, prog, rows, y, lam, nu)
+        ok, kinks = certify(d, prog, rows, y, lam, nu, bounds)
         if ok:
             return y[:n], float(y[n]), act
         y0 = y.copy()
