@@ -7,6 +7,10 @@ solve (no cvxpy import on this path). Clarabel runs at a loose tolerance (1e-6; 
 set); the point is then polished on its active set (:mod:`engine.optimize.polish`) so that the turnover limit binds
 on the real trades rather than on the |trade| epigraph. When the polish cannot certify its point (a degenerate
 active set), the problem is re-solved at tight tolerances instead (``last_path`` says which happened).
+With ``warm_start=True`` a solve first tries the active set of the previous certified solve (another rebalance,
+or the same inputs under other limits) without Clarabel, and keeps that point only if the same certificate holds
+(``last_path`` "warm"); otherwise it takes the cold path above. After three warm misses in a row it tries only
+every eighth solve until one certifies (a sequence of unrelated problems then costs about the cold path).
 Infeasible limits are diagnosed with cvxpy (:mod:`engine.optimize.diagnose`), imported only then.
 """
 from __future__ import annotations
@@ -19,7 +23,8 @@ import pandas as pd
 from engine.errors import ArgumentError, SolverError
 from engine.optimize.conic import ConeProgram
 from engine.optimize.limits import Limits
-from engine.optimize.polish import polish
+from engine.optimize.polish import active_set, polish_active, warm_guess
+from engine.optimize.conic import weight_bounds
 from engine.optimize.problem import AllocationInputs, Allocation, NumericData, check_exponent, finish, prepare
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 # less for the same iterations (backtest 1999-2019: 12.1 against 11.8 iterations, polished 219 against 218 of
 # 225); an infeasible verdict of this solve is confirmed by the tight, equilibrated one before it is diagnosed.
 FAST_SETTINGS = {"tol_gap_abs": 1e-6, "tol_gap_rel": 1e-6, "tol_feas": 1e-6, "equilibrate_enable": False}
+WARM_ROUNDS = 3       # active-set repairs a warm start may make before the cold path takes over
 TIGHT_SETTINGS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 
 
@@ -52,7 +58,7 @@ class FastAllocator:
     """
 
     def __init__(self, tickers: list[str], settings: dict | None = None, impact_exponent: float = 0.5,
-                 polish: bool = True):
+                 polish: bool = True, warm_start: bool = False):
         import clarabel
 
         self._clarabel = clarabel
@@ -68,7 +74,12 @@ class FastAllocator:
         self.tight_settings = _settings(clarabel, {**TIGHT_SETTINGS, **(settings or {})})
         self._solver = self._tight = None
         self.last_status = None
-        self.last_path = None                  # "polished", "interior" or "tight" (fallback)
+        self.last_path = None                  # "warm", "polished", "interior" or "tight" (fallback)
+        self.warm_start = bool(warm_start) and polish
+        self._last = None                      # (active set, [w, cash]) of the last certified solve
+        self._misses = 0                       # warm attempts in a row that did not certify
+        self._skipped = 0
+        self.warm_stats = {"tried": 0, "certified": 0}
 
     # ---- solve -----------------------------------------------------------------------------------
     def _run(self, which: str, d: NumericData):
@@ -93,10 +104,37 @@ class FastAllocator:
             raise SolverError(f"Clarabel returned status {status}; loosen the limits or check that expected returns "
                               "and covariance are finite and on an annual scale")
 
+    def forget(self) -> None:
+        """Drop the warm-start memory (the next solve is cold)."""
+        self._last, self._misses, self._skipped = None, 0, 0
+
+    def _warm(self, d: NumericData):
+        """The certified point reached from the previous solve's active set, or None (then: cold)."""
+        if self._misses >= 3:
+            self._skipped += 1
+            if self._skipped % 8:
+                return None
+        self.warm_stats["tried"] += 1
+        bounds = weight_bounds(d)
+        act, y0 = warm_guess(self.program, d, *self._last)
+        try:
+            out = polish_active(self.program, d, act, y0, WARM_ROUNDS, bounds)
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):  # pragma: no cover
+            out = None
+        self._misses = 0 if out is not None else self._misses + 1
+        if out is not None:
+            self._skipped = 0
+            self.warm_stats["certified"] += 1
+        return out
+
     def solve_numeric(self, d: NumericData, limits: Limits) -> Allocation:
         """Solve from validated arrays. Infeasible -> InfeasibleError (diagnosed); failure -> SolverError."""
         check_exponent(self.exponent, d)
-        n = len(self.tickers)
+        if self.warm_start and self._last is not None:
+            done = self._warm(d)
+            if done is not None:
+                return self._accept(d, done, "warm", limits)
+        self._last = None
         sol, status = self._run("_solver", d)
         if status in ("PrimalInfeasible", "AlmostPrimalInfeasible") and self.polish:
             sol, status = self._run("_tight", d)       # confirm an infeasible verdict at tight tolerances
@@ -105,21 +143,32 @@ class FastAllocator:
                 return self._finish_tight(d, sol, status, limits)
         if status in ("PrimalInfeasible", "AlmostPrimalInfeasible") or not self.polish:
             self._check(status, d, limits)
-        self.last_path = "interior"
-        if self.polish:
-            done = None
-            if status == "Solved":
-                try:
-                    done = polish(self.program, d, np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z))
-                except (np.linalg.LinAlgError, FloatingPointError, ValueError) as e:  # pragma: no cover
-                    log.debug("polish failed (%s); re-solving tightly", e)
-            if done is not None:
-                self.last_path = "polished"
-                return finish(self.tickers, d, done[0], done[1], "optimal", limits, self._index)
-            sol, status = self._run("_tight", d)     # degenerate active set or a stalled first solve
-            self._check(status, d, limits)
-            self.last_path = "tight"
+            self.last_path = "interior"
+            return self._finish_tight(d, sol, status, limits)
+        done = None
+        if status == "Solved":
+            try:
+                done = self._polish(d, sol)
+            except (np.linalg.LinAlgError, FloatingPointError, ValueError) as e:  # pragma: no cover
+                log.debug("polish failed (%s); re-solving tightly", e)
+        if done is not None:
+            return self._accept(d, done, "polished", limits)
+        sol, status = self._run("_tight", d)         # degenerate active set or a stalled first solve
+        self._check(status, d, limits)
+        self.last_path = "tight"
         return self._finish_tight(d, sol, status, limits)
+
+    def _accept(self, d: NumericData, done: tuple, path: str, limits: Limits) -> Allocation:
+        """The certified point ``done = (w, cash, active set)``: remembered for the next warm start."""
+        self._last = (done[2], np.append(done[0], done[1]))
+        self.last_path = path
+        return finish(self.tickers, d, done[0], done[1], "optimal", limits, self._index)
+
+    def _polish(self, d: NumericData, sol):
+        x, s, z = np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z)
+        bounds = weight_bounds(d)
+        act = active_set(self.program, d, x, s, z, bounds)
+        return polish_active(self.program, d, act, x[:self.program.n + 1].copy(), 6, bounds)
 
     def _finish_tight(self, d: NumericData, sol, status: str, limits: Limits) -> Allocation:
         x, n = np.asarray(sol.x), len(self.tickers)

@@ -215,7 +215,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
         # a ticker without ADV cannot be traded: its trade bound is 0 (it stays where it is)
         sig = _vec(inputs.sigma_daily, tickers, "sigma_daily", fill=np.nan) if inputs.sigma_daily is not None \
             else np.sqrt(np.diag(cov) / 252.0)
-        impact = cm.impact_coefficients(np.nan_to_num(sig), adv, v)
+        impact = cm.impact_coefficients(sig, adv, v)         # NaN sigma counts as 0 there
     else:
         tbound = np.full(n, 2.0)
         impact = np.zeros(n)
@@ -346,6 +346,21 @@ class Allocator:
         return finish(self.tickers, d, self.w.value, float(self.cash.value), status, limits)
 
 
+_MASKS: dict[tuple, tuple] = {}
+
+
+def _masks(tickers: list[str]) -> tuple:
+    """(index of XLK or None, boolean mask of the defensives) of a ticker list, computed once per list."""
+    key = tuple(tickers)
+    got = _MASKS.get(key)
+    if got is None:
+        if len(_MASKS) > 64:
+            _MASKS.clear()
+        got = _MASKS[key] = (tickers.index(TECH) if TECH in tickers else None,
+                             np.array([t in DEFENSIVE for t in tickers]))
+    return got
+
+
 def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, tol: float = BIND_TOL) -> list[str]:
     """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker."""
     out = []
@@ -362,10 +377,9 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
             out.append(f"sector_max:{t}")
         if at_liq[i]:
             out.append(f"liquidity:{t}")
-    tech = tickers.index(TECH) if TECH in tickers else None
+    tech, def_mask = _masks(tickers)
     if tech is not None and d.tech_cap - w[tech] <= tol:
         out.append("tech_cap")
-    def_mask = np.array([t in DEFENSIVE for t in tickers])
     if d.floor > 0 and w[def_mask].sum() - d.floor <= tol:
         out.append("defensive_floor")
     te = float(np.linalg.norm(d.factor.T @ (w - d.b)))
