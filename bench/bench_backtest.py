@@ -176,4 +176,4 @@ def _rotation_row() -> Row:
         return run(m, pol, cfg)
     return Row("backtest rotation 1999-2019, a solve per month", go, target_s=1.0, repeat=3,
                note="stress and scores precomputed (causal); risk model, benchmark, allocator per rebalance; "
-                    "before (main at 6756f27, same machine 2026-12-01 19:58 UTC): 5.5-6.1 s cpu, 6.9-9.7 s wall")
+                    "before (37d642f, idle machine, load 1.1, 2026-12-01 23:17 UTC): 1.71 s cpu, 1.79 s wall")
