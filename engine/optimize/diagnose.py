@@ -175,6 +175,7 @@ class _RelaxedConic:
         self.q = np.zeros(self.nx)
         self.q[[col[k] for k in self.active_keys]] = 1.0
         self.w = self.c = None
+        self._solver = None
 
     def _inequalities(self, tickers, d, col, idx, inv):
         """Rows of A x <= b (long only, cash bounds, slack bounds, every relaxable limit, the |trade|
@@ -214,9 +215,15 @@ class _RelaxedConic:
 
         b = self.b0.copy()
         b[self._cap_rows] = [10.0 if k in allowed else 0.0 for k in self.active_keys]
-        settings = self.cl.DefaultSettings()
-        settings.verbose = False
-        sol = self.cl.DefaultSolver(sp.csc_matrix((self.nx, self.nx)), self.q, self.A, b, self.cones, settings).solve()
+        if self._solver is None:          # set up once per diagnosis; the next slack problems only change b
+            settings = self.cl.DefaultSettings()
+            settings.verbose = False
+            settings.presolve_enable = False
+            self._solver = self.cl.DefaultSolver(sp.csc_matrix((self.nx, self.nx)), self.q, self.A, b, self.cones,
+                                                 settings)
+        else:
+            self._solver.update(b=b)
+        sol = self._solver.solve()
         if str(sol.status) not in ("Solved", "AlmostSolved"):
             return None
         x = np.asarray(sol.x)

@@ -165,8 +165,8 @@ class _Smooth:
 
 
 def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: np.ndarray | None = None):
-    """KKT point ``(y, multipliers, nu)`` of the active-set problem from ``y0``; ``(None, i)`` when the trade
-    of asset ``i`` would change sign (``i`` = n for cash), ``None`` when Newton does not converge.
+    """KKT point ``(y, multipliers, nu)`` of the active-set problem from ``y0``; ``(None, idx)`` when the trades
+    of the assets ``idx`` would change sign (index n for cash), ``None`` when Newton does not converge.
 
     Converged when the KKT residual at the new point (stationarity with the step's multipliers, to STAT_TOL / 10,
     and the tracking-error equality, to FEAS_TOL / 10) is small: checked before each further step, so the last
@@ -217,7 +217,7 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
         nu = float(sol[-1]) if act.te else 0.0
         wrong = np.flatnonzero(signs * (y - start) < -FEAS_TOL)
         if len(wrong):
-            return None, int(wrong[0])
+            return None, wrong
     return None
 
 
@@ -309,12 +309,12 @@ def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int, bou
         out = newton(d, rows, act, y0, G)
         if out is None:
             return None
-        if out[0] is None:                  # a trade crossed zero: hold it at zero
-            i = out[1]
-            if i == n:
-                act.sign_c = 0
-            else:
-                act.sign[i], act.bound[i] = 0, None
+        if out[0] is None:                  # trades crossed zero: hold them at zero
+            for i in out[1]:
+                if i == n:
+                    act.sign_c = 0
+                else:
+                    act.sign[i], act.bound[i] = 0, None
             y0 = _consistent(d, act, y0, lo, hi)
             continue
         y, lam, nu = out
