@@ -121,7 +121,8 @@ def _unit(n: int, i: int) -> np.ndarray:
 
 
 def _grad_hess(d: NumericData, two_g_cov: np.ndarray, y: np.ndarray, sign: np.ndarray, H: np.ndarray):
-    """Gradient of F at ``y``; writes its Hessian into ``H`` ((n+1) x (n+1), cash row zero)."""
+    """Gradient of F at ``y``; writes its Hessian into ``H`` ((n+1) x (n+1), cash row zero). The reference
+    formula: :class:`_Smooth` computes the same in fewer operations (a test compares them)."""
     n = len(sign)
     w = y[:n]
     t = np.abs(w - d.w0) * (sign != 0)
