@@ -40,7 +40,9 @@ def fast_allocator(tickers: list[str], exponent: float) -> FastAllocator:
     key = (tuple(tickers), float(exponent))
     if key not in _COMPILED:
         _COMPILED[key] = FastAllocator(list(tickers), impact_exponent=exponent)
-    return copy.copy(_COMPILED[key])
+    alloc = copy.copy(_COMPILED[key])
+    alloc.warm_stats = {"tried": 0, "certified": 0}          # its own counters (the copy is shallow)
+    return alloc
 
 
 class Rotation:

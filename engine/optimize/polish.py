@@ -192,8 +192,9 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
         g, curv = f.grad(y)
         if act.te:
             a = y[:n] - d.b
-            grad_te = 2.0 * (S @ a)
-            te_res = d.te ** 2 - a @ S @ a
+            sa = S @ a
+            grad_te = 2.0 * sa
+            te_res = d.te ** 2 - a @ sa
         if mult is not None:
             r = g + Jt @ mult[:m]
             if act.te:
