@@ -7,6 +7,7 @@ plain command function.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 
@@ -103,6 +104,8 @@ def main() -> None:
 
         sys.stderr.write(f"error: {unexpected_message(exc)}\n")
         sys.exit(2)
+    finally:
+        gc.freeze()   # the interpreter's collections at exit skip every object alive now (0.05-0.1 s of CPU)
 
 
 if __name__ == "__main__":
