@@ -142,10 +142,17 @@ def phases(kind: str, runs: int = 5) -> dict[str, tuple[float, float]]:
                            text=True)
     env = {**_env(), "EXPORT_PHASES_PRESENT": probe.stdout.strip().splitlines()[-1]}
     samples: dict[str, list[tuple[float, float]]] = {}
+    import resource
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = subprocess.run([sys.executable, script, *args], check=True, capture_output=True, env=env, text=True)
-        for name, (cpu, wall) in json.loads(res.stdout.strip().splitlines()[-1]).items():
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        measured = json.loads(res.stdout.strip().splitlines()[-1])
+        for name, (cpu, wall) in measured.items():
             samples.setdefault(name, []).append((cpu, wall))
+        whole = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        rest = whole - sum(c for c, _ in measured.values())   # after main returned: module teardown, final GC
+        samples.setdefault("interpreter exit (whole-process CPU minus the phases above)", []).append((rest, 0.0))
     return {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in samples.items()}
 
 
