@@ -78,3 +78,22 @@ def test_help_imports_no_command_module_and_no_pydantic(tmp_path):
     assert code == 0
     assert not (_tops(mods) & {"pydantic", "numpy", "pandas", "engine", "usecases", "workbooks"})
     assert not {m for m in mods if m.startswith("addin.cli.") and m not in ("addin.cli.main",)}
+
+
+@pytest.mark.parametrize("command", ["export", "optimize", "trades", "verify", "backtest"])
+def test_command_help_imports_no_numpy_pandas_or_engine(tmp_path, command):
+    code, mods = _run([command, "--help"], _env(tmp_path))
+    assert code == 0 and f"addin.cli.{command}_cmd" in mods
+    assert not (_tops(mods) & {"pydantic", "numpy", "pandas", "scipy", "usecases", "workbooks", "openpyxl"})
+    assert {m for m in mods if m.startswith("engine.")} <= {"engine.errors"}
+
+
+def test_help_shows_bracketed_words_literally(tmp_path):
+    """typer renders help as rich markup; `[limits]` must not vanish as an unknown style tag."""
+    env = {**_env(tmp_path), "COLUMNS": "200"}
+    res = subprocess.run([sys.executable, "-m", "addin.cli.main", "export", "--help"], capture_output=True,
+                         text=True, env=env, cwd=ROOT, timeout=120)
+    assert res.returncode == 0 and "TOML file with a [limits] table" in res.stdout
+    res = subprocess.run([sys.executable, "-m", "addin.cli.main", "alerts", "--help"], capture_output=True,
+                         text=True, env=env, cwd=ROOT, timeout=120)
+    assert "([smtp] and [webhook] tables" in res.stdout
