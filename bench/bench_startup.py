@@ -58,6 +58,10 @@ def rows() -> list[Row]:
         # this row is the UDF server of a product install (matplotlib absent, as xlwings sees it).
         Row("startup: python -c 'import udfs.functions' without matplotlib (product install)",
             _process("import sys; sys.modules['matplotlib'] = None\nimport udfs.functions"), target_s=1.0, repeat=5),
+        # a command's help loads its module and typer's rich help, never pandas/numpy (tests/test_lazy_imports.py)
+        Row("startup: `rotation export --help` (whole process)",
+            _process("import sys; sys.argv=['rotation','export','--help']\nfrom addin.cli.main import main\n"
+                     "try:\n    main()\nexcept SystemExit:\n    pass"), repeat=7),
         Row("startup: python -c 'pass' (interpreter alone, for scale)", _process("pass"), repeat=7, peer=True),
     ]
     if DATA.exists():

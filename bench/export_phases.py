@@ -7,12 +7,20 @@ real CLI (``addin.cli.main.main``) with timers around the stages of the export; 
 excludes the stages nested in it, so the phases add up to the whole process. ``interpreter`` is the
 CPU time used before this script's first line (start-up and site), with no wall time.
 ``bench/bench_export.py`` runs it several times and prints the medians.
+
+A group is imported ahead only if the command imports it on its own: ``python bench/export_phases.py
+probe export|verify BOOK [DATA]`` runs the command without timers and prints the groups whose modules
+it loaded (``$EXPORT_PHASES_PRESENT`` passes that list to the timed runs; without it the timed run probes
+first in a subprocess). A group the command does not load is listed as "not imported" with 0 s, so the
+table never charges a library the command no longer uses.
 """
 from __future__ import annotations
 
 import functools
 import importlib
 import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,10 +67,14 @@ IMPORTS = [   # (phase, modules): in the order the export first needs them
     ("import: numpy + pandas", ["numpy", "pandas"]),
     ("import: lxml, cryptography", ["lxml.etree", "cryptography.x509"]),
     ("import: openpyxl", ["openpyxl"]),
-    ("import: scipy.special (factor ranks, regime strength)", ["scipy.special"]),
-    ("import: scipy.optimize (benchmark nnls; brings scipy.sparse)", ["scipy.optimize"]),
+    ("import: scipy.optimize (benchmark nnls; brings scipy.special, .sparse, .linalg)", ["scipy.optimize"]),
+    ("import: scipy.sparse (the allocator's Clarabel matrices)", ["scipy.sparse"]),
+    ("import: scipy.special", ["scipy.special"]),
+    ("import: scipy.stats", ["scipy.stats"]),
+    ("import: cvxpy", ["cvxpy"]),
     ("import: engine, usecases, workbooks", ["usecases.context", "usecases.export", "addin.cli.export_cmd",
                                               "workbooks.verify", "workbooks.trust"]),
+    ("import: workbooks.verify, trust, ledger", ["workbooks.verify", "workbooks.trust", "addin.cli.verify_cmd"]),
 ]
 EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls them
     ("usecases.context", "open_market", "data: read + validate the CSVs"),
@@ -82,31 +94,53 @@ EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls
 ]
 
 
-def run(argv: list[str]) -> dict:
+def cli_args(argv: list[str]) -> list[str]:
+    """The ``rotation`` arguments of ``export BOOK DATA`` or ``verify BOOK``."""
     kind, book = argv[0], argv[1]
-    groups = IMPORTS
-    if kind == "verify":
-        groups = [g for g in groups if not any(w in g[0] for w in ("pandas", "scipy", "engine", "openpyxl"))]
-        groups.append(("import: workbooks.verify, trust, ledger", ["workbooks.verify", "workbooks.trust",
-                                                                   "addin.cli.verify_cmd"]))
-    for name, mods in groups:
-        timed(name, lambda ms=mods: [importlib.import_module(m) for m in ms])()
+    if kind == "export":
+        return ["export", "--data", argv[2], "--as-of", "2008-10-10", "--out", book, "--force"]
+    return ["verify", book]
+
+
+def run_cli(args: list[str], wrap=lambda fn: fn) -> None:
+    """Run ``rotation ARGS`` in this process (``wrap`` around its entry point); any exit code but 0 raises."""
     from addin.cli.main import main
 
-    if kind == "export":
-        for mod, attr, name in EXPORT_STAGES:
-            patch(mod, attr, name)
-        args = ["export", "--data", argv[2], "--as-of", "2008-10-10", "--out", book, "--force"]
-    else:
-        patch("workbooks.verify", "verify_workbook", "verify: the five checks")
-        args = ["verify", book]
     sys.argv = ["rotation", *args]
-    label = "CLI: parse, keys, ledger, files, output (the rest)"
     try:
-        timed(label, main)()
+        wrap(main)()
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise
+
+
+def probe(argv: list[str]) -> list[str]:
+    """The names of the groups in ``IMPORTS`` whose modules the command loads by itself."""
+    run_cli(cli_args(argv))
+    return [name for name, mods in IMPORTS if all(m in sys.modules for m in mods)]
+
+
+def present_groups(argv: list[str]) -> list[str]:
+    env = os.environ.get("EXPORT_PHASES_PRESENT")
+    if env:
+        return json.loads(env)
+    res = subprocess.run([sys.executable, __file__, "probe", *argv], check=True, capture_output=True, text=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run(argv: list[str]) -> dict:
+    present = present_groups(argv)
+    for name, mods in IMPORTS:
+        if name in present:
+            timed(name, lambda ms=mods: [importlib.import_module(m) for m in ms])()
+        else:
+            PHASES[f"{name}: not imported"] = [0.0, 0.0]
+    if argv[0] == "export":
+        for mod, attr, name in EXPORT_STAGES:
+            patch(mod, attr, name)
+    else:
+        patch("workbooks.verify", "verify_workbook", "verify: the five checks")
+    run_cli(cli_args(argv), lambda fn: timed("CLI: parse, keys, ledger, files, output (the rest)", fn))
     return PHASES
 
 
@@ -114,6 +148,7 @@ if __name__ == "__main__":
     import contextlib
     import io
 
+    argv = sys.argv[1:]
     with contextlib.redirect_stdout(io.StringIO()):
-        result = run(sys.argv[1:])
+        result = probe(argv[1:]) if argv[0] == "probe" else run(argv)
     print(json.dumps(result))

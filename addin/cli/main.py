@@ -7,11 +7,15 @@ plain command function.
 """
 from __future__ import annotations
 
+import gc
 import importlib
+import re
 import sys
 
 import typer
 from typer.core import TyperGroup
+
+_BRACKET = re.compile(r"(?<!\\)\[")
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("addin.cli.data_cmd:app", "Import vendor files into the local store and inspect it."),
@@ -52,7 +56,21 @@ def load_command(name: str):
     cmd.name = name
     if not cmd.help:
         cmd.help = help_text
+    literal_brackets(cmd)
     return cmd
+
+
+def literal_brackets(cmd) -> None:
+    """Escape ``[`` in the help texts of ``cmd``, its options and subcommands: typer renders help as rich
+    markup, which would swallow ``[limits]`` or ``[smtp]`` as unknown style tags."""
+    def esc(text):
+        return _BRACKET.sub(r"\\[", text) if text and "[" in text else text
+    cmd.help = esc(cmd.help)
+    for param in cmd.params:
+        if getattr(param, "help", None):
+            param.help = esc(param.help)
+    for sub in getattr(cmd, "commands", {}).values():
+        literal_brackets(sub)
 
 
 class LazyGroup(TyperGroup):
@@ -103,6 +121,8 @@ def main() -> None:
 
         sys.stderr.write(f"error: {unexpected_message(exc)}\n")
         sys.exit(2)
+    finally:
+        gc.freeze()   # the interpreter's collections at exit skip every object alive now (0.05-0.1 s of CPU)
 
 
 if __name__ == "__main__":

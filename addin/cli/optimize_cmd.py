@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
 
 from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, handle_errors, out,
                               spinner, stress_config as read_stress_config)
-from engine.optimize.limits import Limits
-from usecases.context import open_market
+
+if TYPE_CHECKING:   # engine and usecases are imported in the command bodies: `--help` stays fast
+    from engine.optimize.limits import Limits
 
 app = typer.Typer(invoke_without_command=True)
 
@@ -43,6 +44,8 @@ def render_tradeoff(rows: list[dict]) -> None:
 
 def load_limits(config: Path | None, **flags) -> Limits:
     """Limits from --config (if any), then the command-line flags that were given."""
+    from engine.optimize.limits import Limits
+
     lim = Limits.from_toml(config) if config else Limits()
     given = {k: v for k, v in flags.items() if v is not None}
     return lim.with_(**given) if given else lim
@@ -70,6 +73,7 @@ def optimize_cmd(
         cur = read_weights_csv(current) if current else None
         scfg = read_stress_config(stress_config)
         with spinner(as_json, "scores, risk model and allocation"):
+            from usecases.context import open_market
             market = open_market(data=data, store=store, demo=demo)
             r = optimize_as_of(market, as_of, cur, lim, parse_steps(steps), stress_config=scfg)
 
@@ -100,6 +104,7 @@ def compare_cmd(config: ConfigOpt = None, data: DataOpt = None, store: StoreOpt 
 
     with handle_errors(as_json):
         with spinner(as_json, "walk-forward comparison (monthly rebalances)"):
+            from usecases.context import open_market
             market = open_market(data=data, store=store, demo=demo)
             r = compare_allocators(market, load_limits(config), stress_config=read_stress_config(stress_config))
 

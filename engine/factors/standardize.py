@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from engine.errors import ArgumentError
+from engine.stats.normal import ndtri   # not scipy.special: 0.4 s of CPU at import on the export path
 
 METHODS = ("rank", "zscore")
 

@@ -59,7 +59,7 @@ def strength(t_stat: float, lo: float | None, hi: float | None, p_independent: f
 def t_test_p(x: np.ndarray) -> float:
     """Two-sided p-value of Student's one-sample t-test of mean 0 (``scipy.stats.ttest_1samp``'s, without
     importing scipy.stats: about a second on the export path)."""
-    from scipy.special import stdtr
+    from engine.stats.student import stdtr   # not scipy.special (0.4 s of CPU at import)
 
     n = len(x)
     t = float(np.mean(x) / (np.std(x, ddof=1) / math.sqrt(n)))
