@@ -15,6 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.formula import ArrayFormula
 
+from speed_references import reference_fill_column
 from workbooks.fastsave import save_bytes, sheet_data
 from workbooks.report import example_report
 from workbooks.writer import render
@@ -136,19 +137,6 @@ def test_number_columns_written_without_the_value_setter_are_identical(monkeypat
         assert fast[name] == slow[name], name
 
 
-def _reference_fill_column(ws, row0, col, series, kind, body):
-    """The writer's column fill as it was before its fast paths: openpyxl's Cell constructor and the value
-    setter (through writer._set) for every cell."""
-    from openpyxl.cell.cell import Cell
-
-    import workbooks.writer as writer
-
-    for i, v in enumerate(series.tolist()):
-        cell = Cell(ws, row=row0 + i, column=col, style_array=body)
-        writer._set(cell, writer._py(v, kind))
-        ws._cells[(row0 + i, col)] = cell
-
-
 def test_cells_filled_without_the_constructor_and_setter_are_identical(monkeypatch):
     """writer._blank (a Cell without its constructor chain) and writer._fill_values (the value setter run
     once per distinct text / datetime type) give the same package as a Cell and the setter per cell,
@@ -176,7 +164,7 @@ def test_cells_filled_without_the_constructor_and_setter_are_identical(monkeypat
     sig["mixed"] = [("x" if i % 3 else 1.5) for i in range(len(sig))]                 # object, not one type
     rep = type(rep)(**{**rep.__dict__, "signals": sig})
     fast = _parts(save_bytes(render(rep)))
-    monkeypatch.setattr(writer, "_fill_column", _reference_fill_column)
+    monkeypatch.setattr(writer, "_fill_column", reference_fill_column)
     slow = _parts(save_bytes(render(rep)))
     assert fast.keys() == slow.keys()
     for name in fast:

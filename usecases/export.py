@@ -120,7 +120,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         early = {"metrics": metrics, "events": events, "verdict": rep["verdict"]}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
-    sectors = pd.DataFrame(signals.sectors_report(pit, stress_config)["regressions"])
+    # the regressions table of signals.sectors_report, without the parts the workbook does not show
+    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
 
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),

@@ -575,15 +575,18 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
     return wb
 
 
-def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
+def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True,
+                 with_digest: bool = False):
     """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
     :func:`workbooks.digest.seal_package` writes the content digest of the saved package
     (``compress=False``: parts stored, for the signer to re-pack). Saved by
-    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time."""
+    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time.
+    ``with_digest``: return ``(bytes, digest)``, the digest just sealed (no re-reading of the package)."""
     from workbooks.digest import seal_package
     from workbooks.fastsave import save_bytes
 
-    return seal_package(save_bytes(render(report, template)), compress=compress)[0]
+    data, digest = seal_package(save_bytes(render(report, template)), compress=compress)
+    return (data, digest) if with_digest else data
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:
