@@ -76,3 +76,36 @@ def test_the_sector_sheet_is_the_regression_table_of_the_sectors_report(real_mar
     pit = real_market.asof(real_market.session_on_or_before(t))
     expected = pd.DataFrame(signals.sectors_report(pit)["regressions"])
     pd.testing.assert_frame_equal(report.sectors, expected)
+
+
+def test_the_collector_is_paused_during_an_export_and_restored_after(tmp_path, monkeypatch):
+    import gc
+
+    from usecases.context import open_market
+    from usecases.export import export_decision
+    from usecases.gcpause import paused_gc
+
+    monkeypatch.setenv("ROTATION_SIGNING_PASSPHRASE", "test-passphrase")
+    seen = []
+    real = build_report
+
+    def spy(*a, **k):
+        seen.append(gc.isenabled())
+        return real(*a, **k)
+
+    monkeypatch.setattr("usecases.export.build_report", spy)
+    assert gc.isenabled()
+    export_decision(open_market(demo=True), out=tmp_path / "d.xlsx", keys_dir=tmp_path / "keys",
+                    ledger=tmp_path / "ledger.sqlite", allow_ephemeral_key=True)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()          # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+    with pytest.raises(ZeroDivisionError):
+        with paused_gc():
+            1 / 0
+    assert gc.isenabled()                  # restored when the block fails
