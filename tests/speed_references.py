@@ -23,3 +23,28 @@ def reference_draws(x, statistic, rng, block, reps):
     from engine.stats.bootstrap import stationary_indices
 
     return np.array([statistic(x[stationary_indices(rng, len(x), block)]) for _ in range(reps)], dtype=float)
+
+
+def reference_regress(market, result, h, benchmark, last):
+    """engine.stress.sectors._regress as it was: each sector's rows joined with pandas and NaN rows dropped."""
+    import pandas as pd
+
+    from engine.stress.sectors import _sectors, forward_excess, hac_ols
+
+    d = result.daily
+    fx = forward_excess(market.prices.reindex(d.index), h, benchmark)
+    if last is not None:
+        fx = fx.iloc[: max(last - h + 1, 0)]
+    out = []
+    for s in _sectors(market.prices, benchmark):
+        frame = pd.concat([fx[s].rename("y"), d["index"], d["change_20d"]], axis=1, join="inner").dropna()
+        if len(frame) < 4 * h + 10:
+            continue
+        x = np.column_stack([np.ones(len(frame)), frame["index"], frame["change_20d"]])
+        yv = frame["y"].to_numpy()
+        beta, se, t = hac_ols(yv, x, lags=h)
+        resid = yv - x @ beta
+        r2 = 1.0 - resid.var() / yv.var() if yv.var() > 0 else np.nan
+        out.append({"sector": s, "horizon": h, "alpha": beta[0], "beta_level": beta[1],
+                    "t_level": t[1], "beta_change": beta[2], "t_change": t[2], "n": len(frame), "r2": r2})
+    return out

@@ -109,3 +109,18 @@ def test_the_collector_is_paused_during_an_export_and_restored_after(tmp_path, m
         with paused_gc():
             1 / 0
     assert gc.isenabled()                  # restored when the block fails
+
+
+@pytest.mark.parametrize("last", [None, 3000, 130])
+def test_sector_regressions_equal_the_pandas_join(real_market, last):
+    """The regressions' rows chosen with numpy masks equal the old inner join + dropna, bit for bit, on the
+    whole sample, a head of it, and a head too short for any sector."""
+    import engine.stress.sectors as sectors
+    from speed_references import reference_regress
+
+    res = signals.stress_result(real_market)
+    for h in (20, 60):
+        got = sectors._regress(real_market, res, h, "SPY", last)
+        want = reference_regress(real_market, res, h, "SPY", last)
+        assert got == want if want else got == []
+        assert all(type(a["n"]) is int for a in got)
