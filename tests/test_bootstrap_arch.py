@@ -69,3 +69,27 @@ def test_importing_the_bootstrap_does_not_import_arch():
     code = "import sys, engine.stats.bootstrap as b; b.block_length(__import__('numpy').arange(50.0)); print('arch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+@pytest.mark.parametrize("n,block,reps,seed", [(1, 1, 4, 0), (7, 3, 9, 1), (411, 60, 50, 2), (250, 500, 7, 3)])
+def test_index_rows_equal_one_call_per_replication(n, block, reps, seed):
+    from engine.stats.bootstrap import stationary_index_rows
+    rng = np.random.default_rng(seed)
+    loop = np.array([stationary_indices(rng, n, block) for _ in range(reps)])
+    np.testing.assert_array_equal(stationary_index_rows(np.random.default_rng(seed), n, block, reps), loop)
+
+
+@pytest.mark.parametrize("chunk", [1 << 21, 1000])      # 1000: several batches of replications
+def test_batched_mean_interval_equals_the_one_by_one_reference(monkeypatch, chunk):
+    """The export's defensive evidence takes np.mean of a 1-D sample: averaged for a whole batch of
+    replications at once, it must give exactly the interval of one np.mean call per replication."""
+    import engine.stats.bootstrap as b
+    x = _ar1(433, 0.8, 5) * 0.01
+    rng = np.random.default_rng(3)
+    ref = np.array([np.mean(x[stationary_indices(rng, len(x), 60)]) for _ in range(500)])
+    lo, hi = np.quantile(ref, [0.025, 0.975])
+    monkeypatch.setattr(b, "_CHUNK", chunk)
+    ours = stationary_ci(x, np.mean, block=60, reps=500, seed=3)
+    assert (ours["ci_low"], ours["ci_high"]) == (float(lo), float(hi))
+    other = stationary_ci(x, lambda a: float(np.mean(a)), block=60, reps=500, seed=3)   # the generic path
+    assert (other["ci_low"], other["ci_high"]) == (float(lo), float(hi))

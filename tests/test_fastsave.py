@@ -15,6 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.worksheet.formula import ArrayFormula
 
+from speed_references import reference_fill_column
 from workbooks.fastsave import save_bytes, sheet_data
 from workbooks.report import example_report
 from workbooks.writer import render
@@ -130,6 +131,40 @@ def test_number_columns_written_without_the_value_setter_are_identical(monkeypat
     assert writer._numbers(pd.Series([-0.0, np.nan, 1.5]), "float") == [0.0, None, 1.5]
     fast = _parts(save_bytes(render(rep)))
     monkeypatch.setattr(writer, "_numbers", lambda series, kind: None)     # every value through _set
+    slow = _parts(save_bytes(render(rep)))
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        assert fast[name] == slow[name], name
+
+
+def test_cells_filled_without_the_constructor_and_setter_are_identical(monkeypatch):
+    """writer._blank (a Cell without its constructor chain) and writer._fill_values (the value setter run
+    once per distinct text / datetime type) give the same package as a Cell and the setter per cell,
+    on text that repeats, looks like a formula or an error code, is padded or missing, and on dates."""
+    import numpy as np
+    import pandas as pd
+    from openpyxl.cell.cell import Cell
+
+    import workbooks.writer as writer
+
+    from openpyxl.styles.cell_style import StyleArray
+
+    ws = Workbook().active
+    body = StyleArray()
+    body.numFmtId = 4
+    a, b = writer._blank(ws, 7, 3, body), Cell(ws, row=7, column=3, style_array=body)
+    assert [getattr(a, s) for s in Cell.__slots__] == [getattr(b, s) for s in Cell.__slots__]
+    assert a._style == b._style and a._style is not body and a.parent is ws
+
+    rep = example_report(sessions=700)
+    sig = rep.signals.copy()
+    words = ["calm", "=SUM(A1)", "#N/A", "  padded ", None, "stress", "calm", "=", "#DIV/0!"]
+    sig["note"] = [words[i % len(words)] for i in range(len(sig))]
+    sig["seen"] = pd.DatetimeIndex(sig.index).where(np.arange(len(sig)) % 5 != 0)   # dates with NaT
+    sig["mixed"] = [("x" if i % 3 else 1.5) for i in range(len(sig))]                 # object, not one type
+    rep = type(rep)(**{**rep.__dict__, "signals": sig})
+    fast = _parts(save_bytes(render(rep)))
+    monkeypatch.setattr(writer, "_fill_column", reference_fill_column)
     slow = _parts(save_bytes(render(rep)))
     assert fast.keys() == slow.keys()
     for name in fast:

@@ -27,6 +27,7 @@ from engine.universe import SECTORS
 from usecases import factors, signals
 from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
+from usecases.gcpause import paused_gc
 from usecases.optimize import optimize_as_of
 from workbooks.export import export_signed
 from workbooks.keys import (KEY_FILE, Signer, SigningKeyError, ensure_signer, init_keys, key_id_of,
@@ -120,7 +121,8 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         early = {"metrics": metrics, "events": events, "verdict": rep["verdict"]}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
-    sectors = pd.DataFrame(signals.sectors_report(pit, stress_config)["regressions"])
+    # the regressions table of signals.sectors_report, without the parts the workbook does not show
+    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
 
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
@@ -213,12 +215,19 @@ def export_decision(market: Market, as_of=None, out: Path | None = None, current
     BacktestResult for the Backtest and Attribution sheets; ``holdings``: a holdings CSV (adds the Trades
     and Execution sheets; its SHA-256 is among the inputs); ``sheets``: extra DecisionReport parts
     computed by other stages (e.g. ``{"scorecard": frame}``)."""
-    from workbooks.keys import operator_identity
-    from workbooks.trust import TrustStore
-
     from workbooks.export import check_target
     if out is not None and not Path(out).is_dir():
         check_target(out, force)          # refuse an occupied target before computing anything
+    with paused_gc():               # no result changes; see usecases.gcpause
+        return _export(market, as_of, out, current, limits, keys_dir, ledger, template, allow_ephemeral_key,
+                       force, pdf, inputs, stress_config, backtest, holdings, tax, sheets)
+
+
+def _export(market, as_of, out, current, limits, keys_dir, ledger, template, allow_ephemeral_key, force, pdf,
+            inputs, stress_config, backtest, holdings, tax, sheets) -> dict:
+    from workbooks.keys import operator_identity
+    from workbooks.trust import TrustStore
+
     extra = list(inputs) + ([("template", template)] if template is not None else [])
     report = build_report(market, as_of, current, limits, stress_config=stress_config, backtest=backtest,
                           holdings=holdings, tax=tax, inputs=extra, operator=operator_identity(keys_dir))

@@ -31,7 +31,6 @@ from typing import Any
 
 from engine.errors import ArgumentError
 from workbooks import atomic
-from workbooks.digest import read_audit_digest
 from workbooks.ledger import Ledger, export_payload
 from workbooks.report import DecisionReport
 from workbooks.sign import p7s_path_for, sign_bytes
@@ -137,8 +136,8 @@ def _rollback(out: Path, temps: list[Path], sup: Path | None, p7s_moved: bool) -
 def _build(report: DecisionReport, template, signer, out: Path, pdf: bool):
     """(signed workbook and .p7s, content digest, PDF bytes or None), all in memory."""
     _step("render")
-    data = render_bytes(report, template, compress=False)     # the signer re-packs it compressed
-    digest = read_audit_digest(data) or ""
+    # stored parts (the signer re-packs them compressed) and the digest sealed in them
+    data, digest = render_bytes(report, template, compress=False, with_digest=True)
     _step("sign")
     signed = sign_bytes(data, signer, path=out)
     pdf_bytes = None

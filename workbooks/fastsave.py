@@ -28,6 +28,7 @@ from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 EMPTY = b"<sheetData></sheetData>"
+NO_STYLE = bytes(36)               # an all-zero style array (9 x int32): no style
 INF = float("inf")
 
 
@@ -95,7 +96,8 @@ def _cell(ws, cell, style_id: str | None) -> str:
 
 
 def sheet_data(ws) -> bytes:
-    """The ``<sheetData>`` element openpyxl's WorksheetWriter.write_rows would write for ``ws``."""
+    """The ``<sheetData>`` element openpyxl's WorksheetWriter.write_rows would write for ``ws``.
+    Plain numbers (most of the daily history) are written inline; every other cell by :func:`_cell`."""
     rows = defaultdict(list)
     for (r, _c), cell in sorted(ws._cells.items()):
         rows[r].append(cell)
@@ -103,30 +105,42 @@ def sheet_data(ws) -> bytes:
         rows[r] = []
     dims = ws.row_dimensions
     ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
+    heads: dict[tuple[int, bytes], str] = {}    # (column, style) -> '<c r="X' and ' s="ID"' after the row
     out = ["<sheetData>"]
+    add = out.append
     for r, cells in sorted(rows.items()):
         if r in dims:
             attrs = {"r": f"{r}"}
             attrs.update(dims[r])
-            out.append(f"<row{_attrs(attrs)}>")
+            add(f"<row{_attrs(attrs)}>")
         else:
-            out.append(f'<row r="{r}">')
+            add(f'<row r="{r}">')
         for cell in cells:
-            if cell._comment is not None:
+            comment = cell._comment
+            if comment is not None:
                 ws._comments.append(CommentRecord.from_cell(cell))
             style = cell._style
-            styled = style is not None and any(style)
-            if cell._value is None and not styled and not cell._comment:
+            key = style.tobytes() if style is not None else NO_STYLE
+            styled = key != NO_STYLE
+            value = cell._value
+            if value is None and not styled and not comment:
                 continue
             sid = None
             if styled:
-                key = style.tobytes()
                 sid = ids.get(key)
                 if sid is None:
                     sid = ids[key] = f"{cell.style_id}"
-            out.append(_cell(ws, cell, sid))
-        out.append("</row>")
-    out.append("</sheetData>")
+            if cell.data_type == "n" and type(value) is float and value == value and value not in (INF, -INF) \
+                    and cell._hyperlink is None:
+                head = heads.get((cell.column, key))
+                if head is None:
+                    letter = get_column_letter(cell.column)
+                    head = heads[(cell.column, key)] = (letter, "" if sid is None else f' s="{sid}"')
+                add(f'<c r="{head[0]}{r}"{head[1]} t="n"><v>{"%.16g" % value}</v></c>')
+                continue
+            add(_cell(ws, cell, sid))
+        add("</row>")
+    add("</sheetData>")
     return "".join(out).encode("ascii")
 
 

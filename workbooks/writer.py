@@ -28,6 +28,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.table import TableColumn
@@ -283,18 +284,59 @@ def _fill_column(ws, row0: int, col: int, series: pd.Series, kind: str, body) ->
     cells = ws._cells
     values = _numbers(series, kind)
     if values is None:
-        for i, v in enumerate(series.tolist()):
-            cell = Cell(ws, row=row0 + i, column=col, style_array=body)
-            _set(cell, _py(v, kind))
-            cells[(row0 + i, col)] = cell
+        _fill_values(ws, row0, col, [_py(v, kind) for v in series.tolist()], body)
         return
     data_type = "b" if kind == "bool" else "n"
     for i, v in enumerate(values):
-        cell = Cell(ws, row=row0 + i, column=col, style_array=body)
+        cell = _blank(ws, row0 + i, col, body)
         if v is not None:
             cell._value = v
             cell.data_type = data_type
         cells[(row0 + i, col)] = cell
+
+
+def _fill_values(ws, row0: int, col: int, values: list, body) -> None:
+    """Text and date cells of one column. The value setter's outcome (stored value, type, and the style
+    after its number-format inference) depends only on the value for text and on the type for a
+    datetime, given the column's one body style: it runs once per distinct text and once per datetime
+    type, and the other cells take its result; anything else goes through :func:`_set` cell by cell."""
+    cells = ws._cells
+    memo: dict = {}
+    for i, v in enumerate(values):
+        cell = _blank(ws, row0 + i, col, body)
+        t = type(v)
+        if t is str or t is datetime:
+            key = v if t is str else t
+            hit = memo.get(key)
+            if hit is None:
+                _set(cell, v)
+                memo[key] = (cell._value, cell.data_type, StyleArray(cell._style))
+            else:
+                cell._value = hit[0] if t is str else v
+                cell.data_type = hit[1]
+                cell._style = StyleArray(hit[2])
+        elif v is not None:
+            _set(cell, v)
+        cells[(row0 + i, col)] = cell
+
+
+_new_cell = Cell.__new__
+
+
+def _blank(ws, row: int, col: int, style) -> Cell:
+    """``Cell(ws, row=row, column=col, style_array=style)`` without its constructor chain: the same slots
+    (parent, its own copy of the style, row, column, no value, type ``n``, no hyperlink or comment).
+    tests/test_fastsave.py checks it against the constructor, slot by slot."""
+    cell = _new_cell(Cell)
+    cell.parent = ws
+    cell._style = StyleArray(style)
+    cell.row = row
+    cell.column = col
+    cell._value = None
+    cell._hyperlink = None
+    cell.data_type = "n"
+    cell._comment = None
+    return cell
 
 
 def _stretch_rules(ws, c1: int, c2: int, hdr: int, template_last: int, last: int) -> None:
@@ -533,15 +575,18 @@ def render(report: DecisionReport, template: str | Path | None = None) -> Workbo
     return wb
 
 
-def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True) -> bytes:
+def render_bytes(report: DecisionReport, template: str | Path | None = None, compress: bool = True,
+                 with_digest: bool = False):
     """The saved, sealed .xlsx bytes for ``report``: :func:`render`, save, then
     :func:`workbooks.digest.seal_package` writes the content digest of the saved package
     (``compress=False``: parts stored, for the signer to re-pack). Saved by
-    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time."""
+    :func:`workbooks.fastsave.save_bytes`: the bytes openpyxl writes, in about a third of the time.
+    ``with_digest``: return ``(bytes, digest)``, the digest just sealed (no re-reading of the package)."""
     from workbooks.digest import seal_package
     from workbooks.fastsave import save_bytes
 
-    return seal_package(save_bytes(render(report, template)), compress=compress)[0]
+    data, digest = seal_package(save_bytes(render(report, template)), compress=compress)
+    return (data, digest) if with_digest else data
 
 
 def write_workbook(report: DecisionReport, path: str | Path, template: str | Path | None = None) -> Path:

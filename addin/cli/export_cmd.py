@@ -52,13 +52,14 @@ def export(
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
     from usecases.context import open_market
     from usecases.export import export_decision
+    from usecases.gcpause import paused_gc
     from usecases.optimize import read_weights_csv
 
     with handle_errors(as_json):
         limits = load_limits(config)
         cur = read_weights_csv(current) if current else None
         scfg = read_stress_config(stress_config)
-        with spinner(as_json, "computing the decision, writing and signing the workbook"):
+        with spinner(as_json, "computing the decision, writing and signing the workbook"), paused_gc():
             market = open_market(data=data, store=store, demo=demo)
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
                                 allow_ephemeral_key=market.is_demo, force=force, pdf=pdf,

@@ -79,6 +79,41 @@ def stationary_indices(rng: np.random.Generator, n: int, block: int) -> np.ndarr
     return (start[at] + np.arange(n) - at) % n
 
 
+def stationary_index_rows(rng: np.random.Generator, n: int, block: int, reps: int) -> np.ndarray:
+    """``reps`` consecutive replications of :func:`stationary_indices` as a (reps, n) array: the same random
+    stream (per replication ``integers(n)`` then ``random(n)``), the block bookkeeping done for all rows at
+    once; row r equals the r-th call of ``stationary_indices`` on the same generator."""
+    starts = np.empty((reps, n), dtype=np.int64)
+    new = np.empty((reps, n), dtype=bool)
+    cut = 1.0 / block
+    for r in range(reps):
+        starts[r] = rng.integers(n, size=n, dtype=np.int64)
+        new[r] = rng.random(n) <= cut
+    new[:, 0] = True
+    rows = np.arange(n)
+    at = np.maximum.accumulate(np.where(new, rows, 0), axis=1)
+    return (np.take_along_axis(starts, at, axis=1) + rows - at) % n
+
+
+_CHUNK = 1 << 21     # index elements per batch of replications (16 MB of int64)
+
+
+def _draws(x: np.ndarray, statistic, rng: np.random.Generator, block: int, reps: int) -> np.ndarray:
+    """The statistic of each replication, in order. A 1-D sample with ``np.mean`` is averaged row-wise over
+    the whole batch (numpy's row reduction is the same pairwise sum as ``np.mean`` of each row: equal bit
+    for bit, tests/test_bootstrap_arch.py); other statistics are called once per replication."""
+    n = len(x)
+    step = max(1, _CHUNK // max(n, 1))
+    out = []
+    for first in range(0, reps, step):
+        idx = stationary_index_rows(rng, n, block, min(step, reps - first))
+        if statistic is np.mean and x.ndim == 1:
+            out.append(x[idx].mean(axis=1))
+        else:
+            out.append(np.array([statistic(x[i]) for i in idx], dtype=float))
+    return np.concatenate(out) if out else np.empty(0)
+
+
 def stationary_ci(data: np.ndarray, statistic: Callable[[np.ndarray], float], *, block: int | None = None,
                   reps: int = DEFAULT_REPS, level: float = DEFAULT_LEVEL, seed: int = 0) -> dict:
     """Percentile interval of ``statistic(data)`` under the stationary bootstrap.
@@ -92,7 +127,7 @@ def stationary_ci(data: np.ndarray, statistic: Callable[[np.ndarray], float], *,
     value = float(statistic(x))
     b = block_length(x) if block is None else int(block)
     rng = np.random.default_rng(seed)
-    draws = np.array([statistic(x[stationary_indices(rng, len(x), b)]) for _ in range(reps)], dtype=float)
+    draws = _draws(x, statistic, rng, b, reps)
     draws = draws[np.isfinite(draws)]
     lo = hi = None
     if len(draws) >= reps / 2:

@@ -75,17 +75,21 @@ def _regress(market, result, h, benchmark, last):
     if last is not None:
         fx = fx.iloc[: max(last - h + 1, 0)]
     out = []
+    level = d["index"].to_numpy(dtype=float)            # fx shares d's index (reindexed to it, or its head)
+    change = d["change_20d"].to_numpy(dtype=float)
+    both = ~np.isnan(level) & ~np.isnan(change)
     for s in _sectors(market.prices, benchmark):
-        frame = pd.concat([fx[s].rename("y"), d["index"], d["change_20d"]], axis=1, join="inner").dropna()
-        if len(frame) < 4 * h + 10:
+        y = fx[s].to_numpy(dtype=float)
+        keep = np.flatnonzero(both[: len(y)] & ~np.isnan(y))     # the rows an inner join + dropna keeps
+        if len(keep) < 4 * h + 10:
             continue
-        x = np.column_stack([np.ones(len(frame)), frame["index"], frame["change_20d"]])
-        yv = frame["y"].to_numpy()
+        x = np.column_stack([np.ones(len(keep)), level[keep], change[keep]])
+        yv = y[keep]
         beta, se, t = hac_ols(yv, x, lags=h)
         resid = yv - x @ beta
         r2 = 1.0 - resid.var() / yv.var() if yv.var() > 0 else np.nan
         out.append({"sector": s, "horizon": h, "alpha": beta[0], "beta_level": beta[1],
-                    "t_level": t[1], "beta_change": beta[2], "t_change": t[2], "n": len(frame), "r2": r2})
+                    "t_level": t[1], "beta_change": beta[2], "t_change": t[2], "n": len(keep), "r2": r2})
     return out
 
 
