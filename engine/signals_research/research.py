@@ -50,6 +50,9 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
             "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
             "chosen_last_on": wf.chosen[-1][0].date().isoformat() if wf.chosen else None,
             "chosen_counts": {k: int(v) for k, v in counts.items()},
+            "schedule": [{"date": d.date().isoformat(), "position": int(p), "candidate": c, "score": sc}
+                         for (d, c), p, sc in zip(wf.chosen, wf.refits, wf.scores)],
+            "default": rc.default, "step": rc.step, "min_oos": rc.min_oos,
             "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base,
             "baseline_series": bl}
 
