@@ -6,6 +6,7 @@ server computes it once per data version and answers as-of lookups in microsecon
 """
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any
 
@@ -13,7 +14,7 @@ import pandas as pd
 
 from engine.data.model import Market
 from engine.dates import parse_as_of, sessions_after
-from engine.errors import RotationError
+from engine.errors import DataError, RotationError
 from engine.stress.config import StressConfig
 from engine.stress.events import selloff_status
 from engine.stress.external import external_check
@@ -24,15 +25,43 @@ from engine.universe import SECTORS
 
 _results: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 _rankings: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
+_selections: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 
 
 def stress_result(market: Market, config: StressConfig | None = None) -> StressResult:
-    """The stress stage for ``market`` (memoized per market object and config)."""
-    key = config if config is not None else StressConfig.default()      # frozen, hashable, compared by value
+    """The stress stage for ``market`` (memoized per market object, config and selection record: a new
+    ``rotation signals research`` record is picked up by the next call)."""
+    cfg = config if config is not None else StressConfig.default()      # frozen, hashable, compared by value
+    sel = selection_for(market, cfg) if cfg.warning.procedure == "selected" else None
+    key = (cfg, sel[1] if sel else None)
     per = _results.setdefault(market, {})
     if key not in per:
-        per[key] = compute(market, config)
+        per[key] = compute(market, cfg, selection=sel)
     return per[key]
+
+
+def selection_for(market: Market, cfg: StressConfig):
+    """(record, sha256, file) of the research selection record for ``market`` under ``cfg``, or None when
+    there is none (usecases.selection_store); the file is re-read only when it changed on disk."""
+    from usecases.selection_store import ENV_SELECTIONS, read_record, record_path
+
+    per = _selections.setdefault(market, {})
+    where = ("path", cfg, os.environ.get(ENV_SELECTIONS))
+    path = per.get(where)
+    if path is None:
+        path = per[where] = record_path(market, cfg) or False
+    if path is False:
+        return None
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return None
+    hit = per.get(path)
+    if hit is None or hit[0] != stamp:
+        got = read_record(path)
+        hit = per[path] = (stamp, None if got is None else (got[0], got[1], str(path)))
+    return hit[1]
 
 
 def defensive_alternatives(market: Market, result: StressResult, as_of=None, top: int = 3) -> list[dict]:
@@ -124,18 +153,72 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out.update(stale_report(market, res, out["as_of"], as_of))
     out["label"] = market.label
-    out["warning_procedure"] = procedure_note(res.config)
+    out["warning_procedure"] = procedure_note(res, out["as_of"])
     return out
 
 
-def procedure_note(config: StressConfig) -> dict:
-    """Which procedure produced ``warning_probability`` (the frozen choice of the nested selection, when
-    configured), when it was chosen, and the evidence in words."""
-    wc = config.warning
-    name = "the stress-index logistic model" if wc.procedure == "model" else f"research candidate {wc.procedure}"
-    words = (f"warning probability from {name}" + (f", chosen by the nested walk-forward selection at its "
-             f"{wc.selected_on} refit" if wc.selected_on else "") + (f": {wc.evidence}" if wc.evidence else "."))
-    return {"procedure": wc.procedure, "selected_on": wc.selected_on or None, "verdict": words}
+RERUN = "run `rotation signals research`"
+
+
+def procedure_note(res: StressResult, as_of=None, validation: str | None = None) -> dict:
+    """Which procedure produced ``warning_probability`` at ``as_of`` and the evidence, in words: keys
+    ``procedure`` (selected / model / a frozen candidate), ``status``, ``candidate`` (the research candidate in
+    use, or None), ``refit`` (its refit date), ``sessions_past_research`` / ``stale`` (after the record's end),
+    ``record_sha256`` and ``verdict`` (sentences; ``validation`` appends the original model's verdict)."""
+    wc, info = res.config.warning, res.procedure_info or {}
+    st = info.get("status", "model")
+    out = {"procedure": wc.procedure, "status": st, "candidate": None, "refit": None, "selected_on": None,
+           "sessions_past_research": None, "stale": False, "record_sha256": info.get("sha256")}
+    if st == "frozen":
+        out.update(candidate=wc.procedure, selected_on=wc.selected_on or None)
+        words = (f"warning probability from research candidate {wc.procedure}, frozen by name" +
+                 (f" at the nested selection's {wc.selected_on} refit" if wc.selected_on else "") +
+                 (f": {wc.evidence}" if wc.evidence else "."))
+        return {**out, "verdict": words}
+    if st in ("model", "no_record", "config", "mismatch") and not (st == "mismatch" and
+                                                                    res.position(as_of) < info["matched"]):
+        why = {"model": "([warning] procedure = \"model\")",
+               "no_record": f"because there is no research selection on record for this data; {RERUN}",
+               "config": f"because the research selection on record ({info.get('file')}) was made under other "
+                         f"settings; {RERUN}",
+               "mismatch": f"because the data differ from the research selection record's from "
+                           f"{info.get('mismatch_at')} on (revised or other data); {RERUN}"}[st]
+        words = f"warning probability from the original stress-index logistic model {why}."
+        return {**out, "verdict": words + (f" {validation}" if validation else "")}
+    return {**out, **_selected_words(res, info, as_of)}
+
+
+def _selected_words(res: StressResult, info: dict, as_of) -> dict:
+    """The words of a reading resting on the selection record (see :func:`procedure_note`)."""
+    pos = res.position(as_of)
+    idx = res.daily.index
+    sched = info["schedule"]
+    first = idx.get_loc(pd.Timestamp(sched[0]["date"])) if sched else len(idx)
+    head = f"warning probability from the research procedure (nested walk-forward selection among " \
+           f"{info['pool_size']} candidates, record {info['sha256'][:12]}, through {info['last']})"
+    tail = f" Evidence: {info['verdict']}" if info.get("verdict") else ""
+    if pos < first:
+        when = f"before its first refit ({sched[0]['date']})" if sched else "before any refit"
+        return {"verdict": f"{head}: {when} the procedure makes no prediction yet.{tail}"}
+    rows = [r for r in sched if idx.get_loc(pd.Timestamp(r["date"])) <= pos]
+    r = rows[-1]
+    out = {"candidate": r["candidate"], "refit": r["date"], "selected_on": r["date"]}
+    if r["score"] is None:
+        pick = (f"at its {r['date']} refit no candidate had {info.get('min_oos')} scored out-of-sample rows yet, "
+                f"so the procedure's own rule applies: its default {r['candidate']}")
+    else:
+        pick = f"{r['candidate']}, chosen at the {r['date']} refit on its past out-of-sample AUC {r['score']:.3f}"
+    words = f"{head}: {pick}."
+    last = idx.get_loc(pd.Timestamp(info["last"])) if pd.Timestamp(info["last"]) in idx else None
+    if last is not None and pos > last:
+        past = pos - idx.get_loc(pd.Timestamp(sched[-1]["date"]))
+        stale = past >= info["step"]
+        out.update(sessions_past_research=int(past), stale=bool(stale))
+        words += (f" This session is {past} sessions past the last research refit ({sched[-1]['date']}); "
+                  f"{sched[-1]['candidate']} is refitted walk-forward on data to this session")
+        words += (f"; STALE: the next scheduled refit (every {info['step']} sessions) has passed without "
+                  f"re-selection; {RERUN}." if stale else ".")
+    return {**out, "verdict": words + tail}
 
 
 def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = None) -> float:
@@ -156,7 +239,13 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
 def validation_report(market: Market, config: StressConfig | None = None) -> dict:
     """Early-warning validation against baselines, plus the external check against STLFSI4."""
     res = stress_result(market, config)
+    info = res.procedure_info or {}
+    if info.get("status") == "mismatch":
+        raise DataError(f"the data differ from the research selection record's ({info['file']}) from "
+                        f"{info['mismatch_at']} on, so the procedure the readings use cannot be validated on them; "
+                        f"{RERUN} (or set [warning] procedure = \"model\")")
     rep = validate(market, res)
+    rep["warning_procedure"] = procedure_note(res)
     if "stlfsi4" in market.reference.columns and market.reference["stlfsi4"].notna().any():
         rep["external_check"] = external_check(res, market.reference)
     rep["label"] = market.label

@@ -110,19 +110,9 @@ def _flag(pred, base):
 
 def verdict_words(out: dict) -> str:
     """One sentence per target saying whether the procedure beats VIX alone and HY alone (computed)."""
-    parts = []
-    for name, r in out.items():
-        m = "AUC" if r["binary"] else "rank IC"
-        pv = r["metrics"]["procedure"].get("auc" if r["binary"] else "rank_ic", {}).get("value")
-        bits = []
-        for b, v in r["beats"].items():
-            d = r["difference_vs"][b]
-            word = {"PASS": "beats", "FAIL": "is worse than", "INCONCLUSIVE": "is not distinguishable from"}[v]
-            iv = "" if d["value"] is None else f" (difference {d['value']:+.3f}, 95% CI {_f(d['ci_low'])} to {_f(d['ci_high'])})"
-            bits.append(f"{word} {b.split(':')[1].upper()} alone{iv}")
-        pv_s = "n/a" if pv is None or pv != pv else f"{pv:.3f}"
-        parts.append(f"{name}: out-of-sample {m} {pv_s}; the procedure " + "; ".join(bits) + ".")
-    return " ".join(parts)
+    from engine.signals_research.research import target_words
+
+    return " ".join(target_words(name, r) for name, r in out.items())
 
 
 def _f(v):

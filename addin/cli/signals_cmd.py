@@ -112,16 +112,11 @@ def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = F
             if ext:
                 out.print(f"External check: weekly mean vs STLFSI4, correlation {ext['correlation']:.2f} "
                           f"over {ext['n_weeks']} weeks ({ext['start']} to {ext['end']}).")
-            d = rep.get("definition", {})
-            if d.get("procedure"):
-                out.print(f"Procedure: {d['procedure']}" + (f", chosen at the {d['selected_on']} refit of the nested "
-                          f"selection" if d.get("selected_on") else "") + (f": {d['evidence']}" if d.get("evidence") else ""),
-                          markup=False)
+            if rep.get("procedure"):
+                out.print(_research_table("the procedure readings use, on the research schedule", rep["procedure"]))
+            if rep.get("warning_procedure"):
+                out.print(f"Procedure: {rep['warning_procedure']['verdict']}", markup=False)
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
-            sv = rep.get("selection_saved")
-            if sv:
-                where = " and ".join(p for p in (sv["path"], sv["copy"]) if p)
-                out.print(f"Selection record (readings use it): {where} (SHA-256 {sv['sha256'][:16]}...)")
         emit(rep, as_json, render)
 
 

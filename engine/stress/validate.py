@@ -164,6 +164,11 @@ def validate(market, result, config: StressConfig | None = None) -> dict:
                             "refit": cfg.refit, "ridge": cfg.ridge, "procedure": cfg.procedure,
                             "selected_on": cfg.selected_on or None, "evidence": cfg.evidence or None}
     report["verdict"] = verdict(report)
+    if (result.procedure_info or {}).get("status") in ("record", "extended"):     # the research procedure
+        from engine.signals_research.reading import procedure_validation
+
+        report["procedure"] = procedure_validation(market, result)
+        report["verdict"] = f"{report['procedure']['words']} {report['verdict']}"
     return report
 
 
