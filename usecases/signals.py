@@ -193,14 +193,14 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
     pos = res.position(as_of)
     idx = res.daily.index
     sched = info["schedule"]
-    first = idx.get_loc(pd.Timestamp(sched[0]["date"])) if sched else len(idx)
+    first = sched[0]["position"] if sched else len(idx)     # record positions = this market's (the chain matched)
     head = f"warning probability from the research procedure (nested walk-forward selection among " \
            f"{info['pool_size']} candidates, record {info['sha256'][:12]}, through {info['last']})"
     tail = f" Evidence: {info['verdict']}" if info.get("verdict") else ""
     if pos < first:
         when = f"before its first refit ({sched[0]['date']})" if sched else "before any refit"
         return {"verdict": f"{head}: {when} the procedure makes no prediction yet.{tail}"}
-    rows = [r for r in sched if idx.get_loc(pd.Timestamp(r["date"])) <= pos]
+    rows = [r for r in sched if r["position"] <= pos]
     r = rows[-1]
     out = {"candidate": r["candidate"], "refit": r["date"], "selected_on": r["date"]}
     if r["score"] is None:
@@ -209,9 +209,8 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
     else:
         pick = f"{r['candidate']}, chosen at the {r['date']} refit on its past out-of-sample AUC {r['score']:.3f}"
     words = f"{head}: {pick}."
-    last = idx.get_loc(pd.Timestamp(info["last"])) if pd.Timestamp(info["last"]) in idx else None
-    if last is not None and pos > last:
-        past = pos - idx.get_loc(pd.Timestamp(sched[-1]["date"]))
+    if pos >= info["record_sessions"]:
+        past = pos - sched[-1]["position"]
         stale = past >= info["step"]
         out.update(sessions_past_research=int(past), stale=bool(stale))
         words += (f" This session is {past} sessions past the last research refit ({sched[-1]['date']}); "
