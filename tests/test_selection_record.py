@@ -237,3 +237,14 @@ def test_words_before_the_first_choice(demo, setup, monkeypatch):
     assert dflt, "the reduced pool should need its default at the first refits"
     note = procedure_note(res, demo.sessions[dflt[0]["position"]])
     assert "the procedure's own rule applies: its default" in note["verdict"] and note["candidate"] == dflt[0]["candidate"]
+
+
+def test_signed_workbook_lists_the_selection_record_and_the_sheet_says_the_procedure(demo, setup, monkeypatch):
+    from usecases.export import build_report
+
+    path = _filed(monkeypatch, setup, "full", demo)
+    rep = build_report(demo, "2018-12-24", stress_config=setup["cfg"])
+    rows = [r for r in rep.inputs if r[0] == "selection record"]
+    assert rows == [("selection record", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())]
+    assert rep.early_warning["verdict"].startswith("warning probability from the research procedure")
+    assert "event: out-of-sample AUC" in rep.early_warning["verdict"]

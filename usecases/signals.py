@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -26,6 +27,8 @@ from engine.universe import SECTORS
 _results: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 _rankings: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 _selections: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
+_record_cache: dict = {}
+_validations: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 
 
 def stress_result(market: Market, config: StressConfig | None = None) -> StressResult:
@@ -57,10 +60,10 @@ def selection_for(market: Market, cfg: StressConfig):
         stamp = (st.st_mtime_ns, st.st_size)
     except OSError:
         return None
-    hit = per.get(path)
+    hit = _record_cache.get(path)        # parsed once per file version for every (point-in-time) market
     if hit is None or hit[0] != stamp:
         got = read_record(path)
-        hit = per[path] = (stamp, None if got is None else (got[0], got[1], str(path)))
+        hit = _record_cache[path] = (stamp, None if got is None else (got[0], got[1], str(path)))
     return hit[1]
 
 
@@ -153,7 +156,10 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out.update(stale_report(market, res, out["as_of"], as_of))
     out["label"] = market.label
-    out["warning_procedure"] = procedure_note(res, out["as_of"])
+    note = procedure_note(res, out["as_of"])
+    if note["status"] in ("model", "no_record", "config"):      # the logistic model throughout: its own verdict
+        note = procedure_note(res, out["as_of"], _validation_verdict(market, res))
+    out["warning_procedure"] = note
     return out
 
 
@@ -174,7 +180,7 @@ def procedure_note(res: StressResult, as_of=None, validation: str | None = None)
         words = (f"warning probability from research candidate {wc.procedure}, frozen by name" +
                  (f" at the nested selection's {wc.selected_on} refit" if wc.selected_on else "") +
                  (f": {wc.evidence}" if wc.evidence else "."))
-        return {**out, "verdict": words}
+        return {**out, "used": words, "verdict": words}
     if st in ("model", "no_record", "config", "mismatch") and not (st == "mismatch" and
                                                                     res.position(as_of) < info["matched"]):
         why = {"model": "([warning] procedure = \"model\")",
@@ -184,7 +190,7 @@ def procedure_note(res: StressResult, as_of=None, validation: str | None = None)
                "mismatch": f"because the data differ from the research selection record's from "
                            f"{info.get('mismatch_at')} on (revised or other data); {RERUN}"}[st]
         words = f"warning probability from the original stress-index logistic model {why}."
-        return {**out, "verdict": words + (f" {validation}" if validation else "")}
+        return {**out, "used": words, "verdict": words + (f" {validation}" if validation else "")}
     return {**out, **_selected_words(res, info, as_of)}
 
 
@@ -199,7 +205,8 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
     tail = f" Evidence: {info['verdict']}" if info.get("verdict") else ""
     if pos < first:
         when = f"before its first refit ({sched[0]['date']})" if sched else "before any refit"
-        return {"verdict": f"{head}: {when} the procedure makes no prediction yet.{tail}"}
+        used = f"{head}: {when} the procedure makes no prediction yet."
+        return {"used": used, "verdict": used + tail}
     rows = [r for r in sched if r["position"] <= pos]
     r = rows[-1]
     out = {"candidate": r["candidate"], "refit": r["date"], "selected_on": r["date"]}
@@ -217,7 +224,16 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
                   f"{sched[-1]['candidate']} is refitted walk-forward on data to this session")
         words += (f"; STALE: the next scheduled refit (every {info['step']} sessions) has passed without "
                   f"re-selection; {RERUN}." if stale else ".")
-    return {**out, "verdict": words + tail}
+    return {**out, "used": words, "verdict": words + tail}
+
+
+def selection_inputs(res: StressResult) -> list[tuple[str, str, str]]:
+    """[("selection record", file, SHA-256)] of the research record ``res``'s warning rests on (the bytes
+    read, not re-read), or [] when it rests on none: the signed workbook lists it among its inputs."""
+    info = res.procedure_info or {}
+    if info.get("status") not in ("record", "extended", "mismatch"):
+        return []
+    return [("selection record", str(Path(info["file"]).resolve()), info["sha256"])]
 
 
 def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = None) -> float:
@@ -233,6 +249,19 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
     start, end = parse_range(start, end)
     daily = stress_result(market, config).history(start, end)
     return daily[["index", "percentile", "regime", "strength", "change_20d", "warning_probability"]]
+
+
+def _validation_verdict(market: Market, res: StressResult) -> str | None:
+    """'Out of sample through <date>: <validate's verdict>' for ``res`` (memoized), None without one."""
+    per = _validations.setdefault(market, {})
+    if id(res) not in per or per[id(res)][0] is not res:
+        try:
+            rep = validate(market, res)
+            words = f"Out of sample through {rep['period']['end']}: {rep['verdict']}"
+        except RotationError:
+            words = None
+        per[id(res)] = (res, words)
+    return per[id(res)][1]
 
 
 def validation_report(market: Market, config: StressConfig | None = None) -> dict:

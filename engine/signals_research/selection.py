@@ -36,9 +36,9 @@ def config_digest(cfg) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _rows(market) -> tuple[np.ndarray, list[str]]:
-    idx = market.prices.index
-    p = market.prices.reindex(columns=sorted(market.prices.columns))
+def _rows(market, upto: int | None = None) -> tuple[np.ndarray, list[str]]:
+    idx = market.prices.index[:upto]
+    p = market.prices.iloc[:upto].reindex(columns=sorted(market.prices.columns))
     s = market.stress.reindex(index=idx, columns=sorted(market.stress.columns))
     cols = [f"p:{c}" for c in p.columns] + [f"s:{c}" for c in s.columns]
     a = np.column_stack([idx.as_unit("ns").asi8.astype(float), p.to_numpy(float), s.to_numpy(float)])
@@ -48,10 +48,10 @@ def _rows(market) -> tuple[np.ndarray, list[str]]:
 
 def row_chain(market, upto: int | None = None) -> list[str]:
     """The hex SHA-256 chain over the market's sessions (module doc), for rows ``0..upto-1`` (None: all)."""
-    a, cols = _rows(market)
+    a, cols = _rows(market, upto)
     h = hashlib.sha256(json.dumps(cols).encode()).digest()
     out = []
-    for row in a[: len(a) if upto is None else upto]:
+    for row in a:
         h = hashlib.sha256(h + row.tobytes()).digest()
         out.append(h.hex())
     return out
