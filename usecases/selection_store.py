@@ -29,8 +29,12 @@ def selections_dir() -> Path:
     return Path(platformdirs.user_data_dir("sector-rotation", appauthor=False)) / "selections"
 
 
-def record_path(market, cfg) -> Path | None:
-    """The record file for ``market`` under ``cfg`` (None when the data are too short to key)."""
+def record_path(market, cfg=None) -> Path | None:
+    """The record file for ``market`` under ``cfg`` (None: the shipped defaults; returns None when the data
+    are too short to key)."""
+    from engine.stress.config import StressConfig
+
+    cfg = cfg or StressConfig.default()
     if cfg.warning.selection_file:
         return Path(cfg.warning.selection_file).expanduser()
     key = record_key(market, cfg)
