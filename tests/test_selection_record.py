@@ -248,3 +248,18 @@ def test_signed_workbook_lists_the_selection_record_and_the_sheet_says_the_proce
     assert rows == [("selection record", str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())]
     assert rep.early_warning["verdict"].startswith("warning probability from the research procedure")
     assert "event: out-of-sample AUC" in rep.early_warning["verdict"]
+
+
+def test_a_damaged_record_is_a_one_sentence_error(demo, setup, monkeypatch):
+    from addin.cli.main import app
+
+    path = _filed(monkeypatch, setup, "full", demo)
+    monkeypatch.setenv("ROTATION_SELECTIONS", str(path.parent.parent / "damaged"))
+    from usecases.selection_store import record_path
+
+    bad = record_path(demo, setup["cfg"])
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_bytes(path.read_bytes()[:1000])          # a half-written file (the writer never leaves one)
+    r = CliRunner().invoke(app, ["signals", "--demo", "--stress-config", str(setup["toml"])])
+    assert r.exit_code == 2 and "selection record is not valid JSON" in r.output and bad.name in r.output
+    assert "Traceback" not in r.output
