@@ -263,3 +263,27 @@ def test_a_damaged_record_is_a_one_sentence_error(demo, setup, monkeypatch):
     r = CliRunner().invoke(app, ["signals", "--demo", "--stress-config", str(setup["toml"])])
     assert r.exit_code == 2 and "selection record is not valid JSON" in r.output and bad.name in r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.slow
+def test_real_data_record_round_trip(real_market, tmp_path, monkeypatch):
+    """On ../shared/data (vendor files, publication lags, stale inputs) with the reduced pool: the filed record
+    is found, readings equal it, a point-in-time view agrees, and validate equals the research's event rows."""
+    from usecases.selection_store import save_selection
+    from usecases.signals import reading, stress_result, validation_report
+    from usecases.signals_research import research
+
+    monkeypatch.setenv("ROTATION_SELECTIONS", str(tmp_path / "sel"))
+    (tmp_path / "fast.toml").write_text(FAST_TOML)
+    cfg = StressConfig.from_toml(tmp_path / "fast.toml")
+    rep = research(real_market, cfg, only=["event"], keep_record=True)
+    rec = rep["selection_record"]
+    saved = save_selection(rep, real_market, cfg)
+    res = stress_result(real_market, cfg)
+    assert res.procedure_info["status"] == "record" and res.procedure_info["sha256"] == saved["sha256"]
+    np.testing.assert_array_equal(res.daily["warning_probability"].to_numpy(float), _prob(rec))
+    t = "2018-12-24"
+    r = reading(real_market, t, cfg, with_defensive=False)
+    assert r["warning_probability"] == reading(real_market.asof(t), t, cfg, with_defensive=False)["warning_probability"]
+    v = validation_report(real_market, cfg)
+    assert v["procedure"]["metrics"]["procedure"] == rep["targets"]["event"]["metrics"]["procedure"]
