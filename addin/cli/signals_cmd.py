@@ -286,6 +286,8 @@ def research_cmd(
             if sv:
                 where = " and ".join(p for p in (sv["path"], sv["copy"]) if p)
                 out.print(f"Selection record (readings use it): {where} (SHA-256 {sv['sha256'][:16]}...)")
+            elif "event" not in rep["targets"]:
+                out.print("No selection record filed: the event target, which drives the warning, was not in this run.")
         emit(rep, as_json, render)
 
 
