@@ -166,11 +166,13 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
 RERUN = "run `rotation signals research`"
 
 
-def procedure_note(res: StressResult, as_of=None, validation: str | None = None) -> dict:
+def procedure_note(res: StressResult, as_of=None, validation: dict | None = None) -> dict:
     """Which procedure produced ``warning_probability`` at ``as_of`` and the evidence, in words: keys
     ``procedure`` (selected / model / a frozen candidate), ``status``, ``candidate`` (the research candidate in
     use, or None), ``refit`` (its refit date), ``sessions_past_research`` / ``stale`` (after the record's end),
-    ``record_sha256`` and ``verdict`` (sentences; ``validation`` appends the original model's verdict)."""
+    ``record_sha256``, ``used`` (what produced it), ``verdict`` (that and the evidence, sentences; ``validation``
+    from :func:`_validation_verdict` adds the original model's) and ``short`` (both in at most 255 characters,
+    for a worksheet cell)."""
     wc, info = res.config.warning, res.procedure_info or {}
     st = info.get("status", "model")
     out = {"procedure": wc.procedure, "status": st, "candidate": None, "refit": None, "selected_on": None,
@@ -180,7 +182,7 @@ def procedure_note(res: StressResult, as_of=None, validation: str | None = None)
         words = (f"warning probability from research candidate {wc.procedure}, frozen by name" +
                  (f" at the nested selection's {wc.selected_on} refit" if wc.selected_on else "") +
                  (f": {wc.evidence}" if wc.evidence else "."))
-        return {**out, "used": words, "verdict": words}
+        return {**out, "used": words, "verdict": words, "short": _cell(f"frozen research candidate {wc.procedure}")}
     if st in ("model", "no_record", "config", "mismatch") and not (st == "mismatch" and
                                                                     res.position(as_of) < info["matched"]):
         why = {"model": "([warning] procedure = \"model\")",
@@ -190,7 +192,13 @@ def procedure_note(res: StressResult, as_of=None, validation: str | None = None)
                "mismatch": f"because the data differ from the research selection record's from "
                            f"{info.get('mismatch_at')} on (revised or other data); {RERUN}"}[st]
         words = f"warning probability from the original stress-index logistic model {why}."
-        return {**out, "used": words, "verdict": words + (f" {validation}" if validation else "")}
+        brief = {"model": "original logistic model", "no_record": "original logistic model (no research selection "
+                 "on record for this data: run `rotation signals research`)",
+                 "config": "original logistic model (the research record has other settings: rerun research)",
+                 "mismatch": f"original logistic model (data differ from the research record from "
+                             f"{info.get('mismatch_at')})"}[st]
+        return {**out, "used": words, "verdict": words + (f" {validation['words']}" if validation else ""),
+                "short": _cell(brief + (f"; {validation['short']}" if validation else ""))}
     return {**out, **_selected_words(res, info, as_of)}
 
 
@@ -206,7 +214,8 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
     if pos < first:
         when = f"before its first refit ({sched[0]['date']})" if sched else "before any refit"
         used = f"{head}: {when} the procedure makes no prediction yet."
-        return {"used": used, "verdict": used + tail}
+        return {"used": used, "verdict": used + tail, "short": _cell(f"research procedure: no prediction {when}"
+                                                                      f"; {_evidence_short(info)}")}
     rows = [r for r in sched if r["position"] <= pos]
     r = rows[-1]
     out = {"candidate": r["candidate"], "refit": r["date"], "selected_on": r["date"]}
@@ -224,7 +233,24 @@ def _selected_words(res: StressResult, info: dict, as_of) -> dict:
                   f"{sched[-1]['candidate']} is refitted walk-forward on data to this session")
         words += (f"; STALE: the next scheduled refit (every {info['step']} sessions) has passed without "
                   f"re-selection; {RERUN}." if stale else ".")
-    return {**out, "used": words, "verdict": words + tail}
+    brief = f"research procedure: {r['candidate']} (refit {r['date']}" + \
+            (")" if r["score"] is None else f", past AUC {r['score']:.3f})")
+    if out.get("sessions_past_research") is not None:
+        brief += f", {out['sessions_past_research']} sessions past research" + (", STALE" if out["stale"] else "")
+    return {**out, "used": words, "verdict": words + tail, "short": _cell(f"{brief}; {_evidence_short(info)}")}
+
+
+def _evidence_short(info: dict) -> str:
+    """'out of sample AUC 0.454 vs VIX alone 0.596: worse than VIX alone' from the record."""
+    m = (info.get("metrics") or {}).get("auc", {}).get("value")
+    v = (info.get("beats") or {}).get("only:vix")
+    word = {"PASS": "beats", "FAIL": "worse than", "INCONCLUSIVE": "not distinguishable from"}.get(v, "vs")
+    return f"out of sample AUC {_num(m)}, {word} VIX alone"
+
+
+def _cell(text: str) -> str:
+    """At most 255 characters (an Excel cell's string limit for a UDF result)."""
+    return text if len(text) <= 255 else text[:252] + "..."
 
 
 def selection_inputs(res: StressResult) -> list[tuple[str, str, str]]:
@@ -252,16 +278,25 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
 
 
 def _validation_verdict(market: Market, res: StressResult) -> str | None:
-    """'Out of sample through <date>: <validate's verdict>' for ``res`` (memoized), None without one."""
+    """``{"words": "Out of sample through <date>: <validate's verdict>", "short": one clause}`` for ``res``
+    (memoized), None without a validation."""
     per = _validations.setdefault(market, {})
     if id(res) not in per or per[id(res)][0] is not res:
         try:
             rep = validate(market, res)
-            words = f"Out of sample through {rep['period']['end']}: {rep['verdict']}"
+            m, v = rep["model"]["auc"], rep["baselines"]["vix"]["auc"]
+            beat = m is not None and v is not None and m > v
+            words = {"words": f"Out of sample through {rep['period']['end']}: {rep['verdict']}",
+                     "short": f"out of sample AUC {_num(m)} vs VIX alone {_num(v)}: "
+                              f"{'beats' if beat else 'does not beat'} VIX alone"}
         except RotationError:
             words = None
         per[id(res)] = (res, words)
     return per[id(res)][1]
+
+
+def _num(v) -> str:
+    return "n/a" if v is None or v != v else f"{v:.3f}"
 
 
 def validation_report(market: Market, config: StressConfig | None = None) -> dict:

@@ -51,7 +51,7 @@ def selected_probability(market, daily, label, cfg, selection, fallback) -> tupl
             "last": rec["sessions"][-1], "schedule": rec["schedule"], "pool_size": len(rec["pool"]),
             "default": rec.get("default"), "step": rec["step"], "min_oos": rec.get("min_oos"),
             "metrics": rec.get("metrics"), "verdict": rec.get("verdict"), "record_sessions": len(rec["chain"]),
-            "horizon": rec["horizon"]}
+            "horizon": rec["horizon"], "beats": rec.get("beats")}
     if rec["config_sha256"] != config_digest(cfg):
         return fallback(), {**info, "status": "config"}
     big = len(rec["chain"])
