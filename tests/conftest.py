@@ -56,7 +56,8 @@ def _isolated_user_dirs_session(tmp_path_factory):
     import os
 
     base = tmp_path_factory.getbasetemp() / "userdirs"
-    keys = {"ROTATION_STORE": "store.sqlite", "ROTATION_LEDGER": "ledger.sqlite", "ROTATION_KEYS_DIR": "keys"}
+    keys = {"ROTATION_STORE": "store.sqlite", "ROTATION_LEDGER": "ledger.sqlite", "ROTATION_KEYS_DIR": "keys",
+            "ROTATION_SELECTIONS": "selections"}
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: str(base / v) for k, v in keys.items()})
     yield
@@ -74,6 +75,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ROTATION_STORE", str(base / "store.sqlite"))
     monkeypatch.setenv("ROTATION_LEDGER", str(base / "ledger.sqlite"))
     monkeypatch.setenv("ROTATION_KEYS_DIR", str(base / "keys"))
+    monkeypatch.setenv("ROTATION_SELECTIONS", str(base / "selections"))
 
 
 @pytest.fixture(scope="session")

@@ -268,6 +268,15 @@ def test_folder_convention_store_round_trip_and_cli(real_folder, tmp_path):
     obj = json.loads(res.stdout)
     assert "ey" in obj["columns"] and obj["user_factors"]["factors"]["ey"]["neutralized"]
     assert obj["user_factors"]["factors"]["ey"]["rows"] == len(m.user_factors.asof("2008-10-10").rows) < len(m.user_factors.rows)
+    st = CliRunner().invoke(app, ["data", "status", "--store", str(tmp_path / "s.sqlite"), "--json"])
+    assert st.exit_code == 0, st.output
+    uf = json.loads(st.stdout)["user_factors"]
+    r = m.user_factors.rows
+    assert uf["rows"] == len(r) and uf["factors"] == ["ey"] and uf["sectors"] == r["sector"].nunique()
+    assert (uf["first"], uf["last"]) == ("2001-01-31", r["date"].max().date().isoformat()) and uf["has_caps"]
+    assert uf["sha256"] == m.user_factors.sha256
+    text = CliRunner().invoke(app, ["data", "status", "--store", str(tmp_path / "s.sqlite")]).output
+    assert f"User factor panel factors.csv: {len(r):,} rows, 2001-01-31 to" in text
 
 
 def test_a_bad_or_second_panel_is_a_one_line_error(real_folder, tmp_path):

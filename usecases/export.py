@@ -118,7 +118,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         rep = signals.validation_report(pit, stress_config)
         metrics = {"model": rep["model"], **rep["baselines"]}
         events = pd.DataFrame(rep["events"])
-        early = {"metrics": metrics, "events": events, "verdict": rep["verdict"]}
+        early = {"metrics": metrics, "events": events, "verdict": f"{rd['warning_procedure']['used']} {rep['verdict']}"}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
     # the regressions table of signals.sectors_report, without the parts the workbook does not show
@@ -142,7 +142,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     return DecisionReport(
         run_id=f"{t:%Y%m%d}-{uuid.uuid4().hex[:8]}", as_of=t.date(), created_utc=now,
         operator=operator or current_operator(), software_version=software_version(),
-        data_label=_data_label(market), config=cfg, inputs=_inputs(market, inputs), data_rows_sha256=data_digest(pit),
+        data_label=_data_label(market), config=cfg, inputs=_inputs(market, inputs) + signals.selection_inputs(res), data_rows_sha256=data_digest(pit),
         reading=reading, signals=daily, early_warning=early, sectors=sectors,
         scores=scores[score_cols], weights=weights, transition=transition, backtest=bt_frame, attribution=att_frame,
         **_trade_sheets(trades, holdings),

@@ -80,7 +80,7 @@ def tech_warning(market: Market, as_of=None) -> pd.DataFrame:
     return pd.DataFrame([{"date": pd.Timestamp(r["as_of"]), "new_selloff_probability": r["warning_probability"],
                           "warning": bool(r["warning"]), "selloff_running": bool(s["in_progress"]),
                           "running_since": pd.Timestamp(s["since"]) if s["since"] else None,
-                          "procedure": r["warning_procedure"]["verdict"]}])
+                          "procedure": r["warning_procedure"]["short"]}])
 
 
 def defensive_table(market: Market, as_of=None, n: int = 3) -> pd.DataFrame:

@@ -6,14 +6,16 @@ server computes it once per data version and answers as-of lookups in microsecon
 """
 from __future__ import annotations
 
+import os
 import weakref
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from engine.data.model import Market
 from engine.dates import parse_as_of, sessions_after
-from engine.errors import RotationError
+from engine.errors import DataError, RotationError
 from engine.stress.config import StressConfig
 from engine.stress.events import selloff_status
 from engine.stress.external import external_check
@@ -24,15 +26,45 @@ from engine.universe import SECTORS
 
 _results: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 _rankings: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
+_selections: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
+_record_cache: dict = {}
+_validations: "weakref.WeakKeyDictionary[Market, dict]" = weakref.WeakKeyDictionary()
 
 
 def stress_result(market: Market, config: StressConfig | None = None) -> StressResult:
-    """The stress stage for ``market`` (memoized per market object and config)."""
-    key = config if config is not None else StressConfig.default()      # frozen, hashable, compared by value
+    """The stress stage for ``market`` (memoized per market object, config and selection record: a new
+    ``rotation signals research`` record is picked up by the next call)."""
+    cfg = config if config is not None else StressConfig.default()      # frozen, hashable, compared by value
+    sel = selection_for(market, cfg) if cfg.warning.procedure == "selected" else None
+    key = (cfg, sel[1] if sel else None)
     per = _results.setdefault(market, {})
     if key not in per:
-        per[key] = compute(market, config)
+        per[key] = compute(market, cfg, selection=sel)
     return per[key]
+
+
+def selection_for(market: Market, cfg: StressConfig):
+    """(record, sha256, file) of the research selection record for ``market`` under ``cfg``, or None when
+    there is none (usecases.selection_store); the file is re-read only when it changed on disk."""
+    from usecases.selection_store import ENV_SELECTIONS, read_record, record_path
+
+    per = _selections.setdefault(market, {})
+    where = ("path", cfg, os.environ.get(ENV_SELECTIONS))
+    path = per.get(where)
+    if path is None:
+        path = per[where] = record_path(market, cfg) or False
+    if path is False:
+        return None
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return None
+    hit = _record_cache.get(path)        # parsed once per file version for every (point-in-time) market
+    if hit is None or hit[0] != stamp:
+        got = read_record(path)
+        hit = _record_cache[path] = (stamp, None if got is None else (got[0], got[1], str(path)))
+    return hit[1]
 
 
 def defensive_alternatives(market: Market, result: StressResult, as_of=None, top: int = 3) -> list[dict]:
@@ -124,18 +156,110 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     out["tech_selloff"] = {**status, "since": status["since"].date().isoformat() if status["since"] is not None else None}
     out.update(stale_report(market, res, out["as_of"], as_of))
     out["label"] = market.label
-    out["warning_procedure"] = procedure_note(res.config)
+    note = procedure_note(res, out["as_of"])
+    if note["status"] in ("model", "no_record", "config"):      # the logistic model throughout: its own verdict
+        note = procedure_note(res, out["as_of"], _validation_verdict(market, res))
+    out["warning_procedure"] = note
     return out
 
 
-def procedure_note(config: StressConfig) -> dict:
-    """Which procedure produced ``warning_probability`` (the frozen choice of the nested selection, when
-    configured), when it was chosen, and the evidence in words."""
-    wc = config.warning
-    name = "the stress-index logistic model" if wc.procedure == "model" else f"research candidate {wc.procedure}"
-    words = (f"warning probability from {name}" + (f", chosen by the nested walk-forward selection at its "
-             f"{wc.selected_on} refit" if wc.selected_on else "") + (f": {wc.evidence}" if wc.evidence else "."))
-    return {"procedure": wc.procedure, "selected_on": wc.selected_on or None, "verdict": words}
+RERUN = "run `rotation signals research`"
+
+
+def procedure_note(res: StressResult, as_of=None, validation: dict | None = None) -> dict:
+    """Which procedure produced ``warning_probability`` at ``as_of`` and the evidence, in words: keys
+    ``procedure`` (selected / model / a frozen candidate), ``status``, ``candidate`` (the research candidate in
+    use, or None), ``refit`` (its refit date), ``sessions_past_research`` / ``stale`` (after the record's end),
+    ``record_sha256``, ``used`` (what produced it), ``verdict`` (that and the evidence, sentences; ``validation``
+    from :func:`_validation_verdict` adds the original model's) and ``short`` (both in at most 255 characters,
+    for a worksheet cell)."""
+    wc, info = res.config.warning, res.procedure_info or {}
+    st = info.get("status", "model")
+    out = {"procedure": wc.procedure, "status": st, "candidate": None, "refit": None, "selected_on": None,
+           "sessions_past_research": None, "stale": False, "record_sha256": info.get("sha256")}
+    if st == "frozen":
+        out.update(candidate=wc.procedure, selected_on=wc.selected_on or None)
+        words = (f"warning probability from research candidate {wc.procedure}, frozen by name" +
+                 (f" at the nested selection's {wc.selected_on} refit" if wc.selected_on else "") +
+                 (f": {wc.evidence}" if wc.evidence else "."))
+        return {**out, "used": words, "verdict": words, "short": _cell(f"frozen research candidate {wc.procedure}")}
+    if st in ("model", "no_record", "config", "mismatch") and not (st == "mismatch" and
+                                                                    res.position(as_of) < info["matched"]):
+        why = {"model": "([warning] procedure = \"model\")",
+               "no_record": f"because there is no research selection on record for this data; {RERUN}",
+               "config": f"because the research selection on record ({info.get('file')}) was made under other "
+                         f"settings; {RERUN}",
+               "mismatch": f"because the data differ from the research selection record's from "
+                           f"{info.get('mismatch_at')} on (revised or other data); {RERUN}"}[st]
+        words = f"warning probability from the original stress-index logistic model {why}."
+        brief = {"model": "original logistic model", "no_record": "original logistic model (no research selection "
+                 "on record for this data: run `rotation signals research`)",
+                 "config": "original logistic model (the research record has other settings: rerun research)",
+                 "mismatch": f"original logistic model (data differ from the research record from "
+                             f"{info.get('mismatch_at')})"}[st]
+        return {**out, "used": words, "verdict": words + (f" {validation['words']}" if validation else ""),
+                "short": _cell(brief + (f"; {validation['short']}" if validation else ""))}
+    return {**out, **_selected_words(res, info, as_of)}
+
+
+def _selected_words(res: StressResult, info: dict, as_of) -> dict:
+    """The words of a reading resting on the selection record (see :func:`procedure_note`)."""
+    pos = res.position(as_of)
+    idx = res.daily.index
+    sched = info["schedule"]
+    first = sched[0]["position"] if sched else len(idx)     # record positions = this market's (the chain matched)
+    head = f"warning probability from the research procedure (nested walk-forward selection among " \
+           f"{info['pool_size']} candidates, record {info['sha256'][:12]}, through {info['last']})"
+    tail = f" Evidence: {info['verdict']}" if info.get("verdict") else ""
+    if pos < first:
+        when = f"before its first refit ({sched[0]['date']})" if sched else "before any refit"
+        used = f"{head}: {when} the procedure makes no prediction yet."
+        return {"used": used, "verdict": used + tail, "short": _cell(f"research procedure: no prediction {when}"
+                                                                      f"; {_evidence_short(info)}")}
+    rows = [r for r in sched if r["position"] <= pos]
+    r = rows[-1]
+    out = {"candidate": r["candidate"], "refit": r["date"], "selected_on": r["date"]}
+    if r["score"] is None:
+        pick = (f"at its {r['date']} refit no candidate had {info.get('min_oos')} scored out-of-sample rows yet, "
+                f"so the procedure's own rule applies: its default {r['candidate']}")
+    else:
+        pick = f"{r['candidate']}, chosen at the {r['date']} refit on its past out-of-sample AUC {r['score']:.3f}"
+    words = f"{head}: {pick}."
+    if pos >= info["record_sessions"]:
+        past = pos - sched[-1]["position"]
+        stale = past >= info["step"]
+        out.update(sessions_past_research=int(past), stale=bool(stale))
+        words += (f" This session is {past} sessions past the last research refit ({sched[-1]['date']}); "
+                  f"{sched[-1]['candidate']} is refitted walk-forward on data to this session")
+        words += (f"; STALE: the next scheduled refit (every {info['step']} sessions) has passed without "
+                  f"re-selection; {RERUN}." if stale else ".")
+    brief = f"research procedure: {r['candidate']} (refit {r['date']}" + \
+            (")" if r["score"] is None else f", past AUC {r['score']:.3f})")
+    if out.get("sessions_past_research") is not None:
+        brief += f", {out['sessions_past_research']} sessions past research" + (", STALE" if out["stale"] else "")
+    return {**out, "used": words, "verdict": words + tail, "short": _cell(f"{brief}; {_evidence_short(info)}")}
+
+
+def _evidence_short(info: dict) -> str:
+    """'out of sample AUC 0.454 vs VIX alone 0.596: worse than VIX alone' from the record."""
+    m = (info.get("metrics") or {}).get("auc", {}).get("value")
+    v = (info.get("beats") or {}).get("only:vix")
+    word = {"PASS": "beats", "FAIL": "worse than", "INCONCLUSIVE": "not distinguishable from"}.get(v, "vs")
+    return f"out of sample AUC {_num(m)}, {word} VIX alone"
+
+
+def _cell(text: str) -> str:
+    """At most 255 characters (an Excel cell's string limit for a UDF result)."""
+    return text if len(text) <= 255 else text[:252] + "..."
+
+
+def selection_inputs(res: StressResult) -> list[tuple[str, str, str]]:
+    """[("selection record", file, SHA-256)] of the research record ``res``'s warning rests on (the bytes
+    read, not re-read), or [] when it rests on none: the signed workbook lists it among its inputs."""
+    info = res.procedure_info or {}
+    if info.get("status") not in ("record", "extended", "mismatch"):
+        return []
+    return [("selection record", str(Path(info["file"]).resolve()), info["sha256"])]
 
 
 def bond_stress_value(market: Market, as_of=None, config: StressConfig | None = None) -> float:
@@ -153,10 +277,38 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
     return daily[["index", "percentile", "regime", "strength", "change_20d", "warning_probability"]]
 
 
+def _validation_verdict(market: Market, res: StressResult) -> str | None:
+    """``{"words": "Out of sample through <date>: <validate's verdict>", "short": one clause}`` for ``res``
+    (memoized), None without a validation."""
+    per = _validations.setdefault(market, {})
+    if id(res) not in per or per[id(res)][0] is not res:
+        try:
+            rep = validate(market, res)
+            m, v = rep["model"]["auc"], rep["baselines"]["vix"]["auc"]
+            beat = m is not None and v is not None and m > v
+            words = {"words": f"Out of sample through {rep['period']['end']}: {rep['verdict']}",
+                     "short": f"out of sample AUC {_num(m)} vs VIX alone {_num(v)}: "
+                              f"{'beats' if beat else 'does not beat'} VIX alone"}
+        except RotationError:
+            words = None
+        per[id(res)] = (res, words)
+    return per[id(res)][1]
+
+
+def _num(v) -> str:
+    return "n/a" if v is None or v != v else f"{v:.3f}"
+
+
 def validation_report(market: Market, config: StressConfig | None = None) -> dict:
     """Early-warning validation against baselines, plus the external check against STLFSI4."""
     res = stress_result(market, config)
+    info = res.procedure_info or {}
+    if info.get("status") == "mismatch":
+        raise DataError(f"the data differ from the research selection record's ({info['file']}) from "
+                        f"{info['mismatch_at']} on, so the procedure the readings use cannot be validated on them; "
+                        f"{RERUN} (or set [warning] procedure = \"model\")")
     rep = validate(market, res)
+    rep["warning_procedure"] = procedure_note(res)
     if "stlfsi4" in market.reference.columns and market.reference["stlfsi4"].notna().any():
         rep["external_check"] = external_check(res, market.reference)
     rep["label"] = market.label

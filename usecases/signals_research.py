@@ -45,9 +45,12 @@ def candidates_tried(cfg: StressConfig | None = None) -> int:
     return len(research_pool(cfg)) * len(target_names(cfg))
 
 
-def research(market: Market, config: StressConfig | None = None, only: list[str] | None = None) -> dict:
+def research(market: Market, config: StressConfig | None = None, only: list[str] | None = None,
+             keep_record: bool = False) -> dict:
     """Every target's walk-forward procedure beside the baselines. Returns ``{"targets": {name: ...},
-    "candidates_tried", "verdict", "notes"}`` (see ``engine.signals_research.research.research_target``)."""
+    "candidates_tried", "verdict", "notes"}`` (see ``engine.signals_research.research.research_target``);
+    with ``keep_record`` and the event target run, also ``"selection_record"`` (the record readings use,
+    :mod:`engine.signals_research.selection`; save it with :func:`save_selection`)."""
     cfg = config or StressConfig.default()
     names = target_names(cfg)
     bad = sorted(set(only or ()) - set(names))
@@ -55,15 +58,30 @@ def research(market: Market, config: StressConfig | None = None, only: list[str]
         raise ArgumentError("--target", f"unknown targets {bad}; expected some of {names}")
     x, y, hor, binary = research_inputs(market, cfg)
     regime = stress_result(market, cfg).daily["regime"]
-    out = {}
+    out, rec = {}, None
     for name in y.columns:
         if only and name not in only:
             continue
         r = research_target(x, y[name], hor[name], binary[name], cfg.research)
+        if keep_record and name == "event":
+            rec = _record(market, cfg, r)
         out[name] = _breakdowns(r, y[name], binary[name], regime, market, cfg)
     tried = sum(r["candidates_tried"] for r in out.values())
-    return {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,
-            "candidates_tried": tried, "verdict": verdict_words(out)}
+    rep = {"from": x.index[0].date().isoformat(), "to": x.index[-1].date().isoformat(), "targets": out,
+           "candidates_tried": tried, "verdict": verdict_words(out)}
+    if rec is not None:
+        rec["verdict"] = verdict_words({"event": out["event"]})
+        rep["selection_record"] = rec
+    return rep
+
+
+def _record(market: Market, cfg: StressConfig, r: dict) -> dict:
+    from datetime import datetime, timezone
+
+    from engine.signals_research.selection import make_record
+
+    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return make_record(market, cfg, r, r["procedure_series"], now)
 
 
 def _breakdowns(r: dict, y, binary: bool, regime, market: Market, cfg: StressConfig) -> dict:
@@ -92,19 +110,9 @@ def _flag(pred, base):
 
 def verdict_words(out: dict) -> str:
     """One sentence per target saying whether the procedure beats VIX alone and HY alone (computed)."""
-    parts = []
-    for name, r in out.items():
-        m = "AUC" if r["binary"] else "rank IC"
-        pv = r["metrics"]["procedure"].get("auc" if r["binary"] else "rank_ic", {}).get("value")
-        bits = []
-        for b, v in r["beats"].items():
-            d = r["difference_vs"][b]
-            word = {"PASS": "beats", "FAIL": "is worse than", "INCONCLUSIVE": "is not distinguishable from"}[v]
-            iv = "" if d["value"] is None else f" (difference {d['value']:+.3f}, 95% CI {_f(d['ci_low'])} to {_f(d['ci_high'])})"
-            bits.append(f"{word} {b.split(':')[1].upper()} alone{iv}")
-        pv_s = "n/a" if pv is None or pv != pv else f"{pv:.3f}"
-        parts.append(f"{name}: out-of-sample {m} {pv_s}; the procedure " + "; ".join(bits) + ".")
-    return " ".join(parts)
+    from engine.signals_research.research import target_words
+
+    return " ".join(target_words(name, r) for name, r in out.items())
 
 
 def _f(v):

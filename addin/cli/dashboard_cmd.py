@@ -37,6 +37,8 @@ def _render(r: dict) -> None:
               + f". Inputs without a value that day: {stale}."
               + (f" Data last session {s['as_of']}, {s['data_age_days']} days ago." if s["data_age_days"] is not None
                  else ""), highlight=False, markup=False)
+    if s.get("warning_procedure"):
+        out.print(f"Warning procedure: {s['warning_procedure']['verdict']}", highlight=False, markup=False)
     out.print(f"Last rebalance {r['last_rebalance']}; next scheduled ({r['next_rebalance']['schedule']}) "
               f"{r['next_rebalance']['date']}.", highlight=False, markup=False)
     p = Table(title="Performance and attribution (active = book - benchmark)", title_justify="left")

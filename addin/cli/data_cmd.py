@@ -50,14 +50,15 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     with handle_errors(as_json):
         st = Store(store)
         rows = st.status()
-        calendar_end = None
+        calendar_end, factors = None, None
         if rows:       # fills and staleness exist once the series are aligned to the session calendar
             market = st.load()
             calendar_end = market.last.date().isoformat()
             for r in rows:
                 r.update(series_staleness(market, r))
+            factors = _factor_panel_status(market.user_factors)
         result = {"store": str(st.path), "last_import": st.last_import(), "series": rows,
-                  "max_fill_sessions": MAX_FILL, "calendar_end": calendar_end}
+                  "max_fill_sessions": MAX_FILL, "calendar_end": calendar_end, "user_factors": factors}
 
         def render(r: dict) -> None:
             if not r["series"]:
@@ -75,6 +76,12 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                           f"{s.get('filled', 0):,}", _stale_text(s), str(s.get("lag", "")),
                           (s["imported_at"] or "")[:19], Path(s["source"]).name)
             out.print(t)
+            uf = r.get("user_factors")
+            if uf:
+                out.print(f"User factor panel {Path(uf['source']).name}: {uf['rows']:,} rows, {uf['first']} to "
+                          f"{uf['last']} (published to {uf['available_last']}), factors {', '.join(uf['factors'])}, "
+                          f"{uf['sectors']} sectors, market caps {'given' if uf['has_caps'] else 'not given'} "
+                          f"(SHA-256 {uf['sha256'][:12]}).", markup=False, highlight=False)
             li = r["last_import"]
             if li:
                 out.print(f"Last import #{li['id']} at {li['at']}: {li['files']} files, {li['series']} series. "
@@ -109,3 +116,15 @@ def series_staleness(market, row: dict) -> dict:
         info["stale_sessions"] = int((market.sessions > t).sum())
         info["after_calendar"] = bool(t > market.last)
     return info
+
+
+def _factor_panel_status(panel) -> dict | None:
+    """The stored user factor panel (factors.csv): source, sha256, rows, first/last date, last publication
+    date, factors, sector count, whether caps are given; None without one."""
+    if panel is None or not len(panel.rows):
+        return None
+    r = panel.rows
+    return {"source": panel.source, "sha256": panel.sha256, "rows": int(len(r)),
+            "first": r["date"].min().date().isoformat(), "last": r["date"].max().date().isoformat(),
+            "available_last": r["available"].max().date().isoformat(), "factors": panel.factors,
+            "sectors": int(r["sector"].nunique()), "has_caps": panel.has_caps}

@@ -25,14 +25,14 @@ def _market(data, store, demo, as_json, what="computing the stress index"):
         return open_market(data=data, store=store, demo=demo)
 
 
-def _check_output(path: Path) -> None:
+def _check_output(path: Path, opt: str = "--csv", example: str = "stress.csv") -> None:
     """ArgumentError unless ``path`` can be written as a new or replaced file."""
     from engine.errors import ArgumentError
 
     if path.is_dir():
-        raise ArgumentError("--csv", f"{path} is a folder; expected a file path such as {path / 'stress.csv'}")
+        raise ArgumentError(opt, f"{path} is a folder; expected a file path such as {path / example}")
     if not path.parent.is_dir():
-        raise ArgumentError("--csv", f"the folder {path.parent} does not exist")
+        raise ArgumentError(opt, f"the folder {path.parent} does not exist")
 
 
 @app.callback()
@@ -112,11 +112,10 @@ def validate_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = F
             if ext:
                 out.print(f"External check: weekly mean vs STLFSI4, correlation {ext['correlation']:.2f} "
                           f"over {ext['n_weeks']} weeks ({ext['start']} to {ext['end']}).")
-            d = rep.get("definition", {})
-            if d.get("procedure"):
-                out.print(f"Procedure: {d['procedure']}" + (f", chosen at the {d['selected_on']} refit of the nested "
-                          f"selection" if d.get("selected_on") else "") + (f": {d['evidence']}" if d.get("evidence") else ""),
-                          markup=False)
+            if rep.get("procedure"):
+                out.print(_research_table("the procedure readings use, on the research schedule", rep["procedure"]))
+            if rep.get("warning_procedure"):
+                out.print(f"Procedure: {rep['warning_procedure']['verdict']}", markup=False)
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
         emit(rep, as_json, render)
 
@@ -242,18 +241,26 @@ def research_cmd(
                       "major_under, rel_spy_20/40/60, rel_def_20/40/60.")] = None,
     money: Annotated[bool, typer.Option("--money", help="Also backtest rotation vs rotation-nosignal and "
                      "hy-rule vs its base: the IRs and their difference with intervals (minutes).")] = False,
+    save: Annotated[Optional[Path], typer.Option("--save", help="Also write the selection record (the event "
+                    "target's procedure, which readings use) to this file.")] = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not file the selection record in the state "
+                       "folder ($ROTATION_SELECTIONS) where readings find it.")] = False,
     data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, stress_config: StressConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Models x targets x metrics out of sample with intervals, the nested walk-forward procedure's choices,
     beside VIX-only, HY-only, always, never and base-rate baselines; the verdict in words."""
+    from usecases.selection_store import save_selection
     from usecases.signals_research import research
 
     with handle_errors(as_json):
         cfg = _config(stress_config)
         market = _market(data, store, demo, as_json)
+        if save is not None:
+            _check_output(save, "--save", "selection.json")
         with spinner(as_json, "walk-forward research (minutes on 20 years)"):
-            rep = research(market, cfg, only=target)
+            rep = research(market, cfg, only=target, keep_record=save is not None or not no_save)
+        rep["selection_saved"] = save_selection(rep, market, cfg, save, home=not no_save)
         if money:
             from usecases.signals_research import signal_money
 
@@ -275,6 +282,12 @@ def research_cmd(
                     if k in rep["signal_value"]:
                         out.print(rep["signal_value"][k]["words"])
             out.print(f"[bold]Verdict:[/] {rep['verdict']}")
+            sv = rep.get("selection_saved")
+            if sv:
+                where = " and ".join(p for p in (sv["path"], sv["copy"]) if p)
+                out.print(f"Selection record (readings use it): {where} (SHA-256 {sv['sha256'][:16]}...)")
+            elif "event" not in rep["targets"]:
+                out.print("No selection record filed: the event target, which drives the warning, was not in this run.")
         emit(rep, as_json, render)
 
 

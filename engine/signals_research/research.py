@@ -27,31 +27,69 @@ def research_target(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, r
     pool = default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))   # = research_pool
     kw = dict(step=rc.step, min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
     wf = walk_forward(x, y, horizon, binary, pool, rc.default, min_oos=rc.min_oos, **kw)
-    bl_pool = [Candidate(f"only:{b}", "rule", (b,)) for b in BASELINES if b in x.columns]
-    bl, _, _ = candidate_predictions(x, y, horizon, binary, bl_pool, **kw)
-    yv, proc, base = y.to_numpy(float), wf.procedure.to_numpy(), wf.base.to_numpy()
-    rows = {"procedure": evaluate(proc, yv, binary, horizon, base, rc.reps)}
-    for c in bl.columns:
-        rows[c] = evaluate(bl[c].to_numpy(), yv, binary, horizon, base, rc.reps)
-    for c in pool:       # the traditional regime-switching approach, shown beside the procedure (not re-selected)
-        if c.model.startswith("hmm"):
-            rows[c.name] = evaluate(wf.pred[c.name].to_numpy(), yv, binary, horizon, base, rc.reps)
-    if binary:
-        rows.update(_const_rows(yv, base, binary, horizon, rc))
-    block = rows["procedure"].get("block") or horizon
-    diffs, verdicts = {}, {}
-    for c in bl.columns:
-        d = paired_difference(proc, bl[c].to_numpy(), yv, binary, block, rc.reps)
-        diffs[c] = d
-        verdicts[c] = verdict(d["ci_low"], d["ci_high"], 0.0)
+    bl, _ = baseline_predictions(x, y, horizon, binary, rc)
+    extra = {c.name: wf.pred[c.name] for c in pool if c.model.startswith("hmm")}   # the traditional regime model
+    rows, diffs, verdicts = judge(wf.procedure, wf.base, bl, y, binary, horizon, rc, extra)
     counts = pd.Series([c for _, c in wf.chosen]).value_counts()
     return {"horizon": horizon, "binary": binary, "metrics": rows, "difference_vs": diffs,
             "beats": verdicts, "candidates_tried": wf.tried, "pool": [c.name for c in pool], "refits": len(wf.chosen),
             "chosen_last": wf.chosen[-1][1] if wf.chosen else None,
             "chosen_last_on": wf.chosen[-1][0].date().isoformat() if wf.chosen else None,
             "chosen_counts": {k: int(v) for k, v in counts.items()},
+            "schedule": [{"date": d.date().isoformat(), "position": int(p), "candidate": c, "score": sc}
+                         for (d, c), p, sc in zip(wf.chosen, wf.refits, wf.scores)],
+            "default": rc.default, "step": rc.step, "min_oos": rc.min_oos,
             "oos_from": _first(wf.procedure), "procedure_series": wf.procedure, "base_series": wf.base,
             "baseline_series": bl}
+
+
+def baseline_predictions(x: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, rc):
+    """(the VIX-only and HY-only rules fitted walk-forward on the research schedule, columns ``only:vix`` and
+    ``only:hy_oas``; the training base rate per session on that schedule)."""
+    kw = dict(step=rc.step, min_train=rc.min_train, min_positive=rc.min_positive, ridge=rc.ridge)
+    bl_pool = [Candidate(f"only:{b}", "rule", (b,)) for b in BASELINES if b in x.columns]
+    pred, base, _ = candidate_predictions(x, y, horizon, binary, bl_pool, **kw)
+    return pred, base
+
+
+def target_words(name: str, r: dict) -> str:
+    """One sentence: the procedure's out-of-sample AUC / rank IC on target ``name`` and whether it beats VIX
+    alone and HY alone (``r``: ``metrics``, ``beats``, ``difference_vs``, ``binary``), computed from the intervals."""
+    m = "AUC" if r["binary"] else "rank IC"
+    pv = r["metrics"]["procedure"].get("auc" if r["binary"] else "rank_ic", {}).get("value")
+    bits = []
+    for b, v in r["beats"].items():
+        d = r["difference_vs"][b]
+        word = {"PASS": "beats", "FAIL": "is worse than", "INCONCLUSIVE": "is not distinguishable from"}[v]
+        iv = "" if d["value"] is None else f" (difference {d['value']:+.3f}, 95% CI {_f(d['ci_low'])} to {_f(d['ci_high'])})"
+        bits.append(f"{word} {b.split(':')[1].upper()} alone{iv}")
+    pv_s = "n/a" if pv is None or pv != pv else f"{pv:.3f}"
+    return f"{name}: out-of-sample {m} {pv_s}; the procedure " + "; ".join(bits) + "."
+
+
+def _f(v):
+    return "n/a" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:+.3f}"
+
+
+def judge(proc: pd.Series, base: pd.Series, bl: pd.DataFrame, y: pd.Series, binary: bool, horizon: int, rc,
+          extra: dict | None = None) -> tuple[dict, dict, dict]:
+    """(metric rows, paired differences vs each baseline, verdicts) of the procedure's out-of-sample series
+    ``proc`` beside the baselines ``bl``, the constant rules and ``extra`` series (shown, not compared)."""
+    yv, pv, bv = y.to_numpy(float), proc.to_numpy(float), base.to_numpy(float)
+    rows = {"procedure": evaluate(pv, yv, binary, horizon, bv, rc.reps)}
+    for c in bl.columns:
+        rows[c] = evaluate(bl[c].to_numpy(), yv, binary, horizon, bv, rc.reps)
+    for name, s in (extra or {}).items():
+        rows[name] = evaluate(s.to_numpy(float), yv, binary, horizon, bv, rc.reps)
+    if binary:
+        rows.update(_const_rows(yv, bv, binary, horizon, rc))
+    block = rows["procedure"].get("block") or horizon
+    diffs, verdicts = {}, {}
+    for c in bl.columns:
+        d = paired_difference(pv, bl[c].to_numpy(), yv, binary, block, rc.reps)
+        diffs[c] = d
+        verdicts[c] = verdict(d["ci_low"], d["ci_high"], 0.0)
+    return rows, diffs, verdicts
 
 
 def _first(s: pd.Series):

@@ -17,13 +17,16 @@ from engine.signals_research.models import Candidate, fit
 class WalkForward:
     """``pred``: sessions x candidates (out of sample); ``base``: training base rate / mean per session;
     ``procedure``: the selected predictions; ``chosen``: (refit date, candidate) per refit;
-    ``tried``: candidates in the pool."""
+    ``tried``: candidates in the pool; ``scores``: the chosen candidate's past-only score per refit (None:
+    the default applied); ``refits``: the refit positions."""
 
     pred: pd.DataFrame
     base: pd.Series
     procedure: pd.Series
     chosen: list
     tried: int
+    scores: list = None
+    refits: list = None
 
 
 def score(pred: np.ndarray, y: np.ndarray, binary: bool) -> float:
@@ -79,11 +82,19 @@ def select(pred: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, refits,
            min_oos: int = 252) -> tuple[pd.Series, list]:
     """The procedure: at each refit p the candidate with the best score on rows s <= p - horizon (labels
     known at p) among those with at least ``min_oos`` such scored rows; ``default`` until one qualifies."""
+    proc, chosen, _ = select_scored(pred, y, horizon, binary, refits, default, min_oos)
+    return proc, chosen
+
+
+def select_scored(pred: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, refits, default: str,
+                  min_oos: int = 252) -> tuple[pd.Series, list, list]:
+    """:func:`select` plus, per refit, the chosen candidate's past-only score (None where ``default``
+    applied because no candidate had ``min_oos`` scored rows yet)."""
     yv = y.to_numpy(float)
     pv = pred.to_numpy(float)
     names = list(pred.columns)
     out = np.full(len(yv), np.nan)
-    chosen = []
+    chosen, scores = [], []
     bounds = list(refits) + [len(yv)]
     for i, p in enumerate(refits):
         last = p - horizon + 1
@@ -96,13 +107,14 @@ def select(pred: pd.DataFrame, y: pd.Series, horizon: int, binary: bool, refits,
             if np.isfinite(s) and s > best_s:
                 best, best_s = nm, s
         chosen.append((pred.index[p], best))
+        scores.append(float(best_s) if np.isfinite(best_s) else None)
         out[p: bounds[i + 1]] = pv[p: bounds[i + 1], names.index(best)]
-    return pd.Series(out, index=pred.index, name="procedure"), chosen
+    return pd.Series(out, index=pred.index, name="procedure"), chosen, scores
 
 
 def walk_forward(x, y, horizon, binary, pool, default, **kw) -> WalkForward:
     """Candidate predictions, then the nested selection (see module doc)."""
     min_oos = kw.pop("min_oos", 252)
     pred, base, refits = candidate_predictions(x, y, horizon, binary, pool, **kw)
-    proc, chosen = select(pred, y, horizon, binary, refits, default, min_oos)
-    return WalkForward(pred, base, proc, chosen, len(pool))
+    proc, chosen, scores = select_scored(pred, y, horizon, binary, refits, default, min_oos)
+    return WalkForward(pred, base, proc, chosen, len(pool), scores, list(refits))

@@ -76,9 +76,10 @@ class WarningConfig:
     min_positive: int = 40
     threshold: float = 0.15
     lookback: int = 60
-    procedure: str = "model"       # "model" (the logistic above) or a candidate of the research pool, frozen
+    procedure: str = "selected"    # "selected" (the research record), "model" (the logistic above) or a frozen candidate
     selected_on: str = ""          # when the nested selection chose ``procedure`` (its last refit)
     evidence: str = ""             # what it chose it on, in words
+    selection_file: str = ""       # a selection record to use instead of the data's own (usecases.selection_store)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ class StressResult:
     - ``events``: tech selloff events (``engine.stress.events.EVENT_COLUMNS``).
     - ``label``: 1/0/NaN per session, "an event starts in horizon_min..horizon_max sessions"; NaN where
       not yet known and on sessions inside an event (not at risk, see ``events.in_event_mask``).
+    - ``procedure_info``: what ``warning_probability`` rests on (``engine.signals_research.reading``):
+      ``{"status": "model"}``, a frozen candidate's ``{"status": "frozen"}``, or for ``procedure =
+      "selected"`` the record's status (record, extended, mismatch, config, no_record) and schedule.
     - ``features``: the warning model's inputs; ``loadings``: index weights per session;
       ``zscores``: standardized inputs; ``regime_code``: 0..3 (-1 undefined).
     """
@@ -45,6 +48,7 @@ class StressResult:
     loadings: pd.DataFrame
     zscores: pd.DataFrame
     regime_code: pd.Series
+    procedure_info: dict = field(default_factory=dict)
     _ns: np.ndarray = field(default=None, repr=False)
     _first_valid: int = field(default=0, repr=False)
 
@@ -89,11 +93,13 @@ class StressResult:
         return self.daily.loc[start:end]
 
 
-def compute(market, config: StressConfig | None = None) -> StressResult:
+def compute(market, config: StressConfig | None = None, selection=None) -> StressResult:
     """Compute the stress index, regimes, strength, events and warning probabilities for ``market``.
 
     ``market``: an ``engine.data.model.Market`` (uses ``stress`` and ``prices``). Every value at session
     t uses data up to t only (so ``compute(market.asof(t))`` agrees with ``compute(market)`` at t).
+    ``selection``: (record, sha256, file) of the research selection record for ``procedure = "selected"``
+    (None: there is none, and the original logistic model is used and says so).
     Raises ``DataError`` when a required series is missing.
     """
     cfg = config or StressConfig.default()
@@ -126,13 +132,20 @@ def compute(market, config: StressConfig | None = None) -> StressResult:
     label = start_label(sessions, events["start"], wc.horizon_min, wc.horizon_max)
     label = label.where(~in_event_mask(sessions, events, wc.horizon_max).to_numpy())   # at-risk sessions only
     feats = warning_features(daily, stress, code, wc.features)
-    prob = walk_forward_probability(feats, label, wc) if wc.procedure == "model" else \
-        procedure_probability(market, stress, daily, label, cfg)
+    model = lambda: walk_forward_probability(feats, label, wc)  # noqa: E731
+    if wc.procedure == "model":
+        prob, info = model(), {"status": "model"}
+    elif wc.procedure == "selected":
+        from engine.signals_research.reading import selected_probability
+
+        prob, info = selected_probability(market, daily, label, cfg, selection, model)
+    else:
+        prob, info = procedure_probability(market, stress, daily, label, cfg), {"status": "frozen"}
     daily["warning_probability"] = prob.to_numpy()
     daily["warning"] = (prob > wc.threshold).to_numpy()
     daily.index.name = "date"
     return StressResult(daily=daily[DAILY_COLUMNS], events=events, config=cfg, label=label,
-                        features=feats, loadings=loadings, zscores=z, regime_code=code)
+                        features=feats, loadings=loadings, zscores=z, regime_code=code, procedure_info=info)
 
 
 def procedure_probability(market, stress, daily, label, cfg: StressConfig) -> pd.Series:
@@ -147,7 +160,7 @@ def procedure_probability(market, stress, daily, label, cfg: StressConfig) -> pd
     sets = {k: getattr(rc, k) for k in ("credit", "curve", "stress", "broad") if getattr(rc, k)}
     pool = {c.name: c for c in default_pool(rc.candidates, sets, hgb=rc.hgb, hmm=tuple(k for k in rc.hmm if k in sets))}
     if wc.procedure not in pool:
-        raise ArgumentError("warning.procedure", f"expected 'model' or a research candidate ({', '.join(pool)}), "
+        raise ArgumentError("warning.procedure", f"expected 'selected', 'model' or a research candidate ({', '.join(pool)}), "
                             f"got {wc.procedure!r}")
     cand = pool[wc.procedure]
     x = candidate_signals(stress, market.prices, daily, cand.features, zwindow=rc.zscore_window)

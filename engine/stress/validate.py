@@ -164,12 +164,17 @@ def validate(market, result, config: StressConfig | None = None) -> dict:
                             "refit": cfg.refit, "ridge": cfg.ridge, "procedure": cfg.procedure,
                             "selected_on": cfg.selected_on or None, "evidence": cfg.evidence or None}
     report["verdict"] = verdict(report)
+    if (result.procedure_info or {}).get("status") in ("record", "extended"):     # the research procedure
+        from engine.signals_research.reading import procedure_validation
+
+        report["procedure"] = procedure_validation(market, result)
+        report["verdict"] = f"{report['procedure']['words']} {verdict(report, 'the procedure')}"
     return report
 
 
-def verdict(report: dict) -> str:
-    """One honest sentence: does the model beat VIX alone, HY OAS alone and the base rate on AUC and
-    Brier, and always/never-warn on hit rate and false alarms?"""
+def verdict(report: dict, subject: str = "the model") -> str:
+    """One honest sentence: does the model (``subject``) beat VIX alone, HY OAS alone and the base rate on AUC
+    and Brier, and always/never-warn on hit rate and false alarms?"""
     m = report["model"]
     beaten, lost = [], []
     for name in ("vix", "hy_oas", "base_rate"):
@@ -180,9 +185,9 @@ def verdict(report: dict) -> str:
             f"{name} (AUC {_f(m['auc'])} vs {_f(b['auc'])}, Brier {_f(m['brier'])} vs {_f(b['brier'])})")
     hits = f"it warned 20-60 sessions ahead of {_f(m['hit_rate'], pct=True)} of {m['n_events']} events"
     if not lost:
-        return (f"The model beats every baseline on both ROC AUC and Brier score: {'; '.join(beaten)}; "
+        return (f"{subject[0].upper() + subject[1:]} beats every baseline on both ROC AUC and Brier score: {'; '.join(beaten)}; "
                 f"{hits} with a daily false-alarm rate of {_f(m['false_alarm_rate'], pct=True)}.")
-    head = "The model does NOT beat " + "; ".join(lost)
+    head = f"{subject[0].upper() + subject[1:]} does NOT beat " + "; ".join(lost)
     tail = (f"; it does beat {'; '.join(beaten)}" if beaten else "")
     return (f"{head}{tail}. {hits[0].upper() + hits[1:]} (always-warn trivially catches all, with a "
             f"false-alarm rate of 100%), so this is not evidence of a reliable early warning.")
