@@ -105,7 +105,7 @@ def sheet_data(ws) -> bytes:
         rows[r] = []
     dims = ws.row_dimensions
     ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
-    heads: dict[tuple[int, bytes], str] = {}    # (column, style) -> '<c r="X' and ' s="ID"' after the row
+    heads: dict[tuple[int, bytes], tuple[str, str]] = {}    # (column, style) -> (column letter, ' s="ID"' or '')
     out = ["<sheetData>"]
     add = out.append
     for r, cells in sorted(rows.items()):
