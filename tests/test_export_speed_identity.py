@@ -26,14 +26,10 @@ def _parts(data: bytes) -> dict[str, bytes]:
 
 
 def _fresh(market):
-    """The same market as a fresh export process sees it: the use-case memos (stress stage, ranking) and
-    the shared allocator forgotten (a solver re-used across solves answers differently at 1e-5, see
-    docs/ARCHITECTURE.md, and an export solves once)."""
-    from engine.optimize import fastsolve
-
+    """The same market as a fresh export process sees it: the use-case memos (stress stage, ranking)
+    forgotten (the allocator starts from a fresh solver at every call already)."""
     signals._results.pop(market, None)
     signals._rankings.pop(market, None)
-    fastsolve._SHARED.clear()
     return market
 
 

@@ -11,7 +11,6 @@ initial funding (which the simulator still charges). ``plain=True`` is plain mea
 """
 from __future__ import annotations
 
-import copy
 import warnings
 
 import numpy as np
@@ -22,27 +21,16 @@ from engine.optimize.compare import PLAIN_LIMITS
 from engine.optimize.covariance import covariance_window
 from engine.optimize.expected import expected_returns_array, tilt_vector
 from engine.errors import ArgumentError
-from engine.optimize.fastsolve import FastAllocator
+from engine.optimize.fastsolve import FastAllocator, shared_allocator
 from engine.optimize.limits import Limits
 from engine.optimize.problem import AllocationInputs
 
 
-_COMPILED: dict[tuple, FastAllocator] = {}
-
-
 def fast_allocator(tickers: list[str], exponent: float) -> FastAllocator:
-    """A :class:`FastAllocator` as if new, without compiling again: a shallow copy of one compiled per
-    (tickers, impact exponent) in this process and never solved (compiling costs about 0.3 s). A copy,
-    not the same object, because the solver is created at the first solve and then updated in place,
-    and its answers depend on that history at the 1e-5 level: every backtest starts from a fresh
-    solver, so a sweep's results do not depend on which configurations a worker ran before
-    (tests/test_backtest_rotation_fast.py checks two runs in a row are identical)."""
-    key = (tuple(tickers), float(exponent))
-    if key not in _COMPILED:
-        _COMPILED[key] = FastAllocator(list(tickers), impact_exponent=exponent)
-    alloc = copy.copy(_COMPILED[key])
-    alloc.warm_stats = {"tried": 0, "certified": 0}          # its own counters (the copy is shallow)
-    return alloc
+    """A fresh-solver :class:`FastAllocator` (:func:`engine.optimize.fastsolve.shared_allocator`): every
+    backtest starts from a fresh solver, so a sweep's results do not depend on which configurations a worker
+    ran before (tests/test_backtest_rotation_fast.py checks two runs in a row are identical)."""
+    return shared_allocator(tickers, exponent)
 
 
 class Rotation:

@@ -15,6 +15,7 @@ Infeasible limits are diagnosed with cvxpy (:mod:`engine.optimize.diagnose`), im
 """
 from __future__ import annotations
 
+import copy
 import logging
 
 import numpy as np
@@ -175,16 +176,22 @@ class FastAllocator:
         return self.solve_numeric(prepare(self.tickers, inputs, limits), limits)
 
 
-_SHARED: dict[tuple, FastAllocator] = {}
+_COMPILED: dict[tuple, FastAllocator] = {}
 
 
 def shared_allocator(tickers: list[str], impact_exponent: float = 0.5) -> FastAllocator:
-    """One :class:`FastAllocator` per ticker list and impact exponent, built on first use (re-solves are
-    stateless, so callers can share it)."""
+    """A :class:`FastAllocator` as if new, without compiling again: a shallow copy of one compiled per ticker
+    list and impact exponent in this process and never solved (compiling costs about 0.3 s). A copy, not the
+    same object, because Clarabel's solver is created at the first solve and then updated in place, and its
+    answers depend on that history below the polish's tolerance (up to about 1e-9 in weights): each copy
+    starts from a fresh solver, so the same inputs give the same bits whatever was solved before in this
+    process (an Excel session, a sweep worker; tests/test_optimize_fast.py checks it)."""
     key = (tuple(tickers), float(impact_exponent))
-    alloc = _SHARED.get(key)
-    if alloc is None:
-        if len(_SHARED) > 32:
-            _SHARED.clear()
-        alloc = _SHARED[key] = FastAllocator(list(tickers), impact_exponent=impact_exponent)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > 32:
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = FastAllocator(list(tickers), impact_exponent=impact_exponent)
+    alloc = copy.copy(compiled)
+    alloc.warm_stats = {"tried": 0, "certified": 0}          # its own counters (the copy is shallow)
     return alloc
