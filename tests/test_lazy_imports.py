@@ -71,6 +71,7 @@ def test_verify_imports_no_numpy_pandas_scipy_or_openpyxl(exported, tmp_path):
     assert not heavy, sorted(heavy)
     assert {m for m in mods if m.startswith("engine.")} <= {"engine.errors"}
     assert {"workbooks.verify", "cryptography.x509", "lxml.etree"} <= mods
+    assert "typer.rich_utils" not in mods and "rich.markdown" not in mods   # rich help only for --help / errors
 
 
 def test_help_imports_no_command_module_and_no_pydantic(tmp_path):
