@@ -82,7 +82,7 @@ def test_cone_program_is_the_allocation_problem(pair):
     u = np.abs(w - d.w0)
     x = np.concatenate([w, [c], u, [abs(c - d.cash0)], u ** 1.5])
     p_data, q, a_data, b = prog.data(d)
-    P, A = prog.matrices(p_data, a_data)
+    P, A = (m.toarray() for m in prog.matrices(p_data, a_data))
     P = P + P.T - np.diag(P.diagonal())
     const = d.gamma * d.b_risk @ d.cov @ d.b_risk
     assert 0.5 * x @ P @ x + q @ x + const == pytest.approx(-res.objective, abs=1e-12)
@@ -117,3 +117,26 @@ def test_allocate_is_bit_reproducible_within_a_process():
         allocate(draw(seed, "stress"), lim)
     again = allocate(draw(1, "calm"), lim).weights.to_numpy()
     assert np.array_equal(first, again)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.floats(0.05, 0.9), st.integers(0, 2**31 - 1))
+def test_csc_pattern_equals_scipy(m, n, density, seed):
+    """The allocator's own CSC matrices (no scipy.sparse import) equal scipy's csc_matrix of the same
+    entries: canonical indices and indptr, the same dense matrix."""
+    import scipy.sparse as sp
+
+    from engine.optimize.conic import CSC, csc_pattern
+
+    rng = np.random.default_rng(seed)
+    cells = np.flatnonzero(rng.random(m * n) < density)
+    rng.shuffle(cells)
+    rows, cols = cells // n, cells % n
+    vals = rng.normal(size=len(cells))
+    order, idx, ptr = csc_pattern(rows, cols, n)
+    ours = CSC(vals[order], idx, ptr, (m, n))
+    ref = sp.csc_matrix((vals, (rows, cols)), shape=(m, n))
+    ref.sort_indices()
+    assert np.array_equal(ours.indptr, ref.indptr) and np.array_equal(ours.indices, ref.indices)
+    np.testing.assert_array_equal(ours.data, ref.data)
+    np.testing.assert_array_equal(ours.toarray(), ref.toarray())
