@@ -56,7 +56,7 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             calendar_end = market.last.date().isoformat()
             for r in rows:
                 r.update(series_staleness(market, r))
-            factors = _factor_panel_status(market.user_factors)
+            factors = market.user_factors.summary() if market.user_factors is not None else None
         result = {"store": str(st.path), "last_import": st.last_import(), "series": rows,
                   "max_fill_sessions": MAX_FILL, "calendar_end": calendar_end, "user_factors": factors}
 
@@ -117,14 +117,3 @@ def series_staleness(market, row: dict) -> dict:
         info["after_calendar"] = bool(t > market.last)
     return info
 
-
-def _factor_panel_status(panel) -> dict | None:
-    """The stored user factor panel (factors.csv): source, sha256, rows, first/last date, last publication
-    date, factors, sector count, whether caps are given; None without one."""
-    if panel is None or not len(panel.rows):
-        return None
-    r = panel.rows
-    return {"source": panel.source, "sha256": panel.sha256, "rows": int(len(r)),
-            "first": r["date"].min().date().isoformat(), "last": r["date"].max().date().isoformat(),
-            "available_last": r["available"].max().date().isoformat(), "factors": panel.factors,
-            "sectors": int(r["sector"].nunique()), "has_caps": panel.has_caps}

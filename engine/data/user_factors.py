@@ -63,6 +63,17 @@ class FactorPanel:
     def has_caps(self) -> bool:
         return bool(self.rows["market_cap"].notna().any())
 
+    def summary(self) -> dict | None:
+        """source, sha256, rows, first/last date, last publication date (``available_last``), factors,
+        sector count and whether caps are given (``has_caps``); None when the panel has no rows."""
+        r = self.rows
+        if not len(r):
+            return None
+        return {"source": self.source, "sha256": self.sha256, "rows": int(len(r)),
+                "first": r["date"].min().date().isoformat(), "last": r["date"].max().date().isoformat(),
+                "available_last": r["available"].max().date().isoformat(), "factors": self.factors,
+                "sectors": int(r["sector"].nunique()), "has_caps": self.has_caps}
+
     def asof(self, t) -> "FactorPanel":
         """Only the rows available (published) by ``t``."""
         keep = self.rows["available"] <= pd.Timestamp(t)
