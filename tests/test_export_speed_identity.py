@@ -120,3 +120,16 @@ def test_sector_regressions_equal_the_pandas_join(real_market, last):
         want = reference_regress(real_market, res, h, "SPY", last)
         assert got == want if want else got == []
         assert all(type(a["n"]) is int for a in got)
+
+
+def test_an_export_validates_the_warning_once(monkeypatch):
+    """The reading's verdict (no selection record: the logistic model's own validation) and the Early
+    Warning sheet rest on one walk-forward validation, not two (0.35 s of CPU each on real data)."""
+    from usecases.context import open_market
+
+    calls = []
+    real = signals.validate
+    monkeypatch.setattr(signals, "validate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    report = build_report(_fresh(open_market(demo=True)), "2012-06-29")
+    assert "original stress-index logistic model" in report.early_warning["verdict"]   # no record: that model
+    assert len(calls) == 1

@@ -277,22 +277,28 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
     return daily[["index", "percentile", "regime", "strength", "change_20d", "warning_probability"]]
 
 
-def _validation_verdict(market: Market, res: StressResult) -> str | None:
-    """``{"words": "Out of sample through <date>: <validate's verdict>", "short": one clause}`` for ``res``
-    (memoized), None without a validation."""
+def _validated(market: Market, res: StressResult) -> dict:
+    """``validate(market, res)``, computed once per stress result (a reading's verdict and the validation
+    report of the same export both need it); a shallow copy, so callers may add keys."""
     per = _validations.setdefault(market, {})
-    if id(res) not in per or per[id(res)][0] is not res:
-        try:
-            rep = validate(market, res)
-            m, v = rep["model"]["auc"], rep["baselines"]["vix"]["auc"]
-            beat = m is not None and v is not None and m > v
-            words = {"words": f"Out of sample through {rep['period']['end']}: {rep['verdict']}",
-                     "short": f"out of sample AUC {_num(m)} vs VIX alone {_num(v)}: "
-                              f"{'beats' if beat else 'does not beat'} VIX alone"}
-        except RotationError:
-            words = None
-        per[id(res)] = (res, words)
-    return per[id(res)][1]
+    hit = per.get(id(res))
+    if hit is None or hit[0] is not res:
+        hit = per[id(res)] = (res, validate(market, res))
+    return dict(hit[1])
+
+
+def _validation_verdict(market: Market, res: StressResult) -> dict | None:
+    """``{"words": "Out of sample through <date>: <validate's verdict>", "short": one clause}`` for ``res``,
+    None without a validation."""
+    try:
+        rep = _validated(market, res)
+    except RotationError:
+        return None
+    m, v = rep["model"]["auc"], rep["baselines"]["vix"]["auc"]
+    beat = m is not None and v is not None and m > v
+    return {"words": f"Out of sample through {rep['period']['end']}: {rep['verdict']}",
+            "short": f"out of sample AUC {_num(m)} vs VIX alone {_num(v)}: "
+                     f"{'beats' if beat else 'does not beat'} VIX alone"}
 
 
 def _num(v) -> str:
@@ -307,7 +313,7 @@ def validation_report(market: Market, config: StressConfig | None = None) -> dic
         raise DataError(f"the data differ from the research selection record's ({info['file']}) from "
                         f"{info['mismatch_at']} on, so the procedure the readings use cannot be validated on them; "
                         f"{RERUN} (or set [warning] procedure = \"model\")")
-    rep = validate(market, res)
+    rep = _validated(market, res)
     rep["warning_procedure"] = procedure_note(res)
     if "stlfsi4" in market.reference.columns and market.reference["stlfsi4"].notna().any():
         rep["external_check"] = external_check(res, market.reference)
