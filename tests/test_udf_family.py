@@ -291,3 +291,19 @@ def test_trades_backtest_and_alerts_equal_their_use_cases(udfs, market):
     ref_a = alert_list(market, "2019-01-01")["alerts"]
     assert alerts[0] == ["kind", "date", "message"] and len(alerts) - 1 == len(ref_a)
     assert [a[0] for a in alerts[1:]] == [a["kind"] for a in ref_a]
+
+
+@pytest.mark.parametrize("serial,words", [
+    (131777.9, "dates: 3 rows are too few"),    # 2260-10-15, read as a date (was an internal error: Timedelta overflow)
+    (200000, "dates row 3: expected a date between 1678 and 2261"),          # 2447: past what pandas can hold
+    (60, "dates row 3: Excel serial 60 is 1900-02-29, a day that does not exist"),
+    (0, "dates row 3: expected a date or an Excel date number (1 to 2958465)"),
+])
+def test_bond_stress_from_date_numbers_are_read_as_excel_reads_them(udfs, serial, words):
+    """Excel date numbers in the dates range go through engine.dates' one serial reader: every one is
+    either a date or a one-sentence error naming the row, never an internal error (found by the fuzz)."""
+    mod, _ = udfs
+    d = [[datetime(2020, 1, 1)], [datetime(2020, 1, 3)], [serial]]
+    v = [[1.0], [2.0], [3.0]]
+    [[e]] = call(mod, "BOND_STRESS_FROM", d, v, v, v)
+    assert e.startswith("#ERROR: " + words) and "internal error" not in e

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from engine.data.model import Market
+from engine.dates import excel_serial_to_datetime
 from engine.errors import ArgumentError
 from engine.optimize.limits import Limits
 from engine.stress.config import StressConfig
@@ -191,8 +192,11 @@ def _date_cell(v, argument: str, row: int) -> pd.Timestamp:
     t = None
     if isinstance(v, (datetime, date)):
         t = pd.Timestamp(v)
-    elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 1 <= v < 131_778:
-        t = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(v))
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):      # an Excel date number (engine.dates)
+        try:
+            t = pd.Timestamp(excel_serial_to_datetime(v, f"{argument} row {row}"))
+        except pd.errors.OutOfBoundsDatetime:
+            pass
     elif isinstance(v, str):
         try:
             t = pd.Timestamp(v.strip())
