@@ -1,5 +1,6 @@
 """The defensive ranking ranks only on measured evidence and says how strong it is; the allocator's tilt
-is labelled a documented prior unless the defensive basket's evidence passes the stated threshold."""
+is the documented prior unless the defensive basket's evidence passes the stated threshold (then an
+estimate: tests/test_defensive_tilt.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -59,17 +60,18 @@ def test_ranking_sorts_on_the_measured_mean_and_matches_statsmodels_hac():
         assert ev.loc[s, "ci_low"] <= ev.loc[s, "score"] <= ev.loc[s, "ci_high"]
     noise = [s for s in ("XLB", "XLE", "XLY") if ev.loc[s, "strength"] == "strong"]
     assert len(noise) <= 1                                   # pure noise is rarely "strong"
-    assert tilt_basis(ev)["basis"] == "supported"
+    assert tilt_basis(ev)["basis"] == "estimate"
 
 
 def test_no_edge_means_the_tilt_stays_a_prior():
     prices, regimes = synthetic(edge=0.0, seed=4)
     ev = defensive_evidence(prices, regimes, len(prices) - 1, H, "XLK", min_obs=120, reps=300)
     tb = tilt_basis(ev)
-    assert tb["basis"] == ("supported" if ev.loc[BASKET, "strength"] == "strong" and ev.loc[BASKET, "score"] > 0
+    assert tb["basis"] == ("estimate" if ev.loc[BASKET, "strength"] == "strong" and ev.loc[BASKET, "score"] > 0
                            else "prior")
-    assert tb["basis"] == "prior" and "documented prior, not an estimate" in tb["text"]   # seed 4: HAC t 2.5 alone said strong
-    assert tilt_basis(None)["basis"] == "prior"
+    assert tb["basis"] == "prior" and "documented prior (2.0% a year), not an estimate" in tb["text"]   # seed 4: HAC t 2.5 alone said strong
+    assert tb["size"] == 0.02 and tb["estimate"] is None
+    assert tilt_basis(None)["basis"] == "prior" and tilt_basis(None)["size"] == 0.02
 
 
 @pytest.mark.slow
@@ -114,10 +116,11 @@ def test_real_data_ranking_and_labels(shared_data):
     assert scores == sorted(scores, reverse=True)
     tilt = r["defensive_tilt"]
     ev = tilt["evidence"]
-    assert tilt["basis"] == ("supported" if ev["strength"] == "strong" and ev["score"] > 0 else "prior")
+    assert tilt["basis"] == ("estimate" if ev["strength"] == "strong" and ev["score"] > 0 else "prior")
     opt = optimize_as_of(m, "2008-10-10")
     assert opt["defensive_tilt"]["basis"] == tilt["basis"] and opt["defensive_tilt"]["applied"]   # crisis
     assert res.reading("2008-10-10")["regime"] == "crisis"
+    assert opt["defensive_tilt"]["applied_size"] == 2 * opt["defensive_tilt"]["size"]
 
 
 def test_commentary_labels_the_tilt():
@@ -130,14 +133,19 @@ def test_commentary_labels_the_tilt():
     rd = {**rep.reading, "regime": "crisis", "defensive": ["XLY", "XLU"], "defensive_strength": {"XLY": "none"},
           "defensive_tilt": {"basis": "prior", "evidence": ev}}
     text = com.text(dataclasses.replace(rep, reading=rd))
-    assert ("This tilt is a documented prior of the product, not an estimate: in past stress the three together "
+    assert ("This tilt, 2.0% a year, is a documented prior of the product, not an estimate: in past stress the three together "
             "returned +0.9% against technology over the following 60 sessions (95% interval -3.1% to +5.2%, "
             "Newey-West t +0.34, 563 sessions), evidence none.") in text
     assert "Ranked on that evidence alone, its strength is none for XLY." in text
-    rd["defensive_tilt"] = {"basis": "supported", "evidence": {**ev, "strength": "strong", "t_stat": 2.5}}
-    assert "The evidence supports this tilt" in com.text(dataclasses.replace(rep, reading=rd))
+    rd["defensive_tilt"] = {"basis": "estimate", "size": 0.031, "capped": False, "cap": 0.04,
+                            "evidence": {**ev, "strength": "strong", "t_stat": 2.5}}
+    assert ("This tilt, 3.1% a year, is an estimate from the evidence (the lower end of its interval as a yearly "
+            "rate, halved between the defensives and technology): in past stress") in com.text(dataclasses.replace(rep, reading=rd))
+    rd["defensive_tilt"] = {**rd["defensive_tilt"], "size": 0.04, "capped": True}
+    assert "technology, capped at 4.0%): in past stress" in com.text(dataclasses.replace(rep, reading=rd))
     rd.pop("defensive_tilt")
-    assert "documented prior of the product, not an estimate from the data" in com.text(dataclasses.replace(rep, reading=rd))
+    assert ("This tilt, 2.0% a year, is a documented prior of the product, not an estimate from the data"
+            in com.text(dataclasses.replace(rep, reading=rd)))
     rd["regime"] = "calm"
     assert "documented prior" not in com.text(dataclasses.replace(rep, reading=rd))
 

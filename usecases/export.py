@@ -90,7 +90,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     reading = {k: rd[k] for k in ("index", "regime", "strength", "change_20d", "warning_probability")}
     reading["percentile"] = rd["percentile"] / 100.0
     reading["defensive"] = [d["sector"] for d in rd["defensive"]]
-    reading["defensive_tilt"] = rd.get("defensive_tilt")                            # prior or supported (issue 16.8)
+    reading["defensive_tilt"] = rd.get("defensive_tilt")                            # prior or estimate (issue 16.8)
     reading["defensive_strength"] = {d["sector"]: d["strength"] for d in rd["defensive"]}
     reading["elevated_threshold"] = res.config.regime.enter[0]
     if (rd.get("tech_selloff") or {}).get("in_progress"):

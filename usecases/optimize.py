@@ -2,7 +2,8 @@
 there?" and the out-of-sample comparison with plain mean-variance.
 
 Pipeline at D (every input uses data up to D only): stress reading -> factor composite scores ->
-expected excess returns (IC x vol x score, plus the documented defensive tilt in stress) -> shrunk
+expected excess returns (IC x vol x score, plus the defensive tilt in stress: the documented prior unless
+the evidence known at D supports an estimate, :func:`engine.stress.defensive.tilt_basis`) -> shrunk
 covariance -> benchmark (sector replication of SPY) -> allocator (all limits) -> transition path.
 """
 from __future__ import annotations
@@ -89,7 +90,8 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     sigma = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=TICKERS)
     composite = scores["composite"].reindex(TICKERS)
     composite[[tk for tk in TICKERS if tk not in risk.investable]] = np.nan
-    mu = expected_returns(composite, sigma.where(sigma > 0), regime)
+    tilt = tilt_label(market, res, t, regime)
+    mu = expected_returns(composite, sigma.where(sigma > 0), regime, defensive_tilt=tilt["size"])
     bench = replicating_weights(rets, market.prices["SPY"].pct_change(fill_method=None), t)
     bench = bench.reindex(TICKERS).fillna(0.0)
     if current is None:
@@ -128,21 +130,25 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
         "transition_note": "; ".join(x for x in (plan.note, path.attrs.get("message", "")) if x),
         "steps": plan.steps, "steps_tradeoff": plan.tradeoff, "target_steps": plan.target_steps,
         "covariance": {"method": risk.method, "shrinkage": risk.shrinkage, "excluded": list(risk.excluded)},
-        "defensive_tilt": tilt_label(market, res, t, regime),
+        "defensive_tilt": tilt,
     }
 
 
 def tilt_label(market, res, t, regime: str) -> dict:
-    """The defensive tilt's basis at ``t`` (:func:`usecases.signals.defensive_tilt`) with ``applied`` (does
-    the regime switch it on) and ``sentence`` (what the faces print)."""
+    """The defensive tilt at ``t`` (:func:`usecases.signals.defensive_tilt`: basis, size, text, evidence)
+    with ``applied`` (does the regime switch it on), ``applied_size`` (the size times the regime's
+    multiplier: what the expected returns carry for each defensive and against XLK) and ``sentence``."""
     from engine.optimize.expected import TILT_MULTIPLIER
 
     basis = signals.defensive_tilt(market, res, t)
-    applied = TILT_MULTIPLIER.get(regime, 0.0) > 0
-    sentence = (f"Defensive tilt applied ({regime} regime). {basis['text']}" if applied else
-                f"No defensive tilt in the {regime} regime (the tilt, a documented prior unless the evidence "
-                "supports it, applies in stress and crisis).")
-    return {**basis, "applied": applied, "sentence": sentence}
+    mult = TILT_MULTIPLIER.get(regime, 0.0)
+    applied = mult > 0
+    sentence = (f"Defensive tilt applied ({regime} regime): {basis['size'] * mult:+.1%} a year for XLU, XLP and XLV "
+                f"and {-basis['size'] * mult:+.1%} for XLK in the expected returns. {basis['text']}" if applied else
+                f"No defensive tilt in the {regime} regime (the tilt, the documented prior of "
+                f"{basis['prior']:.1%} a year unless the evidence supports an estimate, applies in stress and "
+                "crisis, twice in crisis).")
+    return {**basis, "applied": applied, "applied_size": basis["size"] * mult, "sentence": sentence}
 
 
 def compare_allocators(market: Market, limits: Limits | None = None, start="1999-01-01", end=None,

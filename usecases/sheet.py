@@ -286,8 +286,7 @@ def dashboard_frame(market: Market, as_of=None) -> pd.DataFrame:
             ("tech selloff running", f"since {s['since']}" if s["in_progress"] else "no"),
             ("best vs tech in past stress (evidence)", ", ".join(f"{d['sector']} ({d['strength']})" for d in r["defensive"])
              or "none ranked yet"),
-            ("defensive tilt", "supported by the evidence" if (r.get("defensive_tilt") or {}).get("basis") == "supported"
-             else "a documented prior, not an estimate"),
+            ("defensive tilt", _tilt_words(r.get("defensive_tilt"))),
             ("stale inputs", ", ".join(stale_inputs(market, t)) or "none"), ("data", r["label"])]
     return pd.DataFrame(rows, columns=["measure", "value"])
 
@@ -377,3 +376,10 @@ def recent_alerts(market: Market, as_of, days: int = 92) -> pd.DataFrame:
     out = df[["date", "kind", "message", "recommendation"]].copy()
     out["date"] = pd.to_datetime(out["date"])
     return out
+
+
+def _tilt_words(tilt: dict | None) -> str:
+    """:func:`engine.stress.defensive.tilt_words` (imported when a sheet shows the reading)."""
+    from engine.stress.defensive import tilt_words
+
+    return tilt_words(tilt)

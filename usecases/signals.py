@@ -88,8 +88,9 @@ def defensive_alternatives(market: Market, result: StressResult, as_of=None, top
 
 
 def defensive_tilt(market: Market, result: StressResult, as_of=None) -> dict:
-    """Whether the allocator's defensive tilt is supported by the evidence at ``as_of`` or stays a
-    documented prior (:func:`engine.stress.defensive.tilt_basis`): basis, text, evidence, threshold."""
+    """The allocator's defensive tilt at ``as_of`` (:func:`engine.stress.defensive.tilt_basis`): basis
+    ("estimate" when the evidence known at ``as_of`` supports one, else "prior"), size, prior, cap, rule,
+    text, evidence, threshold."""
     from engine.stress.defensive import tilt_basis
 
     try:
@@ -140,7 +141,7 @@ def reading(market: Market, as_of=None, config: StressConfig | None = None, with
     """The stress reading at ``as_of`` (None: the last session): keys ``as_of, index, percentile,
     regime, strength, change_20d, warning_probability, warning, defensive, defensive_tilt, tech_selloff,
     stale_sessions, stale_inputs, notes, label``. ``defensive`` ranks sectors on evidence only (with its
-    strength); ``defensive_tilt`` says whether the allocator's tilt is supported or a documented prior.
+    strength); ``defensive_tilt`` gives the allocator's tilt: an estimate from the evidence or the documented prior.
 
     ``warning_probability`` is the chance that a NEW tech selloff starts 20-60 sessions ahead; when
     ``tech_selloff["in_progress"]`` one is already running (since ``tech_selloff["since"]``). A date

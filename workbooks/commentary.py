@@ -10,7 +10,7 @@ percentage points (``+4.5 pp``) and costs in basis points (``4.5 bps``).
 """
 from __future__ import annotations
 
-from engine.optimize.expected import TILT_MULTIPLIER
+from engine.optimize.expected import PRIOR_TILT, TILT_MULTIPLIER
 from engine.universe import BENCHMARK, DEFENSIVE, SECTORS
 from workbooks.report import DecisionReport
 
@@ -124,17 +124,22 @@ def _defensive_move(r: DecisionReport) -> str | None:
 
 
 def _tilt_basis(tilt: dict | None) -> str:
-    """Whether the tilt is a prior or supported by the measured evidence (engine.stress.defensive)."""
+    """The tilt's size and whether it is the documented prior or an estimate from the measured evidence
+    (engine.stress.defensive.tilt_basis)."""
+    size = (tilt or {}).get("size", PRIOR_TILT)
     ev = (tilt or {}).get("evidence")
     if not ev:
-        return "This tilt is a documented prior of the product, not an estimate from the data."
+        return (f"This tilt, {fmt_pct1(size)} a year, is a documented prior of the product, not an estimate "
+                "from the data.")
     ci = ("" if ev.get("ci_low") is None else
           f"95% interval {ev['ci_low'] * 100:+.1f}% to {ev['ci_high'] * 100:+.1f}%, ")
     said = (f"in past stress the three together returned {ev['score'] * 100:+.1f}% against technology over the "
             f"following 60 sessions ({ci}Newey-West t {ev['t_stat']:+.2f}, {ev['n']} sessions), evidence {ev['strength']}")
-    if tilt.get("basis") == "supported":
-        return f"The evidence supports this tilt: {said}; its size is the documented prior."
-    return f"This tilt is a documented prior of the product, not an estimate: {said}."
+    if tilt.get("basis") == "estimate":
+        cap = f", capped at {fmt_pct1(tilt['cap'])}" if tilt.get("capped") else ""
+        return (f"This tilt, {fmt_pct1(size)} a year, is an estimate from the evidence (the lower end of its "
+                f"interval as a yearly rate, halved between the defensives and technology{cap}): {said}.")
+    return f"This tilt, {fmt_pct1(size)} a year, is a documented prior of the product, not an estimate: {said}."
 
 
 def _allocation(r: DecisionReport) -> str | None:

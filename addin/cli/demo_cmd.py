@@ -79,8 +79,9 @@ def _render(key: str, title: str, r: dict) -> None:
     if key == "signals":
         shown["defensive"] = [f"{d['sector']} ({d['name']}, evidence {d['strength']})" for d in r["defensive"]]
         if r.get("defensive_tilt"):
-            shown["defensive tilt"] = ("supported by the evidence" if r["defensive_tilt"]["basis"] == "supported"
-                                       else "a documented prior, not an estimate")
+            from engine.stress.defensive import tilt_words
+
+            shown["defensive tilt"] = tilt_words(r["defensive_tilt"])
     if key == "data":
         shown["series"] = f"{len(r['prices'])} price series, {len(r['stress_inputs'])} stress inputs"
         shown["forward filled (<= 5 sessions)"] = sum(r["forward_filled"].values())

@@ -65,9 +65,12 @@ def reading_cmd(ctx: typer.Context, as_of: AsOfOpt = None, data: DataOpt = None,
             t.add_row("Best vs tech in past stress (evidence)", ", ".join(
                 f"{d['sector']} ({d['score'] * 100:+.1f}%, t {d['t_stat']:+.1f}, {d['strength']})" for d in r["defensive"]) or "n/a")
             if r.get("defensive_tilt"):
-                t.add_row("Allocator's defensive tilt", "supported by the evidence"
-                          if r["defensive_tilt"]["basis"] == "supported" else "a documented prior, not an estimate")
+                from engine.stress.defensive import tilt_words
+
+                t.add_row("Allocator's defensive tilt", tilt_words(r["defensive_tilt"]))
             out.print(t)
+            if r.get("defensive_tilt"):
+                out.print(r["defensive_tilt"]["text"], markup=False)     # the size, its basis and the evidence
             for note in r.get("notes", []):
                 out.print(f"Note: {note}", markup=False)
             if r.get("warning_procedure"):

@@ -8,6 +8,11 @@ passed in as daily frames and read at row t; prices, volumes and the covariance 
 stress tilt), same allocator and limits. The opening decision (an all-cash book) starts from the
 benchmark weights, so the turnover limit applies to the move away from the benchmark, not to the
 initial funding (which the simulator still charges). ``plain=True`` is plain mean-variance (no limit but long only).
+
+The defensive tilt's size at a rebalance in stress or crisis follows :func:`engine.stress.defensive.tilt_basis`
+point in time: the defensive basket's evidence is re-estimated from the windows that ended by t
+(:func:`engine.stress.defensive.tilt_at`); the documented prior unless that evidence supports an
+estimate (``estimate_tilt=False``: always the prior). ``tilts`` records (basis, size) per such decision.
 """
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ import pandas as pd
 from engine.optimize.benchmark import replicate_window
 from engine.optimize.compare import PLAIN_LIMITS
 from engine.optimize.covariance import covariance_window
-from engine.optimize.expected import expected_returns_array, tilt_vector
+from engine.optimize.expected import PRIOR_TILT, TILT_MULTIPLIER, expected_returns_array, tilt_vector
+from engine.stress import defensive as dfn
+from engine.universe import DEFENSIVE, TECH
 from engine.errors import ArgumentError
 from engine.optimize.fastsolve import FastAllocator, shared_allocator
 from engine.optimize.limits import Limits
@@ -47,7 +54,7 @@ class Rotation:
     def __init__(self, sectors: list[str], limits: Limits, regimes: pd.Series, composite: pd.DataFrame,
                  use_signal: bool = True, plain: bool = False, window: int = 252, benchmark: str = "SPY",
                  name: str = "rotation", steps: int | str = 1, step_sessions: int | None = None,
-                 max_steps: int | None = None):
+                 max_steps: int | None = None, estimate_tilt: bool = True):
         self.tickers, self.window, self.bench, self.name = list(sectors), window, benchmark, name
         if steps != "auto" and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1):
             raise ArgumentError("--steps", f"expected a positive whole number of steps or 'auto', got {steps!r}")
@@ -70,6 +77,9 @@ class Rotation:
         self._bench_support = None          # the previous replication's support: a start for the next one
         known = regimes.dropna() if len(regimes) else regimes
         self._regime_dates, self._regime_values = known.index, known.to_numpy(object)
+        self.estimate_tilt = estimate_tilt
+        self.tilts: dict[pd.Timestamp, tuple[str, float]] = {}     # decision in stress/crisis -> (basis, size)
+        self._spread = None                                         # bind(): the basket's spread per session
 
     def cost_inputs(self, t) -> tuple:
         """(daily volatility, ADV) per ticker the allocation at ``t`` priced its trades with."""
@@ -89,8 +99,29 @@ class Rotation:
         rb = px[self.bench].pct_change(fill_method=None).iloc[1:]
         close, vol = view.close.reindex(columns=self.tickers), view.volume.reindex(columns=self.tickers)
         dv = (close.iloc[-64:] * vol.iloc[-64:]).iloc[-63:]
+        tilt = self._tilt(t, lambda: self._evidence_of(view.prices), len(view.prices) - 1)
         return self._decide(t, current, rets.to_numpy(float), rb.to_numpy(float), dv.to_numpy(float),
-                            _last_valid(close).to_numpy(float))
+                            _last_valid(close).to_numpy(float), tilt)
+
+    def _evidence_of(self, prices: pd.DataFrame):
+        """(basket spread, stress mask, bootstrap seed) on ``prices``' sessions (None without the basket's
+        prices): :func:`engine.stress.defensive.basket_spread` and the regime at each session."""
+        need = [*DEFENSIVE, TECH]
+        if not all(c in prices.columns for c in need):
+            return None
+        stressed = self.regimes.reindex(prices.index).isin(dfn.STRESS_REGIMES).to_numpy(bool)
+        return (dfn.basket_spread(prices[need], dfn.HORIZON, TECH), stressed,
+                dfn.basket_seed(prices.columns, TECH))
+
+    def _tilt(self, t, evidence, pos: int) -> float:
+        """The tilt's size at ``t`` (session position ``pos`` of the evidence): the prior unless the
+        regime applies a tilt and the evidence known at t supports an estimate."""
+        if not (self.estimate_tilt and self.use_signal and TILT_MULTIPLIER.get(self.regime_at(t), 0.0) > 0):
+            return PRIOR_TILT
+        ev = evidence()
+        basis, size = ("prior", PRIOR_TILT) if ev is None else dfn.tilt_at(ev[0], ev[1], pos, seed=ev[2])
+        self.tilts[pd.Timestamp(t)] = (basis, size)
+        return size
 
     def bind(self, market) -> None:
         """Compute the per-session arrays of ``market`` once (see the class docstring)."""
@@ -100,6 +131,15 @@ class Rotation:
         vol = market.volume.reindex(index=px.index, columns=self.tickers)
         self._bound = (market.sessions, rets[:, :-1], rets[:, -1], (close * vol).to_numpy(float),
                        close.ffill().to_numpy(float))
+        self._spread = None
+        self._market_prices = market.prices
+
+    def _bound_evidence(self):
+        """:meth:`_evidence_of` on the whole bound market, computed once (each session d's spread uses
+        prices up to d + horizon; :func:`engine.stress.defensive.tilt_at` reads d <= pos - horizon only)."""
+        if self._spread is None:
+            self._spread = (self._evidence_of(self._market_prices.reindex(self._bound[0])),)
+        return self._spread[0]
 
     def target_at(self, pos: int, t, current) -> pd.Series:
         """The decision at session position ``pos`` (= ``t``) from the arrays of :meth:`bind`, rows <= pos."""
@@ -107,7 +147,8 @@ class Rotation:
         if sessions[pos] != pd.Timestamp(t):
             raise ValueError(f"position {pos} is {sessions[pos].date()}, not {pd.Timestamp(t).date()}")
         lo = max(1, pos - self.window)
-        return self._decide(t, current, R[lo:pos + 1], rb[lo:pos + 1], dv[max(0, pos - 62):pos + 1], last[pos])
+        tilt = self._tilt(t, self._bound_evidence, pos)
+        return self._decide(t, current, R[lo:pos + 1], rb[lo:pos + 1], dv[max(0, pos - 62):pos + 1], last[pos], tilt)
 
     def path_at(self, t) -> list[np.ndarray] | None:
         """Weights after each step of the multi-step rebalance decided at ``t`` (None: one step)."""
@@ -120,10 +161,11 @@ class Rotation:
     def _plan(self, inputs, lim, w0, cov, sigma_daily, adv, last_close):
         return _plan_path(self, inputs, lim, w0, cov, sigma_daily, adv, last_close)
 
-    def _decide(self, t, current, R, rb, dv, last_close) -> pd.Series:
+    def _decide(self, t, current, R, rb, dv, last_close, tilt: float = PRIOR_TILT) -> pd.Series:
         """Risk model, benchmark, expected returns and the allocation from the windows ending at ``t``:
         ``R``/``rb`` the sector/SPY returns of the last ``window`` + 1 sessions, ``dv`` the dollar
-        volume of the last 63, ``last_close`` the last known close per sector."""
+        volume of the last 63, ``last_close`` the last known close per sector, ``tilt`` the defensive
+        tilt's size (:meth:`_tilt`)."""
         win = R[-self.window:]
         cov, inv, _ = covariance_window(win, t=t)
         investable = tuple(tk for tk, ok in zip(self.tickers, inv) if ok)
@@ -131,7 +173,8 @@ class Rotation:
         row = self.composite.index.searchsorted(pd.Timestamp(t), side="right") - 1      # last score at or before t
         score = self._scores[row] if row >= 0 else np.full(len(self.tickers), np.nan)
         regime = self.regime_at(t)
-        mu = expected_returns_array(np.where(inv, score, np.nan), np.where(sig > 0, sig, np.nan), self._pattern, regime)
+        mu = expected_returns_array(np.where(inv, score, np.nan), np.where(sig > 0, sig, np.nan), self._pattern, regime,
+                                    defensive_tilt=tilt)
         mu = np.where(np.isnan(mu) & inv, 0.0, mu)           # investable, unscored: 0
         raw = replicate_window(win, rb[-self.window:], t, start=self._bench_support)
         self._bench_support = raw > 0

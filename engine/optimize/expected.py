@@ -7,8 +7,11 @@
 
 ``sigma_i`` is the annualized volatility, so ``mu`` is an annualized expected excess return. With an IC
 of 0.05 and 20% volatility a one-sigma score is worth 1% a year. The tilt expresses the product's view
-that defensives outperform and tech underperforms while bond stress is high; it is a documented prior,
-not an estimate (on 1999-2019 data the stress-to-sector regressions do not confirm it with t > 2).
+that defensives outperform and tech underperforms while bond stress is high. Its size is the documented
+prior ``PRIOR_TILT`` (2% a year) unless the defensive basket's evidence known at the decision supports
+an estimate, capped at ``MAX_TILT`` (4% a year): the rule is :func:`engine.stress.defensive.tilt_basis`;
+callers pass the size as ``defensive_tilt`` (on 1999-2019 data the evidence never supports one: the
+prior applies throughout).
 """
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ from engine.errors import ArgumentError
 from engine.universe import DEFENSIVE, TECH
 
 TILT_MULTIPLIER = {"calm": 0.0, "elevated": 0.0, "stress": 1.0, "crisis": 2.0}
+PRIOR_TILT = 0.02        # the documented prior, a year (per defensive and against XLK, in stress)
+MAX_TILT = 0.04          # the cap on a tilt estimated from the evidence (engine.stress.defensive)
 
 
 def expected_returns(score: pd.Series, sigma: pd.Series, regime: str = "calm", ic: float = 0.05,
-                     defensive_tilt: float = 0.02, tech_tilt: float | None = None) -> pd.Series:
+                     defensive_tilt: float = PRIOR_TILT, tech_tilt: float | None = None) -> pd.Series:
     """Annualized expected excess return per sector.
 
     ``score``: composite score per sector (any scale; NaN = no score, e.g. a sector that does not exist
@@ -45,7 +50,7 @@ def tilt_vector(tickers: list[str], regime: str = "stress", defensive_tilt: floa
 
 
 def expected_returns_array(score: np.ndarray, sigma: np.ndarray, pattern: np.ndarray, regime: str = "calm",
-                           ic: float = 0.05, defensive_tilt: float = 0.02, tech_tilt: float | None = None) -> np.ndarray:
+                           ic: float = 0.05, defensive_tilt: float = PRIOR_TILT, tech_tilt: float | None = None) -> np.ndarray:
     """:func:`expected_returns` on arrays in one ticker order (``pattern`` from :func:`tilt_vector`): the
     per-rebalance path of backtests, without pandas. NaN where the score or sigma is NaN."""
     if regime not in TILT_MULTIPLIER:

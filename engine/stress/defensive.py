@@ -19,9 +19,28 @@ the HAC t and the bootstrap interval together still called 8.6% of series "stron
 5%); with the independent-window test 0.5%. ``direction`` says whether the
 sector did better or worse than XLK. A sector with fewer than ``min_obs`` such sessions is left out.
 
-The allocator's defensive tilt (:mod:`engine.optimize.expected`) is a documented PRIOR. It is called
-"supported by the evidence" only when the defensive basket (XLU, XLP, XLV equally weighted) passes the
-strong test with a positive score (:func:`tilt_basis`); its size stays the documented prior either way.
+The allocator's defensive tilt (:mod:`engine.optimize.expected`: +size a year for each of XLU, XLP, XLV
+and -size for XLK in ``stress``, twice that in ``crisis``) is sized by :func:`tilt_basis`:
+
+- basis ``estimate`` only when the defensive basket (XLU, XLP, XLV equally weighted) passes the strong
+  test above with a positive score and a positive interval (``ci_low > 0``). Its size is then
+  ``min(MAX_TILT, ci_low * 252 / horizon / 2)``: the LOWER end of the basket's 95% interval (the smallest
+  mean 60-session spread over XLK the evidence supports; a result that only just passes gives a small
+  tilt, and the point estimate of a result kept because it passed a significance screen is biased up by
+  that screen), converted to a year by simple scaling (the expected returns are arithmetic annual
+  excess returns), halved because the tilt adds +size to the defensives and -size to XLK (the spread of
+  basket over XLK in the expected returns is 2 x size), and capped at ``MAX_TILT`` = 4% a year (twice
+  the prior; 8% in crisis) so that a lucky history cannot let the regime overrule every score (a
+  one-sigma score is worth about 1% a year). The evidence pools stress and crisis sessions (crisis
+  alone has too few), so the crisis doubling stays part of the documented structure;
+- basis ``prior`` otherwise (weak, none, negative, or not yet ``min_obs`` stress sessions): the size is the
+  documented prior ``PRIOR_TILT`` = 2% a year, and the text says it is not an estimate.
+
+The backtest (:class:`engine.backtest.rotation.Rotation`) applies the same rule point in time at each
+rebalance in stress or crisis with :func:`basket_spread` and :func:`tilt_at`, which give the size of
+:func:`tilt_basis` on :func:`defensive_evidence` at that session (the bootstrap is run only when the
+HAC t and the independent-window test already pass: without them the basis is ``prior`` whatever the
+interval says).
 """
 from __future__ import annotations
 
@@ -32,6 +51,7 @@ import pandas as pd
 
 from engine.errors import NoDataError
 from engine.factors.ic import newey_west
+from engine.optimize.expected import MAX_TILT, PRIOR_TILT
 from engine.universe import DEFENSIVE, SECTORS
 
 HORIZON = 60
@@ -41,6 +61,7 @@ REPS = 500
 T_STRONG, T_WEAK = 2.0, 1.0
 BASKET = "defensive basket"
 P_STRONG = 0.05
+YEAR = 252
 THRESHOLD = (f"strong = the 95% block-bootstrap interval excludes zero, |Newey-West t| >= {T_STRONG:g} and a "
              f"t-test on non-overlapping windows gives p < {P_STRONG:g}; weak = |t| >= {T_WEAK:g} or the interval "
              "excludes zero; none otherwise")
@@ -66,17 +87,23 @@ def t_test_p(x: np.ndarray) -> float:
     return float(2.0 * stdtr(n - 1, -abs(t)))
 
 
+def _screen(y: np.ndarray, horizon: int) -> tuple[float, float, float, int]:
+    """(mean, Newey-West t, independent-window p, independent count): the cheap part of the evidence."""
+    mean, se = newey_west(y, horizon)
+    t = mean / se if se > 0 else math.nan
+    ind = y[::horizon]
+    p = t_test_p(ind) if len(ind) >= 3 and np.std(ind) > 0 else math.nan
+    return float(mean), float(t), p, int(len(ind))
+
+
 def _evidence(y: np.ndarray, horizon: int, reps: int, seed: int) -> dict:
     from engine.stats.bootstrap import block_length, stationary_ci
 
-    mean, se = newey_west(y, horizon)
-    t = mean / se if se > 0 else math.nan
+    mean, t, p, n_ind = _screen(y, horizon)
     ci = stationary_ci(y, np.mean, block=max(block_length(y), horizon), reps=reps, seed=seed)
     lo, hi = ci["ci_low"], ci["ci_high"]
-    ind = y[::horizon]
-    p = t_test_p(ind) if len(ind) >= 3 and np.std(ind) > 0 else math.nan
-    return {"score": float(mean), "t_stat": float(t), "ci_low": lo, "ci_high": hi, "n": int(len(y)),
-            "p_independent": p, "n_independent": int(len(ind)), "strength": strength(t, lo, hi, p),
+    return {"score": mean, "t_stat": t, "ci_low": lo, "ci_high": hi, "n": int(len(y)),
+            "p_independent": p, "n_independent": n_ind, "strength": strength(t, lo, hi, p),
             "direction": "better than XLK" if mean > 0 else "worse than XLK"}
 
 
@@ -120,18 +147,91 @@ def describe(row, horizon: int = HORIZON) -> str:
             f"{ci}, Newey-West t {row['t_stat']:+.2f} (n={row['n']}): evidence {row['strength']}, {row['direction']}")
 
 
+RULE = (f"the tilt's size is min({MAX_TILT:.0%}, the lower end of the defensive basket's 95% interval x {YEAR} / "
+        f"horizon / 2) a year when the basket's evidence is strong and positive, else the documented prior "
+        f"{PRIOR_TILT:.0%} a year; +size for XLU, XLP, XLV and -size for XLK in stress, twice in crisis")
+
+
+def estimated_size(ci_low: float, horizon: int = HORIZON) -> float:
+    """The estimated tilt a year from the basket's interval (module docstring):
+    ``min(MAX_TILT, max(ci_low, 0) * 252 / horizon / 2)``."""
+    return float(min(MAX_TILT, max(float(ci_low), 0.0) * YEAR / horizon / 2.0))
+
+
+def supports(ev: dict) -> bool:
+    """Whether basket evidence ``ev`` supports an estimate: strong, positive score, positive interval."""
+    lo = ev.get("ci_low")
+    return ev.get("strength") == "strong" and ev.get("score", 0.0) > 0 and lo is not None and lo > 0
+
+
+def _sized(ev: dict | None, horizon: int) -> dict:
+    """basis, size, prior, cap, estimate (the uncapped figure, None for the prior), capped, rule."""
+    base = {"prior": PRIOR_TILT, "cap": MAX_TILT, "rule": RULE}
+    if ev is None or not supports(ev):
+        return {**base, "basis": "prior", "size": PRIOR_TILT, "estimate": None, "capped": False}
+    raw = max(float(ev["ci_low"]), 0.0) * YEAR / horizon / 2.0
+    return {**base, "basis": "estimate", "size": estimated_size(ev["ci_low"], horizon), "estimate": raw,
+            "capped": raw > MAX_TILT}
+
+
 def tilt_basis(evidence: pd.DataFrame | None, horizon: int = HORIZON) -> dict:
-    """Whether the allocator's defensive tilt is supported by the evidence or stays a documented prior:
-    ``basis`` ("supported" only for strong, positive basket evidence; else "prior"), ``text``, ``evidence``."""
+    """The allocator's defensive tilt at the evidence's session: ``basis`` ("estimate" for strong, positive
+    basket evidence, else "prior"), ``size`` (a year, per defensive and against XLK in stress; twice in
+    crisis), ``prior``, ``cap``, ``estimate`` (uncapped, or None), ``capped``, ``rule``, ``text``,
+    ``evidence`` (the basket's row, None without enough stress history) and ``threshold``."""
     basket = None if evidence is None or BASKET not in evidence.index else evidence.loc[BASKET]
     if basket is None:
-        return {"basis": "prior", "evidence": None, "threshold": THRESHOLD,
-                "text": "The defensive tilt is a documented prior: there is not yet enough stress history to test it."}
+        return {**_sized(None, horizon), "evidence": None, "threshold": THRESHOLD,
+                "text": (f"The defensive tilt is the documented prior ({PRIOR_TILT:.1%} a year), not an estimate: "
+                         "there is not yet enough stress history to test it.")}
     ev = {k: (None if v is None else v if isinstance(v, str) else float(v)) for k, v in basket.items()}
     ev["n"] = int(ev["n"])
+    sized = _sized(ev, horizon)
     said = describe({**ev, "sector": "XLU+XLP+XLV"}, horizon)
-    if ev["strength"] == "strong" and ev["score"] > 0:
-        return {"basis": "supported", "evidence": ev, "threshold": THRESHOLD,
-                "text": f"The defensive tilt is supported by the evidence ({said}); its size is the documented prior."}
-    return {"basis": "prior", "evidence": ev, "threshold": THRESHOLD,
-            "text": f"The defensive tilt is a documented prior, not an estimate: the evidence does not support it ({said})."}
+    if sized["basis"] == "estimate":
+        cap = f", capped at {MAX_TILT:.1%}" if sized["capped"] else ""
+        text = (f"The defensive tilt is an estimate from the evidence: {sized['size']:.1%} a year (the lower end of "
+                f"the interval, {ev['ci_low'] * 100:+.1f}% over {horizon} sessions, as a year and halved{cap}; "
+                f"{said}).")
+    else:
+        text = (f"The defensive tilt is the documented prior ({PRIOR_TILT:.1%} a year), not an estimate: the "
+                f"evidence does not support one ({said}).")
+    return {**sized, "evidence": ev, "threshold": THRESHOLD, "text": text}
+
+
+def basket_seed(columns, tech: str = "XLK") -> int:
+    """The bootstrap seed :func:`defensive_evidence` gives the basket for prices with these columns."""
+    return len([s for s in SECTORS if s in columns and s != tech])
+
+
+def basket_spread(prices: pd.DataFrame, horizon: int = HORIZON, tech: str = "XLK") -> np.ndarray:
+    """Per session d: the basket's forward ``horizon``-session return minus tech's (NaN where the window
+    passes the last row), the same figures as :func:`relative_returns`; the value at d uses prices up to
+    d + horizon only, so :func:`tilt_at` at position pos reads rows d <= pos - horizon."""
+    fwd = prices.shift(-horizon) / prices - 1.0
+    return (fwd[[s for s in DEFENSIVE if s in fwd.columns]].mean(axis=1, skipna=False) - fwd[tech]).to_numpy(float)
+
+
+def tilt_at(spread: np.ndarray, stressed: np.ndarray, pos: int, horizon: int = HORIZON, min_obs: int = MIN_OBS,
+            reps: int = REPS, seed: int = 0) -> tuple[str, float]:
+    """(basis, size) of :func:`tilt_basis` at position ``pos`` from :func:`basket_spread` and the stress
+    mask (regime at d in stress or crisis): windows ending by pos only; the bootstrap only when the
+    Newey-West t and the independent-window test already pass."""
+    end = max(pos - horizon + 1, 0)
+    y = spread[:end][stressed[:end]]
+    y = y[np.isfinite(y)]
+    if len(y) < min_obs:
+        return "prior", PRIOR_TILT
+    mean, t, p, _ = _screen(y, horizon)
+    if not (mean > 0 and math.isfinite(t) and t >= T_STRONG and math.isfinite(p) and p < P_STRONG):
+        return "prior", PRIOR_TILT
+    sized = _sized(_evidence(y, horizon, reps, seed), horizon)
+    return sized["basis"], sized["size"]
+
+
+def tilt_words(tilt: dict | None) -> str:
+    """The tilt in a few words for a table cell: 'an estimate from the evidence, 2.3% a year' or 'the
+    documented prior, 2.0% a year, not an estimate' (None: the prior)."""
+    if not tilt or tilt.get("basis") != "estimate":
+        return f"the documented prior, {(tilt or {}).get('size', PRIOR_TILT):.1%} a year, not an estimate"
+    return f"an estimate from the evidence, {tilt['size']:.1%} a year" + (" (capped)" if tilt.get("capped") else "")
