@@ -143,7 +143,8 @@ def tilt_label(market, res, t, regime: str) -> dict:
     basis = signals.defensive_tilt(market, res, t)
     mult = TILT_MULTIPLIER.get(regime, 0.0)
     applied = mult > 0
-    sentence = (f"Defensive tilt applied ({regime} regime): {basis['size'] * mult:+.1%} a year for XLU, XLP and XLV "
+    times = "" if mult == 1 else f", {mult:g} x the base size"
+    sentence = (f"Defensive tilt applied ({regime} regime{times}): {basis['size'] * mult:+.1%} a year for XLU, XLP and XLV "
                 f"and {-basis['size'] * mult:+.1%} for XLK in the expected returns. {basis['text']}" if applied else
                 f"No defensive tilt in the {regime} regime (the tilt, the documented prior of "
                 f"{basis['prior']:.1%} a year unless the evidence supports an estimate, applies in stress and "

@@ -197,6 +197,7 @@ def _render_evidence(rep: dict) -> None:
     if tilt:
         out.print(tilt["text"], markup=False)
         out.print(f"Threshold: {tilt['threshold']}.", markup=False)
+        out.print(f"Size: {tilt['rule']}.", markup=False)
 
 
 @app.command("triggers")
