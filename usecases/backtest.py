@@ -170,7 +170,8 @@ def _rotation_policy(market, strategy, p, limits, sectors):
     if key not in per:        # one stress stage and one composite per market, end date and stress config
         view = market.asof(end)
         res = signals.stress_result(view, cfg)   # --stress-config reaches the decisions
-        per[key] = (res.daily["regime"], composite_score(factor_panel(view, res.daily["index"]), "equal"))
+        panel = factor_panel(view, res.daily["index"], rule=res.config.user_factors)   # [user_factors] cleaning
+        per[key] = (res.daily["regime"], composite_score(panel, "equal"))
     regimes, composite = per[key]
     steps = p["steps"] if p["steps"] == "auto" else _whole(p["steps"], "--steps")
     pol = Rotation(sectors, limits, regimes, composite, use_signal=strategy == "rotation",

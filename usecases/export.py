@@ -98,7 +98,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False)   # once; the sheet omits composite_ic
+    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False, stress_config=res.config)   # once; the sheet omits composite_ic
     if holdings is not None:
         from usecases.trades import rebalance_with_allocation
         trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,

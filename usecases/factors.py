@@ -42,15 +42,16 @@ def proxy_stress(market) -> tuple[pd.Series, pd.Series]:
     return z.rename("index"), reg.rename("regime")
 
 
-def resolve_stress(market) -> tuple[pd.Series, pd.Series, str]:
-    """(stress index, regimes, source label) for ``market``; see the module docstring."""
+def resolve_stress(market, config=None) -> tuple[pd.Series, pd.Series, str]:
+    """(stress index, regimes, source label) for ``market`` (``config``: a StressConfig, None: the
+    shipped one); see the module docstring."""
     try:
         from engine.stress.pipeline import compute
     except ImportError:
         idx, reg = proxy_stress(market)
         return idx, reg, PROXY_LABEL
     try:
-        daily = compute(market).daily
+        daily = compute(market, config).daily
     except RotationError as exc:
         log.warning("stress pipeline failed (%s); using the hy_oas proxy", exc)
         idx, reg = proxy_stress(market)
@@ -69,7 +70,7 @@ def _horizons(horizons: Iterable[int]) -> tuple[int, ...]:
 
 
 def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.Series | None = None,
-                     horizons: Iterable[int] = (5, 21, 63)) -> dict:
+                     horizons: Iterable[int] = (5, 21, 63), stress_config=None) -> dict:
     """IC report of every factor and both composites over the whole history of ``market``.
 
     Returns a dict: ``label``, ``stress_source``, ``first``/``last`` (dates), ``horizons``,
@@ -78,14 +79,16 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
     ``decay`` ({factor: {horizon: mean_ic}}), ``timing`` (the alignment convention in words).
     ``regimes`` (labels by session) defaults to the stress pipeline's regimes when ``stress_index``
     is also None; with a given ``stress_index`` and no ``regimes`` the regime split is left out.
+    ``stress_config``: the StressConfig (its stress settings when the index is computed here, and its
+    ``user_factors`` cleaning of the user's factor panel); None: the shipped one.
     """
     hs = _horizons(horizons)
     source = "given"
     if stress_index is None:
-        stress_index, auto_regimes, source = resolve_stress(market)
+        stress_index, auto_regimes, source = resolve_stress(market, stress_config)
         if regimes is None:
             regimes = auto_regimes
-    panel = factor_panel(market, stress_index)
+    panel = factor_panel(market, stress_index, rule=_rule(stress_config))
     if len(market.sessions) <= max(hs):
         raise NoDataError(f"{len(market.sessions)} sessions are too few for a {max(hs)}-session forward return")
     panel = dict(panel)
@@ -124,20 +127,27 @@ def factor_ic_report(market, stress_index: pd.Series | None = None, regimes: pd.
     }
 
 
+def _rule(stress_config):
+    """The user-factor cleaning of a StressConfig (None: the defaults)."""
+    return None if stress_config is None else stress_config.user_factors
+
+
 def user_cleaning(market, panel: dict) -> dict | None:
     """What the cleaning of the user's factor panel did (None without one): ``source``, ``sha256``,
-    ``rule`` (in words) and ``factors`` ({name: counts of :data:`engine.factors.user.COUNT_KEYS`})."""
+    ``rule`` (in words), ``settings`` (the :class:`engine.factors.rule.CleaningRule` as a dict) and
+    ``factors`` ({name: counts of :data:`engine.factors.user.COUNT_KEYS`})."""
     up = getattr(market, "user_factors", None)
     if up is None:
         return None
     names = [n for n in up.factors if n in panel]
     rule = panel[names[0]].attrs.get("rule", "") if names else ""
-    return {"source": up.source, "sha256": up.sha256, "rule": rule,
+    settings = panel[names[0]].attrs.get("settings") if names else None
+    return {"source": up.source, "sha256": up.sha256, "rule": rule, "settings": settings,
             "factors": {n: dict(panel[n].attrs.get("cleaning", {})) for n in names}}
 
 
 def current_scores(market, stress_index: pd.Series | None = None, asof=None, method: str = "equal",
-                   with_ic: bool = True) -> pd.DataFrame:
+                   with_ic: bool = True, stress_config=None) -> pd.DataFrame:
     """Standardized factor scores and composites of every sector at ``asof`` (default: last session).
 
     Computed on the point-in-time view ``market.asof(asof)`` (nothing later is seen). Returns a
@@ -148,7 +158,8 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
     composite has a negative out-of-sample IC (past ICs flip sign across regimes).
     Sectors without data are left out. ``df.attrs`` carries ``as_of``, ``stress_source``, ``method``.
     ``with_ic=False`` (method "equal" only) skips the IC weights: ``composite_ic`` is then all NaN (the
-    export, which does not show it, saves their estimation).
+    export, which does not show it, saves their estimation). ``stress_config``: as in
+    :func:`factor_ic_report` (the user factors' cleaning comes from its ``[user_factors]``).
     """
     if method not in ("equal", "ic"):
         raise ArgumentError("method", f"expected 'equal' or 'ic', got {method!r}")
@@ -156,10 +167,10 @@ def current_scores(market, stress_index: pd.Series | None = None, asof=None, met
     pit = market.asof(t)
     source = "given"
     if stress_index is None:
-        stress_index, _, source = resolve_stress(pit)
+        stress_index, _, source = resolve_stress(pit, stress_config)
     else:
         stress_index = stress_index.loc[:t]
-    panel = factor_panel(pit, stress_index)
+    panel = factor_panel(pit, stress_index, rule=_rule(stress_config))
     eq = composite_score(panel, "equal")
     if with_ic or method == "ic":
         icw = composite_score(panel, "ic", prices=pit.prices, horizon=COMPOSITE_IC_HORIZON)

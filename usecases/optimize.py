@@ -83,7 +83,7 @@ def optimize_as_of(market: Market, as_of=None, current: pd.Series | None = None,
     t = pd.Timestamp(reading["as_of"])
     regime = reading["regime"] or "calm"
     if scores is None:
-        scores = factors.current_scores(market, res.daily["index"], t)
+        scores = factors.current_scores(market, res.daily["index"], t, stress_config=res.config)
     rets = market.prices[TICKERS].pct_change(fill_method=None)
     risk = risk_model(rets, t)
     cov = risk.cov.loc[TICKERS, TICKERS]

@@ -81,7 +81,8 @@ StoreOpt = Annotated[Optional[Path], typer.Option(
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the deterministic synthetic demo market.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout and nothing else.")]
 StressConfigOpt = Annotated[Optional[Path], typer.Option(
-    "--stress-config", help="TOML overriding engine/stress/default.toml (inputs, regime thresholds, events, warning).",
+    "--stress-config", help="TOML overriding engine/stress/default.toml (inputs, regime thresholds, events, warning, "
+    "[user_factors] cleaning).",
     dir_okay=False)]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Decision date YYYY-MM-DD (default: the last session).")]
 

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import JsonOpt, StoreOpt, emit, err, handle_errors, out, spinner
+from addin.cli.common import JsonOpt, StoreOpt, StressConfigOpt, emit, err, handle_errors, out, spinner
+from addin.cli.common import stress_config as read_stress_config
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -42,12 +43,14 @@ def import_cmd(
 
 
 @app.command("status")
-def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """A table of stored series: first and last date, rows, gaps, source, last import."""
+def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False, stress_config: StressConfigOpt = None) -> None:
+    """A table of stored series: first and last date, rows, gaps, source, last import (and the user factor
+    panel with the cleaning settings of ``--stress-config``'s [user_factors], default the shipped ones)."""
     from engine.data.assemble import MAX_FILL
     from engine.data.store import Store
 
     with handle_errors(as_json):
+        cfg = read_stress_config(stress_config)
         st = Store(store)
         rows = st.status()
         calendar_end, factors = None, None
@@ -56,7 +59,8 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             calendar_end = market.last.date().isoformat()
             for r in rows:
                 r.update(series_staleness(market, r))
-            factors = market.user_factors.summary() if market.user_factors is not None else None
+            factors = (market.user_factors.summary(None if cfg is None else cfg.user_factors)
+                       if market.user_factors is not None else None)
         result = {"store": str(st.path), "last_import": st.last_import(), "series": rows,
                   "max_fill_sessions": MAX_FILL, "calendar_end": calendar_end, "user_factors": factors}
 
@@ -82,6 +86,7 @@ def status_cmd(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
                           f"{uf['last']} (published to {uf['available_last']}), factors {', '.join(uf['factors'])}, "
                           f"{uf['sectors']} sectors, market caps {'given' if uf['has_caps'] else 'not given'} "
                           f"(SHA-256 {uf['sha256'][:12]}).", markup=False, highlight=False)
+                out.print(f"Cleaning: {uf['cleaning_rule']}.", markup=False, highlight=False)
             li = r["last_import"]
             if li:
                 out.print(f"Last import #{li['id']} at {li['at']}: {li['files']} files, {li['series']} series. "

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from addin.cli.common import AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, emit, err, handle_errors, out, spinner
+from addin.cli.common import (AsOfOpt, DataOpt, DemoOpt, JsonOpt, StoreOpt, StressConfigOpt, emit, err, handle_errors, out,
+                              spinner, stress_config as read_stress_config)
 
 app = typer.Typer(no_args_is_help=True, help="Sector factor scores and their information coefficients.")
 
@@ -61,22 +62,25 @@ def _render_cleaning(u: dict | None) -> None:
         t.add_column(head, justify="right")
     t.add_column("cap-neutral")
     for name, c in u["factors"].items():
-        t.add_row(name, *[str(c.get(k, 0)) for k, _ in cols], "yes" if c.get("neutralized") else "no caps")
+        off = not (u.get("settings") or {}).get("neutralize", True)
+        t.add_row(name, *[str(c.get(k, 0)) for k, _ in cols],
+                  "yes" if c.get("neutralized") else "off (settings)" if off else "no caps")
     out.print(t)
     out.print(f"[dim]Cleaning rule: {u['rule']}.[/]")
 
 
 @app.command("ic")
 def ic_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, json: JsonOpt = False,
-           horizon: HorizonOpt = None) -> None:
+           horizon: HorizonOpt = None, stress_config: StressConfigOpt = None) -> None:
     """Print the IC table: mean IC, IC IR, Newey-West t, hit rate by factor and horizon, by regime."""
     from usecases.context import open_market
     from usecases.factors import factor_ic_report
 
     with handle_errors(json):
+        cfg = read_stress_config(stress_config)
         with spinner(json, "computing factors and ICs"):
             market = open_market(data=data, store=store, demo=demo)
-            report = factor_ic_report(market, horizons=tuple(horizon) if horizon else (5, 21, 63))
+            report = factor_ic_report(market, horizons=tuple(horizon) if horizon else (5, 21, 63), stress_config=cfg)
         emit(report, json, _render_ic)
 
 
@@ -96,15 +100,16 @@ def _render_scores(r: dict) -> None:
 
 @app.command("scores")
 def scores_cmd(data: DataOpt = None, store: StoreOpt = None, demo: DemoOpt = False, json: JsonOpt = False,
-               as_of: AsOfOpt = None, method: MethodOpt = "equal") -> None:
+               as_of: AsOfOpt = None, method: MethodOpt = "equal", stress_config: StressConfigOpt = None) -> None:
     """Print each sector's factor scores and composite at a date (point in time: nothing later is used)."""
     from usecases.context import open_market
     from usecases.factors import current_scores
 
     with handle_errors(json):
+        cfg = read_stress_config(stress_config)
         with spinner(json, "computing factor scores"):
             market = open_market(data=data, store=store, demo=demo)
-            df = current_scores(market, asof=as_of, method=method)
+            df = current_scores(market, asof=as_of, method=method, stress_config=cfg)
         result = {
             "as_of": df.attrs["as_of"],
             "label": market.label,

@@ -63,16 +63,22 @@ class FactorPanel:
     def has_caps(self) -> bool:
         return bool(self.rows["market_cap"].notna().any())
 
-    def summary(self) -> dict | None:
+    def summary(self, rule=None) -> dict | None:
         """source, sha256, rows, first/last date, last publication date (``available_last``), factors,
-        sector count and whether caps are given (``has_caps``); None when the panel has no rows."""
+        sector count, whether caps are given (``has_caps``) and the cleaning settings used (``cleaning``:
+        ``rule``, a :class:`engine.factors.rule.CleaningRule`, as a dict; ``cleaning_rule``: in words;
+        None: the defaults); None when the panel has no rows."""
+        from engine.factors.rule import CleaningRule
+
         r = self.rows
         if not len(r):
             return None
+        rule = rule or CleaningRule()
         return {"source": self.source, "sha256": self.sha256, "rows": int(len(r)),
                 "first": r["date"].min().date().isoformat(), "last": r["date"].max().date().isoformat(),
                 "available_last": r["available"].max().date().isoformat(), "factors": self.factors,
-                "sectors": int(r["sector"].nunique()), "has_caps": self.has_caps}
+                "sectors": int(r["sector"].nunique()), "has_caps": self.has_caps,
+                "cleaning": rule.to_dict(), "cleaning_rule": rule.describe()}
 
     def asof(self, t) -> "FactorPanel":
         """Only the rows available (published) by ``t``."""

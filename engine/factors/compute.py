@@ -84,31 +84,33 @@ def raw_factors(market, stress_index: pd.Series, spec: FactorSpec | None = None)
     return {k: v.where(present) for k, v in out.items()}
 
 
-def user_panel(market, sectors: list[str]) -> dict[str, pd.DataFrame]:
-    """The cleaned user factors of ``market`` (empty without a panel) on its sessions and ``sectors``."""
+def user_panel(market, sectors: list[str], rule=None) -> dict[str, pd.DataFrame]:
+    """The cleaned user factors of ``market`` (empty without a panel) on its sessions and ``sectors``,
+    cleaned by ``rule`` (:class:`engine.factors.rule.CleaningRule`; None: the defaults)."""
     panel = getattr(market, "user_factors", None)
     if panel is None:
         return {}
     from engine.factors.user import user_factor_panel
 
     present = market.prices.reindex(columns=sectors).notna()
-    return user_factor_panel(panel, market.sessions, sectors, present)
+    return user_factor_panel(panel, market.sessions, sectors, present, rule)
 
 
 def factor_panel(market, stress_index: pd.Series, spec: FactorSpec | None = None,
-                 method: str = "rank", raw_values: bool = False) -> dict[str, pd.DataFrame]:
+                 method: str = "rank", raw_values: bool = False, rule=None) -> dict[str, pd.DataFrame]:
     """Standardized factor panel: ``{name: DataFrame (date x sector)}``.
 
     Each frame is standardized across the sectors present that date (rank based by default; mean 0,
     sd 1; dates with fewer than 3 sectors are NaN). Sectors without data yet are NaN, not filled.
     ``raw_values=True`` returns the unstandardized values instead (same as :func:`raw_factors`).
     The user's own factors (``market.user_factors``, cleaned by :mod:`engine.factors.user`) follow the
-    built-in ones, so every composite, IC test and allocation built on this panel includes them.
+    built-in ones, so every composite, IC test and allocation built on this panel includes them;
+    ``rule`` is their cleaning (the stress TOML's ``[user_factors]``, ``StressConfig.user_factors``).
     """
     rf = raw_factors(market, stress_index, spec)
     if raw_values:
         return rf
     panel = {k: standardize(v, method=method) for k, v in rf.items()}
-    panel.update(user_panel(market, list(rf[FACTORS[0]].columns)))
+    panel.update(user_panel(market, list(rf[FACTORS[0]].columns), rule))
     log.debug("factor panel: %d factors, %d sessions", len(panel), len(market.prices))
     return panel

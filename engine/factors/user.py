@@ -11,56 +11,28 @@ Cleaning of each session's cross-section (sectors with a price that session), in
 1. winsorize: ``rule.winsorize = "mad"`` (default) clips at ``median +/- k * 1.4826 * MAD`` (k = 3:
    with 11 sectors only real outliers are touched); ``"quantile"`` clips the ``floor(limits * n)``
    lowest and highest values to the next one in, exactly as ``scipy.stats.mstats.winsorize``;
+   ``"none"`` leaves the values as they are;
 2. sessions with fewer than ``min_sectors`` values are dropped;
 3. z-score: ``(x - mean) / sd`` (population sd) across the sectors;
-4. market-cap neutralize (only for a factor whose rows carry caps): OLS of the z-scores on
+4. market-cap neutralize (only for a factor whose rows carry caps, and ``rule.neutralize``): OLS of the z-scores on
    ``[1, log(cap)]`` across the sectors with a cap, residuals kept and z-scored again; sectors without
    a cap that session are dropped, and sessions with fewer than ``min_caps`` capped sectors too.
 
 Each factor's frame carries ``attrs["cleaning"]``: the counts of what each step placed, replaced,
-clipped and dropped (see :data:`COUNT_KEYS`).
+clipped and dropped (see :data:`COUNT_KEYS`). The rule (:class:`engine.factors.rule.CleaningRule`) comes
+from the stress TOML's ``[user_factors]`` table (:mod:`engine.stress.config`); ``attrs["settings"]`` records it.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from engine.errors import ArgumentError
+from engine.factors.rule import WINSOR_RULES, CleaningRule  # noqa: F401  (the rule, re-exported)
 from engine.factors.standardize import winsorize_cross_section
 
-WINSOR_RULES = ("mad", "quantile")
 COUNT_KEYS = ("rows", "outside_sessions", "replaced_same_session", "cells", "no_price", "winsorized",
               "thin_sessions", "thin_cells", "no_cap", "thin_cap_sessions", "thin_cap_cells", "scored",
               "neutralized")
-
-
-@dataclass(frozen=True)
-class CleaningRule:
-    """How user factors are cleaned (module docstring); the defaults are what every face uses."""
-
-    winsorize: str = "mad"
-    mad_k: float = 3.0
-    limits: float = 0.05
-    min_sectors: int = 3
-    min_caps: int = 4
-    max_age: int = 66          # sessions a value stays usable (a quarter and a few days)
-
-    def __post_init__(self):
-        if self.winsorize not in WINSOR_RULES:
-            raise ArgumentError("winsorize", f"expected one of {WINSOR_RULES}, got {self.winsorize!r}")
-        if not 0 <= self.limits < 0.5:
-            raise ArgumentError("limits", f"expected a fraction in [0, 0.5), got {self.limits!r}")
-        if self.min_sectors < 3 or self.min_caps < 3 or self.max_age < 0:
-            raise ArgumentError("min_sectors", "expected min_sectors, min_caps >= 3 and max_age >= 0")
-
-    def describe(self) -> str:
-        w = (f"median +/- {self.mad_k:g} x 1.4826 x MAD" if self.winsorize == "mad"
-             else f"the lowest and highest floor({self.limits:g} x n) values (scipy.stats.mstats.winsorize)")
-        return (f"per session: winsorize at {w}; drop sessions with fewer than {self.min_sectors} sectors; "
-                f"z-score; where caps are given, residuals of OLS on log market cap (at least {self.min_caps} "
-                f"capped sectors), z-scored again; a value is usable from its publication for {self.max_age} sessions")
 
 
 def winsorize_quantile(frame: pd.DataFrame, limits: float) -> pd.DataFrame:
@@ -124,13 +96,13 @@ def clean_factor(values: pd.DataFrame, caps: pd.DataFrame | None, rule: Cleaning
     c: dict = {}
     n0 = int(values.notna().sum().sum())
     w = (winsorize_cross_section(values, rule.mad_k) if rule.winsorize == "mad"
-         else winsorize_quantile(values, rule.limits))
+         else winsorize_quantile(values, rule.limits) if rule.winsorize == "quantile" else values)
     c["winsorized"] = int((values.notna() & (w != values)).sum().sum())
     thin = w.notna().sum(axis=1).between(1, rule.min_sectors - 1)
     c["thin_sessions"], c["thin_cells"] = int(thin.sum()), int(w[thin].notna().sum().sum())
     z = zscore_rows(w.where(~thin, np.nan), rule.min_sectors)
     c["no_cap"] = c["thin_cap_sessions"] = c["thin_cap_cells"] = 0
-    c["neutralized"] = caps is not None and bool(caps.notna().any().any())
+    c["neutralized"] = rule.neutralize and caps is not None and bool(caps.notna().any().any())
     if c["neutralized"]:
         logcap = np.log(caps)
         c["no_cap"] = int((z.notna() & logcap.isna()).sum().sum())
@@ -161,6 +133,7 @@ def user_factor_panel(panel, sessions: pd.DatetimeIndex, sectors: list[str], pre
             counts["no_price"] = 0
         scores, more = clean_factor(values, caps if rows["market_cap"].notna().any() else None, rule)
         counts.update(more)
-        scores.attrs.update({"cleaning": counts, "source": panel.source, "rule": rule.describe()})
+        scores.attrs.update({"cleaning": counts, "source": panel.source, "rule": rule.describe(),
+                             "settings": rule.to_dict()})
         out[str(name)] = scores
     return out

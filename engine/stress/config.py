@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ArgumentError, DataError
+from engine.factors.rule import CleaningRule
 
 DEFAULT_TOML = Path(__file__).with_name("default.toml")
 
@@ -129,6 +130,7 @@ class StressConfig:
     sectors: SectorConfig = field(default_factory=SectorConfig)
     triggers: TriggerConfig = field(default_factory=TriggerConfig)
     research: ResearchConfig = field(default_factory=ResearchConfig)
+    user_factors: CleaningRule = field(default_factory=CleaningRule)     # the cleaning of factors.csv
 
     @classmethod
     def default(cls) -> "StressConfig":
@@ -157,8 +159,13 @@ class StressConfig:
         for f in fields(cls):
             sub_cls = {"index": IndexConfig, "regime": RegimeConfig, "strength": StrengthConfig,
                        "events": EventConfig, "warning": WarningConfig, "sectors": SectorConfig,
-                       "triggers": TriggerConfig, "research": ResearchConfig}[f.name]
-            parts[f.name] = _build(sub_cls, f.name, dict(d.get(f.name, {})))
+                       "triggers": TriggerConfig, "research": ResearchConfig, "user_factors": CleaningRule}[f.name]
+            try:
+                parts[f.name] = _build(sub_cls, f.name, dict(d.get(f.name, {})))
+            except ArgumentError as exc:       # CleaningRule names its own key: say which table it is in
+                if sub_cls is not CleaningRule or "." in exc.argument:
+                    raise
+                raise ArgumentError(f"{f.name}.{exc.argument}", exc.problem) from None
         cfg = cls(**parts)
         cfg.validate()
         return cfg
