@@ -118,7 +118,8 @@ class NumericData:
     def __post_init__(self):
         if self.b_risk is None:
             self.b_risk = np.zeros_like(self.b)
-        self.linear = np.broadcast_to(np.asarray(self.linear, dtype=float), self.mu.shape).copy()
+        lin = np.asarray(self.linear, dtype=float)
+        self.linear = lin.copy() if lin.shape == self.mu.shape else np.broadcast_to(lin, self.mu.shape).copy()
 
     def cost_per_asset(self, trade: np.ndarray) -> np.ndarray:
         """One-off cost per asset (fraction of the portfolio) of ``trade`` under the cost model."""
@@ -143,40 +144,47 @@ def _same_index(ix: pd.Index, tickers: list[str]) -> bool:
 
 
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
-    if isinstance(x, pd.Series) and _same_index(x.index, tickers):
-        a = x.to_numpy(dtype=float)
-        return a if fill is None else np.where(np.isnan(a), fill, a)
+    """One per-ticker input as a float array in ticker order (a Series is aligned by ticker; NaN -> ``fill``)."""
     if isinstance(x, pd.Series):
-        missing = [t for t in tickers if t not in x.index]
-        if missing and fill is None:
-            raise ArgumentError(name, f"missing tickers {', '.join(missing)}")
-        x = x.reindex(tickers)
-        if fill is not None:
-            x = x.fillna(fill)
-        return x.to_numpy(dtype=float)
-    a = np.asarray(x, dtype=float).ravel()
-    if a.shape != (len(tickers),):
-        raise ArgumentError(name, f"expected {len(tickers)} values (one per ticker), got {a.shape[0]}")
-    return a
-
-
-def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: float = 1e-6) -> NumericData:
-    """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field."""
-    n = len(tickers)
-    if isinstance(inputs.cov, pd.DataFrame):
-        same = _same_index(inputs.cov.index, tickers) and _same_index(inputs.cov.columns, tickers)
-        cov = (inputs.cov if same else inputs.cov.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
+        if _same_index(x.index, tickers):
+            a = x.to_numpy(dtype=float)
+        else:
+            missing = [t for t in tickers if t not in x.index]
+            if missing and fill is None:
+                raise ArgumentError(name, f"missing tickers {', '.join(missing)}")
+            a = x.reindex(tickers).to_numpy(dtype=float)
     else:
-        cov = np.asarray(inputs.cov, dtype=float)
+        a = np.asarray(x, dtype=float).ravel()
+        if a.shape != (len(tickers),):
+            raise ArgumentError(name, f"expected {len(tickers)} values (one per ticker), got {a.shape[0]}")
+        return a
+    if fill is None or fill != fill:            # NaN stays NaN
+        return a
+    return np.where(np.isnan(a), fill, a)
+
+
+def _cov_array(inputs: AllocationInputs, tickers: list[str]) -> np.ndarray:
+    c = inputs.cov
+    if isinstance(c, pd.DataFrame):
+        same = _same_index(c.index, tickers) and _same_index(c.columns, tickers)
+        return (c if same else c.reindex(index=tickers, columns=tickers)).to_numpy(dtype=float)
+    return np.asarray(c, dtype=float)
+
+
+def _risk(tickers: list[str], inputs: AllocationInputs):
+    """``(cov, factor, investable mask)`` validated: the covariance restricted to the investable tickers."""
+    n = len(tickers)
+    cov = _cov_array(inputs, tickers)
     if cov.shape != (n, n):
         raise ArgumentError("cov", f"expected a {n} x {n} matrix over {', '.join(tickers)}, got {cov.shape}")
-    diag = np.diag(cov)
+    diag = cov.diagonal()
     if inputs.investable is not None:
         allowed = set(inputs.investable)
         inv = np.array([t in allowed for t in tickers])
     else:
         inv = np.isfinite(diag) & (diag > 0)
-    cov = np.where(np.outer(inv, inv), cov, 0.0)
+    if not inv.all():
+        cov = np.where(np.outer(inv, inv), cov, 0.0)
     if not np.isfinite(cov).all():
         bad = [tickers[i] for i in range(n) if not np.isfinite(cov[i]).all()]
         raise ArgumentError("cov", f"NaN or infinite covariance for investable tickers {', '.join(bad)}")
@@ -187,21 +195,41 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
         factor = cholesky_factor(cov)
     except np.linalg.LinAlgError:
         raise ArgumentError("cov", "covariance is not positive semi-definite (Cholesky failed)") from None
+    return cov, factor, inv
+
+
+def _weights(inputs: AllocationInputs, tickers: list[str], tol: float):
+    """Validated current and benchmark weights (one finiteness / sign check over both)."""
+    w0 = _vec(inputs.current, tickers, "current", fill=0.0)
+    b = _vec(inputs.benchmark, tickers, "benchmark", fill=0.0)
+    both = np.concatenate((w0, b))
+    sb = b.sum()
+    if not (np.isfinite(both).all() and both.min() >= -tol and w0.sum() <= 1 + 1e-6 and sb <= 1 + 1e-6):
+        for name, v in (("current", w0), ("benchmark", b)):      # which one, in the documented order
+            if not np.isfinite(v).all() or (v < -tol).any():
+                raise ArgumentError(name, "weights must be finite and non-negative")
+            if v.sum() > 1 + 1e-6:
+                raise ArgumentError(name, f"weights sum to {v.sum():.6f}, more than 1")
+    if abs(sb - 1) > 1e-6:
+        raise ArgumentError("benchmark", f"weights must sum to 1, got {sb:.6f}")
+    return (w0 if w0.min() >= 0 else np.clip(w0, 0.0, None)), b
+
+
+def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: float = 1e-6) -> NumericData:
+    """Validate ``inputs`` and turn them into the parameter arrays. Raises ArgumentError naming the field.
+
+    Per-call overhead matters here (a fast re-solve is well under a millisecond): inputs already in ticker
+    order are read without reindexing and each check is one array operation."""
+    n = len(tickers)
+    cov, factor, inv = _risk(tickers, inputs)
+    all_inv = inv.all()
     mu = _vec(inputs.mu, tickers, "mu", fill=np.nan)
-    mu = np.where(inv, mu, 0.0)
+    if not all_inv:
+        mu = np.where(inv, mu, 0.0)
     if not np.isfinite(mu).all():
         bad = [tickers[i] for i in range(n) if not np.isfinite(mu[i])]
         raise ArgumentError("mu", f"NaN expected return for investable tickers {', '.join(bad)}")
-    w0 = _vec(inputs.current, tickers, "current", fill=0.0)
-    b = _vec(inputs.benchmark, tickers, "benchmark", fill=0.0)
-    for name, v in (("current", w0), ("benchmark", b)):
-        if not np.isfinite(v).all() or (v < -tol).any():
-            raise ArgumentError(name, "weights must be finite and non-negative")
-        if v.sum() > 1 + 1e-6:
-            raise ArgumentError(name, f"weights sum to {v.sum():.6f}, more than 1")
-    if abs(b.sum() - 1) > 1e-6:
-        raise ArgumentError("benchmark", f"weights must sum to 1, got {b.sum():.6f}")
-    w0 = np.clip(w0, 0.0, None)
+    w0, b = _weights(inputs, tickers, tol)
     if inputs.regime not in ("calm", "elevated", "stress", "crisis"):
         raise ArgumentError("regime", f"expected calm, elevated, stress or crisis, got {inputs.regime!r}")
     lo = np.where(inv, limits.sector_min, 0.0)
@@ -214,7 +242,7 @@ def prepare(tickers: list[str], inputs: AllocationInputs, limits: Limits, tol: f
         tbound = costs_mod.trade_bounds(adv, v, limits.participation, limits.liquidity_days)
         # a ticker without ADV cannot be traded: its trade bound is 0 (it stays where it is)
         sig = _vec(inputs.sigma_daily, tickers, "sigma_daily", fill=np.nan) if inputs.sigma_daily is not None \
-            else np.sqrt(np.diag(cov) / 252.0)
+            else np.sqrt(cov.diagonal() / 252.0)
         impact = cm.impact_coefficients(sig, adv, v)         # NaN sigma counts as 0 there
     else:
         tbound = np.full(n, 2.0)
