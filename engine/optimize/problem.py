@@ -389,31 +389,36 @@ def _masks(tickers: list[str]) -> tuple:
     return got
 
 
-def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, tol: float = BIND_TOL) -> list[str]:
-    """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker."""
+def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, tol: float = BIND_TOL,
+                        trade: np.ndarray | None = None, turnover: float | None = None) -> list[str]:
+    """Names of limits active at (w, cash): slack within ``tol``. Per-sector limits carry the ticker.
+    ``trade`` (w - w0) and ``turnover`` may be passed when already computed (the same values)."""
     out = []
-    trade = w - d.w0
+    trade = w - d.w0 if trade is None else trade
     live = d.hi > 0                      # an excluded ticker is not a decision
     at_min = live & (d.lo > 0) & (w - d.lo <= tol)
     at_max = live & (d.hi - w <= tol) & (d.hi < 1)
     at_liq = live & (d.tbound < 1) & (d.tbound - np.abs(trade) <= tol)
-    for i in np.flatnonzero(at_min | at_max | at_liq):
-        t = tickers[i]
-        if at_min[i]:
-            out.append(f"sector_min:{t}")
-        if at_max[i]:
-            out.append(f"sector_max:{t}")
-        if at_liq[i]:
-            out.append(f"liquidity:{t}")
+    per = at_min | at_max | at_liq
+    if per.any():
+        for i in np.flatnonzero(per):
+            t = tickers[i]
+            if at_min[i]:
+                out.append(f"sector_min:{t}")
+            if at_max[i]:
+                out.append(f"sector_max:{t}")
+            if at_liq[i]:
+                out.append(f"liquidity:{t}")
     tech, def_mask = _masks(tickers)
     if tech is not None and d.tech_cap - w[tech] <= tol:
         out.append("tech_cap")
     if d.floor > 0 and w[def_mask].sum() - d.floor <= tol:
         out.append("defensive_floor")
-    te = float(np.linalg.norm(d.factor.T @ (w - d.b)))
-    if d.te < TE_OFF and d.te - te <= max(tol, 1e-4 * d.te):
-        out.append("tracking_error")
-    turn = 0.5 * (np.abs(trade).sum() + abs(cash - d.cash0))
+    if d.te < TE_OFF:
+        te = float(np.linalg.norm(d.factor.T @ (w - d.b)))
+        if d.te - te <= max(tol, 1e-4 * d.te):
+            out.append("tracking_error")
+    turn = 0.5 * (np.abs(trade).sum() + abs(cash - d.cash0)) if turnover is None else turnover
     if d.turnover - turn <= tol:
         out.append("turnover")
     if d.cash_max > 0 and d.cash_max - cash <= tol:
@@ -424,24 +429,29 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
 def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, status: str, limits: Limits,
            index: pd.Index | None = None) -> Allocation:
     """Clean the solver's weights (clip tiny negatives) and compute the reported measures."""
-    index = pd.Index(tickers) if index is None else index
+    index = _index_of(tickers) if index is None else index
     # interior-point solutions carry ~1e-9 dust: tiny weights become 0 and the budget is exactly 1
-    w = np.where(np.asarray(w, dtype=float) < 1e-8, 0.0, np.asarray(w, dtype=float))
+    w = np.asarray(w, dtype=float)
+    w = np.where(w < 1e-8, 0.0, w)
     cash = 0.0 if cash < 1e-8 else float(cash)
     total = w.sum() + cash
     if total > 0 and abs(total - 1.0) < 1e-6:
         w, cash = w / total, cash / total
     trade = w - d.w0
-    c = float(d.cost_per_asset(trade).sum())
+    abs_t = np.abs(trade)
+    c = float((d.linear * abs_t + d.impact * abs_t ** (1.0 + d.exponent)).sum())     # d.cost_per_asset(trade)
     a = w - d.b_risk
-    obj = float(d.mu @ w - d.gamma * a @ d.cov @ a - d.cost_scale * c)
+    active = w - d.b
+    mu_w = d.mu @ w
+    turnover = float(0.5 * (abs_t.sum() + abs(cash - d.cash0)))
     return Allocation(
         weights=pd.Series(w, index=index, name="weight", copy=False), cash=cash,
-        expected_return=float(d.mu @ w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
-        tracking_error=float(math.sqrt(max((w - d.b) @ d.cov @ (w - d.b), 0.0))),
-        turnover=float(0.5 * (np.abs(trade).sum() + abs(cash - d.cash0))),
-        expected_cost_bps=c * 1e4, binding=binding_constraints(tickers, d, w, cash), status=status,
-        trades=pd.Series(trade, index=index, name="trade", copy=False), objective=obj)
+        expected_return=float(mu_w), volatility=float(math.sqrt(max(w @ d.cov @ w, 0.0))),
+        tracking_error=float(math.sqrt(max(active @ d.cov @ active, 0.0))),
+        turnover=turnover, expected_cost_bps=c * 1e4,
+        binding=binding_constraints(tickers, d, w, cash, trade=trade, turnover=turnover), status=status,
+        trades=pd.Series(trade, index=index, name="trade", copy=False),
+        objective=float(mu_w - d.gamma * a @ d.cov @ a - d.cost_scale * c))
 
 
 def check_exponent(compiled: float, d: NumericData) -> None:
