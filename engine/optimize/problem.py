@@ -78,8 +78,21 @@ class Allocation:
     expected_cost_bps: float
     binding: list[str]
     status: str
-    trades: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    trade_values: np.ndarray | None = field(default=None, repr=False)   # w - w0, in the weights' order
     objective: float = float("nan")
+
+    @property
+    def trades(self) -> pd.Series:
+        """Trades w - w0 per ticker (fractions of portfolio value), built on first use from ``trade_values``
+        (most callers read only the weights: a pandas Series costs about as much as a fifth of a re-solve)."""
+        got = self.__dict__.get("_trades")
+        if got is None:
+            if self.trade_values is None:
+                got = pd.Series(dtype=float)
+            else:
+                got = pd.Series(self.trade_values, index=self.weights.index, name="trade", copy=False)
+            self.__dict__["_trades"] = got
+        return got
 
     def to_dict(self) -> dict:
         return {
@@ -450,7 +463,7 @@ def finish(tickers: list[str], d: NumericData, w: np.ndarray, cash: float, statu
         tracking_error=float(math.sqrt(max(active @ d.cov @ active, 0.0))),
         turnover=turnover, expected_cost_bps=c * 1e4,
         binding=binding_constraints(tickers, d, w, cash, trade=trade, turnover=turnover), status=status,
-        trades=pd.Series(trade, index=index, name="trade", copy=False),
+        trade_values=trade,
         objective=float(mu_w - d.gamma * a @ d.cov @ a - d.cost_scale * c))
 
 
