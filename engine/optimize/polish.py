@@ -17,6 +17,7 @@ sign its inequality requires, and at each untraded asset the gradient lies insid
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,7 +84,7 @@ def active_set(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray
     elif on[rc + 3]:
         bound_c = "hi"
     r = prog.r_te
-    te = d.te < TE_OFF and z[r] > s[r] - np.linalg.norm(s[r + 1:r + 1 + n])
+    te = d.te < TE_OFF and z[r] > s[r] - _norm(s[r + 1:r + 1 + n])
     return _Active(sign, bound, sign_c, bound_c, bool(on[prog.r_floor]),
                    prog.r_tech is not None and bool(on[prog.r_tech]), bool(on[prog.r_turn]), bool(te))
 
@@ -153,6 +154,10 @@ class _Smooth:
         n = len(sign)
         self.n, self.G, self.e = n, two_g_cov, d.exponent
         self.c0 = -d.mu - two_g_cov @ d.b_risk + d.cost_scale * sign * d.linear
+        self.c0y = np.zeros(n + 1)                  # the same over y = [w, cash] (cash has no smooth term)
+        self.c0y[:n] = self.c0
+        self.Gy = np.zeros((n + 1, n + 1))
+        self.Gy[:n, :n] = two_g_cov
         idx = self.idx = np.flatnonzero((sign != 0) & (d.impact > 0))
         self.a = d.cost_scale * (1.0 + d.exponent) * d.impact[idx] * sign[idx]
         self.b = d.cost_scale * (1.0 + d.exponent) * d.exponent * d.impact[idx]
@@ -161,10 +166,8 @@ class _Smooth:
 
     def grad(self, y: np.ndarray) -> np.ndarray:
         """Gradient over [w, cash] and the impact curvature of the traded assets (idx order)."""
-        n, idx = self.n, self.idx
-        g = np.empty(n + 1)
-        g[:n] = self.c0 + self.G @ y[:n]
-        g[n] = 0.0
+        idx = self.idx
+        g = self.c0y + self.Gy @ y
         if len(idx):
             t = np.abs(y[idx] - self.w0)
             g[idx] += self.a * t ** self.e
@@ -186,8 +189,10 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
     S = d.cov                                   # = L L' (the factor of the tracking-error cone)
     G = (2.0 * d.gamma) * d.cov if two_g_cov is None else two_g_cov
     f = _Smooth(d, act.sign, G)
-    signs = np.append(act.sign, act.sign_c)
-    start = np.append(d.w0, d.cash0)
+    signs = np.empty(n + 1)
+    signs[:n], signs[n] = act.sign, act.sign_c
+    start = np.empty(n + 1)
+    start[:n], start[n] = d.w0, d.cash0
     k = m + (1 if act.te else 0)
     N = n + 1 + k
     K0 = np.zeros((N, N))                       # the constant part of the KKT matrix, copied per step
@@ -252,12 +257,21 @@ def _feasible(prog, d: NumericData, y: np.ndarray) -> bool:
     """Every limit of the problem holds at ``y`` to FEAS_TOL, written on the real trades."""
     n, tol = prog.n, FEAS_TOL
     w, c = y[:n], y[n]
-    t = w - d.w0
-    return not ((w < d.lo - tol).any() or (w > d.hi + tol).any() or (np.abs(t) > d.tbound + tol).any()
-                or c < -tol or c > d.cash_max + tol or prog.def_mask @ w < d.floor - tol
-                or (prog.tech is not None and w[prog.tech] > d.tech_cap + tol)
-                or 0.5 * (np.abs(t).sum() + abs(c - d.cash0)) > d.turnover + tol
-                or (d.te < TE_OFF and np.linalg.norm(d.factor.T @ (w - d.b)) > d.te + tol))
+    if c < -tol or c > d.cash_max + tol or prog.def_mask @ w < d.floor - tol:
+        return False
+    if prog.tech is not None and w[prog.tech] > d.tech_cap + tol:
+        return False
+    at = np.abs(w - d.w0)
+    if (w < d.lo - tol).any() or (w > d.hi + tol).any() or (at > d.tbound + tol).any():
+        return False
+    if 0.5 * (at.sum() + abs(c - d.cash0)) > d.turnover + tol:
+        return False
+    return not (d.te < TE_OFF and _norm(d.factor.T @ (w - d.b)) > d.te + tol)
+
+
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm of a vector (what np.linalg.norm computes for one, without its wrapper)."""
+    return math.sqrt(v @ v)
 
 
 def certify(d: NumericData, prog, rows: list, y: np.ndarray, lam: np.ndarray, nu: float, bounds=None):
@@ -395,7 +409,7 @@ def _repair(prog, d: NumericData, act: _Active, rows: list, y, lam, nu, lo, hi) 
     checks = (("floor", prog.def_mask @ w < d.floor - tol),
               ("tech", prog.tech is not None and w[prog.tech] > d.tech_cap + tol),
               ("turnover", 0.5 * (np.abs(t).sum() + abs(c - d.cash0)) > d.turnover + tol),
-              ("te", d.te < TE_OFF and np.linalg.norm(d.factor.T @ (w - d.b)) > d.te + tol))
+              ("te", d.te < TE_OFF and _norm(d.factor.T @ (w - d.b)) > d.te + tol))
     for name, violated in checks:
         if violated and not getattr(act, name):
             setattr(act, name, True)

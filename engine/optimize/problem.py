@@ -428,7 +428,8 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
     if d.floor > 0 and w[def_mask].sum() - d.floor <= tol:
         out.append("defensive_floor")
     if d.te < TE_OFF:
-        te = float(np.linalg.norm(d.factor.T @ (w - d.b)))
+        v = d.factor.T @ (w - d.b)
+        te = math.sqrt(v @ v)                    # np.linalg.norm's formula for a vector
         if d.te - te <= max(tol, 1e-4 * d.te):
             out.append("tracking_error")
     turn = 0.5 * (np.abs(trade).sum() + abs(cash - d.cash0)) if turnover is None else turnover
