@@ -164,8 +164,9 @@ class FastAllocator:
 
     def _accept(self, d: NumericData, done: tuple, path: str, limits: Limits) -> Allocation:
         """The certified point ``done = (w, cash, active set)``: remembered for the next warm start."""
-        self._last = (done[2], np.append(done[0], done[1]))
-        self._last_data = d
+        if self.warm_start:
+            self._last = (done[2], np.append(done[0], done[1]))
+            self._last_data = d
         self.last_path = path
         return finish(self.tickers, d, done[0], done[1], "optimal", limits, self._index)
 

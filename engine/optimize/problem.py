@@ -152,8 +152,14 @@ def _index_of(tickers: list[str]) -> pd.Index:
 
 
 def _same_index(ix: pd.Index, tickers: list[str]) -> bool:
-    """``ix`` lists exactly ``tickers`` in order (a list comparison: ~4x cheaper than Index.equals)."""
-    return ix is _index_of(tickers) or (len(ix) == len(tickers) and ix.tolist() == tickers)
+    """``ix`` lists exactly ``tickers`` in order (a list comparison: ~4x cheaper than Index.equals; the labels
+    read from the index's numpy storage when it has one, ~6x cheaper again than Index.tolist)."""
+    if ix is _index_of(tickers):
+        return True
+    if len(ix) != len(tickers):
+        return False
+    raw = getattr(ix.array, "_ndarray", None)
+    return (raw.tolist() if isinstance(raw, np.ndarray) else ix.tolist()) == tickers
 
 
 def _vec(x, tickers, name, fill=None) -> np.ndarray:
