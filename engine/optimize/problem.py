@@ -414,20 +414,17 @@ def binding_constraints(tickers: list[str], d: NumericData, w: np.ndarray, cash:
     ``trade`` (w - w0) and ``turnover`` may be passed when already computed (the same values)."""
     out = []
     trade = w - d.w0 if trade is None else trade
-    live = d.hi > 0                      # an excluded ticker is not a decision
-    at_min = live & (d.lo > 0) & (w - d.lo <= tol)
-    at_max = live & (d.hi - w <= tol) & (d.hi < 1)
-    at_liq = live & (d.tbound < 1) & (d.tbound - np.abs(trade) <= tol)
-    per = at_min | at_max | at_liq
-    if per.any():
-        for i in np.flatnonzero(per):
-            t = tickers[i]
-            if at_min[i]:
-                out.append(f"sector_min:{t}")
-            if at_max[i]:
-                out.append(f"sector_max:{t}")
-            if at_liq[i]:
-                out.append(f"liquidity:{t}")
+    # per ticker on Python floats (the same double arithmetic; at this size cheaper than a dozen array operations)
+    for t, wi, lo, hi, tb, tr in zip(tickers, w.tolist(), d.lo.tolist(), d.hi.tolist(), d.tbound.tolist(),
+                                     trade.tolist()):
+        if not hi > 0:                   # an excluded ticker is not a decision
+            continue
+        if lo > 0 and wi - lo <= tol:
+            out.append(f"sector_min:{t}")
+        if hi - wi <= tol and hi < 1:
+            out.append(f"sector_max:{t}")
+        if tb < 1 and tb - abs(tr) <= tol:
+            out.append(f"liquidity:{t}")
     tech, def_mask = _masks(tickers)
     if tech is not None and d.tech_cap - w[tech] <= tol:
         out.append("tech_cap")
