@@ -67,12 +67,8 @@ def active_set(prog, d: NumericData, x: np.ndarray, s: np.ndarray, z: np.ndarray
     at_lo, at_hi = on[prog.r_lo:prog.r_lo + n], on[prog.r_hi:prog.r_hi + n]
     pinned = hi - lo <= FEAS_TOL                              # excluded ticker (or a pinned weight)
     sign[no_trade & ~pinned] = 0
-    code = np.full(n, None, dtype=object)              # precedence: eq, then no trade, then lo, then hi
-    code[at_hi] = "hi"
-    code[at_lo] = "lo"
-    code[no_trade] = None
-    code[pinned] = "eq"
-    bound = code.tolist()
+    bound = ["eq" if p else None if nt else "lo" if al else "hi" if ah else None   # eq, no trade, lo, hi
+             for p, nt, al, ah in zip(pinned.tolist(), no_trade.tolist(), at_lo.tolist(), at_hi.tolist())]
     sign_c, bound_c = (1 if c >= d.cash0 else -1), None
     rc = prog.r_cash
     if d.cash_max <= FEAS_TOL:
