@@ -142,21 +142,30 @@ def _grad_hess(d: NumericData, two_g_cov: np.ndarray, y: np.ndarray, sign: np.nd
     return g
 
 
+def smooth_base(d: NumericData, two_g_cov: np.ndarray) -> tuple:
+    """The parts of :class:`_Smooth` that do not depend on the sign pattern (computed once per solve)."""
+    n = len(d.mu)
+    k = d.cost_scale * (1.0 + d.exponent)
+    Gy = np.zeros((n + 1, n + 1))                # the risk Hessian over y = [w, cash] (cash has no smooth term)
+    Gy[:n, :n] = two_g_cov
+    return (-d.mu - two_g_cov @ d.b_risk, d.cost_scale * d.linear, k * d.impact, (k * d.exponent) * d.impact,
+            d.impact > 0, Gy)
+
+
 class _Smooth:
     """F and its derivatives on one sign pattern, with everything that does not depend on ``y`` computed once
-    (the same function as :func:`_grad_hess`, in fewer array operations)."""
+    (the same function as :func:`_grad_hess`, in fewer array operations; ``base``: :func:`smooth_base`)."""
 
-    def __init__(self, d: NumericData, sign: np.ndarray, two_g_cov: np.ndarray):
+    def __init__(self, d: NumericData, sign: np.ndarray, two_g_cov: np.ndarray, base: tuple | None = None):
         n = len(sign)
         self.n, self.G, self.e = n, two_g_cov, d.exponent
-        self.c0 = -d.mu - two_g_cov @ d.b_risk + d.cost_scale * sign * d.linear
-        self.c0y = np.zeros(n + 1)                  # the same over y = [w, cash] (cash has no smooth term)
+        c_base, lin, a_imp, b_imp, has_imp, self.Gy = base or smooth_base(d, two_g_cov)
+        self.c0 = c_base + sign * lin
+        self.c0y = np.zeros(n + 1)
         self.c0y[:n] = self.c0
-        self.Gy = np.zeros((n + 1, n + 1))
-        self.Gy[:n, :n] = two_g_cov
-        idx = self.idx = np.flatnonzero((sign != 0) & (d.impact > 0))
-        self.a = d.cost_scale * (1.0 + d.exponent) * d.impact[idx] * sign[idx]
-        self.b = d.cost_scale * (1.0 + d.exponent) * d.exponent * d.impact[idx]
+        idx = self.idx = np.flatnonzero((sign != 0) & has_imp)
+        self.a = a_imp[idx] * sign[idx]
+        self.b = b_imp[idx]
         self.w0 = d.w0[idx]
         self.ii = (idx, idx)
 
@@ -171,7 +180,8 @@ class _Smooth:
         return g, None
 
 
-def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: np.ndarray | None = None):
+def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: np.ndarray | None = None,
+           base: tuple | None = None):
     """KKT point ``(y, multipliers, nu)`` of the active-set problem from ``y0``; ``(None, idx)`` when the trades
     of the assets ``idx`` would change sign (index n for cash), ``None`` when Newton does not converge.
 
@@ -184,7 +194,7 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
     m = len(e)
     S = d.cov                                   # = L L' (the factor of the tracking-error cone)
     G = (2.0 * d.gamma) * d.cov if two_g_cov is None else two_g_cov
-    f = _Smooth(d, act.sign, G)
+    f = _Smooth(d, act.sign, G, base)
     signs = np.empty(n + 1)
     signs[:n], signs[n] = act.sign, act.sign_c
     start = np.empty(n + 1)
@@ -329,9 +339,10 @@ def _polish(prog, d: NumericData, act: _Active, y0: np.ndarray, rounds: int, bou
     n = prog.n
     lo, hi = bounds
     G = (2.0 * d.gamma) * d.cov
+    base = smooth_base(d, G)
     for _ in range(rounds):
         rows = _rows(prog, d, act, bounds)
-        out = newton(d, rows, act, y0, G)
+        out = newton(d, rows, act, y0, G, base)
         if out is None:
             return None
         if out[0] is None:                  # trades crossed zero: hold them at zero
