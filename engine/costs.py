@@ -108,12 +108,15 @@ class CostModel:
     def impact_coefficients(self, sigma_daily, adv_dollars, nav) -> np.ndarray:
         """k_i with impact cost as a fraction of NAV = k_i * |t_i| ** (1 + exponent), t_i = trade as a
         fraction of NAV: k_i = eta * sigma_i * (nav / adv_i) ** exponent (0 where ADV is missing)."""
-        sig = np.nan_to_num(_arr(sigma_daily))
+        sig = _arr(sigma_daily)
+        sig = sig if np.isfinite(sig).all() else np.nan_to_num(sig)
         adv = _arr(adv_dollars)
         if sig.shape != adv.shape:
             raise ArgumentError("adv_dollars", f"expected {sig.shape[0]} values like sigma_daily, got {adv.shape}")
-        k = np.zeros_like(sig)
         ok = np.isfinite(adv) & (adv > 0)
+        if ok.all():                     # the common case, in fewer array operations (same values)
+            return self.impact_eta * sig * (float(nav) / adv) ** self.impact_exponent
+        k = np.zeros_like(sig)
         k[ok] = self.impact_eta * sig[ok] * (float(nav) / adv[ok]) ** self.impact_exponent
         return k
 

@@ -175,20 +175,24 @@ class ConeProgram:
             for i in range(j + 1):
                 rows_.append(i), cols_.append(j)
         self._P_r, self._P_c = np.array(rows_), np.array(cols_)
+        self._P_flat = self._P_r * n + self._P_c               # the same entries as flat positions (take)
+        self._L_flat = self._L_i * n + self._L_k
+        self._b_base = np.zeros(self.m)
+        self._b_base[0] = 1.0
+        self._b_base[self.r_pow + 1:self.r_pow + 3 * n:3] = 1.0
 
     # ---- per rebalance ---------------------------------------------------------------------------
     def data(self, d: NumericData):
         """``(P_data, q, A_data, b)`` of one rebalance in the fixed patterns' value order."""
         n = self.n
-        p_data = (2.0 * d.gamma) * d.cov[self._P_r, self._P_c]
+        p_data = (2.0 * d.gamma) * d.cov.take(self._P_flat)
         q = np.zeros(self.nx)
         q[:n] = -d.mu - (2.0 * d.gamma) * (d.cov @ d.b_risk)
         q[self.iu] = d.cost_scale * d.linear
         q[self.i_s] = d.cost_scale * d.impact
         a_data = self._A_base.copy()
-        a_data[self._L_pos] = -d.factor[self._L_i, self._L_k]  # row k of L' is column k of L
-        b = np.zeros(self.m)
-        b[0] = 1.0
+        a_data[self._L_pos] = -d.factor.take(self._L_flat)    # row k of L' is column k of L
+        b = self._b_base.copy()                                # budget 1 and the power cones' 1 set
         b[self.r_up:self.r_up + n] = d.w0
         b[self.r_down:self.r_down + n] = -d.w0
         b[self.r_cash:self.r_cash + 4] = (d.cash0, -d.cash0, 0.0, d.cash_max)
@@ -201,7 +205,6 @@ class ConeProgram:
         b[self.r_turn] = d.turnover
         b[self.r_te] = d.te
         b[self.r_te + 1:self.r_te + 1 + n] = -(d.factor.T @ d.b)
-        b[self.r_pow + 1:self.r_pow + 3 * n:3] = 1.0
         return p_data, q, a_data, b
 
     def matrices(self, p_data, a_data):

@@ -39,6 +39,8 @@ def trade_bounds(adv_dollars, portfolio_value: float, participation: float, days
     """Largest |trade| per asset as a fraction of the portfolio: participation * ADV * days / V (0 if no ADV)."""
     adv = np.asarray(adv_dollars, dtype=float)
     ok = np.isfinite(adv) & (adv > 0)
+    if ok.all():
+        return participation * adv * days / portfolio_value
     out = np.zeros_like(adv)
     out[ok] = participation * adv[ok] * days / portfolio_value
     return out

@@ -52,6 +52,22 @@ class RiskModel:
         return pd.Series(np.sqrt(np.diag(self.cov.to_numpy()) / PERIODS_PER_YEAR), index=self.cov.index)
 
 
+try:                 # the gufunc np.linalg.cholesky calls: at 11 x 11 most of its cost is the wrapper
+    from numpy.linalg._umath_linalg import cholesky_lo as _cholesky_lo
+except ImportError:  # pragma: no cover - another numpy layout
+    _cholesky_lo = None
+
+
+def _cholesky(a: np.ndarray) -> np.ndarray:
+    """np.linalg.cholesky(a) (lower), the same values; a matrix it cannot factor still raises LinAlgError."""
+    if _cholesky_lo is not None and a.dtype == np.float64:
+        with np.errstate(all="ignore"):
+            L = _cholesky_lo(a)
+        if not np.isnan(L).any():
+            return L
+    return np.linalg.cholesky(a)
+
+
 def cholesky_factor(cov: np.ndarray) -> np.ndarray:
     """Lower-triangular L with L L' = cov for a PSD matrix whose zero rows mark excluded assets.
 
@@ -60,17 +76,17 @@ def cholesky_factor(cov: np.ndarray) -> np.ndarray:
     """
     cov = np.asarray(cov, dtype=float)
     n = cov.shape[0]
-    keep = np.diag(cov) > 0
+    keep = cov.diagonal() > 0
     if keep.all():
         try:
-            return np.linalg.cholesky(cov)
+            return _cholesky(cov)
         except np.linalg.LinAlgError:
             pass                         # semi-definite: the jittered factor below
     L = np.zeros((n, n))
     if keep.any():
         block = cov[np.ix_(keep, keep)]
         try:
-            Lb = np.linalg.cholesky(block)
+            Lb = _cholesky(block)
         except np.linalg.LinAlgError:
             jitter = 1e-12 * max(np.trace(block) / block.shape[0], 1e-12)
             Lb = np.linalg.cholesky(block + jitter * np.eye(block.shape[0]))
