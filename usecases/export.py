@@ -24,7 +24,7 @@ from engine.data.model import Market
 from engine.errors import ArgumentError, RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
-from usecases import factors, signals
+from usecases import factors, parallel, signals
 from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
 from usecases.gcpause import paused_gc
@@ -82,6 +82,35 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
     res = signals.stress_result(pit, stress_config)
+    if not signals.needs_validation(res):
+        return _report(market, pit, t, res, None, current, limits, steps, stress_config, backtest, holdings, tax,
+                       inputs, operator)
+    # the walk-forward validation (VIX and HY OAS baseline fits) needs only the stress result: it runs on
+    # the second core while this process computes the rest of the decision (usecases.parallel)
+    with parallel.start(signals.validation_outcome, pit, res) as validation:
+        return _report(market, pit, t, res, validation, current, limits, steps, stress_config, backtest,
+                       holdings, tax, inputs, operator)
+
+
+def _report(market, pit, t, res, validation, current, limits, steps, stress_config, backtest, holdings, tax,
+            inputs, operator) -> DecisionReport:
+    """build_report after the stress stage; ``validation``: the parallel.Branch computing the validation
+    (None: none is needed), read only when the rest of the decision is computed."""
+    res.reading(t)                             # a date before the first reading: the error signals.reading raises
+    signals.defensive_tilt(pit, res, t)        # the reading's defensive ranking (memoized), before the join
+    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False)   # once; the sheet omits composite_ic
+    if holdings is not None:
+        from usecases.trades import rebalance_with_allocation
+        trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,
+                                                  stress_config=stress_config)
+    else:
+        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
+                                             scores=scores)
+    # the regressions table of signals.sectors_report, without the parts the workbook does not show
+    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
+    alerts = preceding_alerts(pit, t, stress_config=stress_config)
+    if validation is not None:
+        signals.seed_validation(pit, res, validation.result())
     rd = signals.reading(pit, t, stress_config)
     hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D
     daily = hist[["index", "percentile", "change_20d", "regime", "strength", "warning_probability"]].copy()
@@ -98,14 +127,6 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False)   # once; the sheet omits composite_ic
-    if holdings is not None:
-        from usecases.trades import rebalance_with_allocation
-        trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,
-                                                  stress_config=stress_config)
-    else:
-        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
-                                             scores=scores)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
@@ -121,8 +142,6 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         early = {"metrics": metrics, "events": events, "verdict": f"{rd['warning_procedure']['used']} {rep['verdict']}"}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
-    # the regressions table of signals.sectors_report, without the parts the workbook does not show
-    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
 
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
@@ -148,7 +167,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         **_trade_sheets(trades, holdings),
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
-        alerts=preceding_alerts(pit, t, stress_config=stress_config),
+        alerts=alerts,
     )
 
 

@@ -1,0 +1,193 @@
+"""One computation on the second core: a forked child process computes ``fn(*args)`` while the caller
+goes on, and hands back its result (or its error) through a pipe.
+
+Used by the export (:mod:`usecases.export`, :mod:`usecases.context`) where two branches of the
+pipeline are independent: the child of ``os.fork`` starts with every module the parent imported and
+every object it built (copy on write), so nothing is re-imported or re-read, and it returns one
+pickled value. The result is the one the serial path computes: the same pure function on the same
+inputs (tests/test_parallel.py compares the decision workbooks byte for byte).
+
+Serial (``fn`` runs in this process, when :meth:`Branch.result` asks for it) when ``ROTATION_SERIAL``
+is set to anything but ``0`` or empty, where ``os.fork`` does not exist (Windows), when this process
+may use only one CPU (``os.sched_getaffinity``), and inside a forked child (no grandchildren).
+
+The child
+- touches no shared resource: it writes nothing to stdout/stderr and leaves by ``os._exit`` (no
+  atexit handlers, no flush of buffers inherited from the parent), so a thread that was alive in the
+  parent at the fork (e.g. a progress spinner holding the console lock) cannot deadlock it;
+- collects its warnings and log records and the parent re-issues them when it reads the result;
+- sends an exception as its class, arguments and attributes (nested exceptions too, e.g. the
+  DataErrors inside an ImportFailed), rebuilt in the parent without calling ``__init__``: the parent
+  raises the same error, with the same one-sentence message, the serial path raises;
+- is always reaped: :meth:`Branch.result` waits for it, and :meth:`Branch.close` (the ``with`` block's
+  exit, whatever happens in the parent) kills and reaps it when its result was never read. No
+  temporary file is used.
+A child that dies without a result (killed, out of memory) is not an error: the parent computes
+``fn`` itself and logs why.
+
+BLAS: the export's CLI runs OpenBLAS on one thread (``OPENBLAS_NUM_THREADS=1``, see
+addin/cli/export_cmd.py), so no BLAS thread pool exists at the fork; OpenBLAS also shuts its pool
+down around ``fork`` (pthread_atfork) when one exists, and tests/test_parallel.py checks that the
+child's numpy linear algebra works.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+import sys
+import warnings
+
+ENV_SERIAL = "ROTATION_SERIAL"
+log = logging.getLogger(__name__)
+_IN_CHILD = False
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):            # not on Linux: what the OS reports
+        return os.cpu_count() or 1
+
+
+def parallel_available() -> bool:
+    """Whether :func:`start` forks (see the module doc for when it does not)."""
+    if os.environ.get(ENV_SERIAL, "").strip() not in ("", "0"):
+        return False
+    return hasattr(os, "fork") and sys.platform != "win32" and not _IN_CHILD and cpus() >= 2
+
+
+def _rebuild_exception(cls, args, state):
+    exc = cls.__new__(cls)
+    exc.args = args
+    if state:
+        exc.__dict__.update(state)
+    return exc
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles exceptions (at any depth) as class + args + attributes, never through ``__init__``."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, BaseException):
+            return _rebuild_exception, (type(obj), obj.args, dict(getattr(obj, "__dict__", {})))
+        return NotImplemented
+
+
+def _dumps(value) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.NOTSET)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record):
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+def _child(fn, args, kwargs, w: int) -> None:
+    """The child's whole life: compute, send (kind, value, warnings, log records), leave."""
+    global _IN_CHILD
+    _IN_CHILD = True
+    try:
+        root = logging.getLogger()
+        collect = _Collect()
+        for h in list(root.handlers):            # the parent's handlers (console) are not the child's to use
+            root.removeHandler(h)
+        root.addHandler(collect)
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                out = ("ok", fn(*args, **kwargs))
+            except BaseException as exc:          # noqa: BLE001 - every outcome goes back to the parent
+                out = ("err", exc)
+        notes = [(str(c.message), c.category, c.filename, c.lineno) for c in caught]
+        try:
+            data = _dumps((*out, notes, collect.records))
+        except Exception as exc:                  # noqa: BLE001 - an unpicklable result: say so
+            data = _dumps(("err", RuntimeError(f"the parallel branch's result cannot be sent: {exc}"), [], []))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(w, view):]
+    finally:
+        os._exit(0)
+
+
+class Branch:
+    """``fn(*args, **kwargs)``, computed in a forked child when :func:`parallel_available`, else here
+    when :meth:`result` is called. Use as a context manager so the child is reaped on every path."""
+
+    def __init__(self, fn, *args, **kwargs):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.pid: int | None = None
+        self._fd: int | None = None
+        self.forked = False
+        if parallel_available():
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:                          # the child
+                os.close(r)
+                _child(fn, args, kwargs, w)
+            os.close(w)
+            self.pid, self._fd, self.forked = pid, r, True
+
+    def result(self):
+        """The value of ``fn`` (raises its exception)."""
+        if self._fd is None:
+            if self.forked:
+                raise RuntimeError("the parallel branch's result was already read")
+            return self.fn(*self.args, **self.kwargs)
+        chunks = []
+        try:
+            while True:
+                chunk = os.read(self._fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            self._reap(kill=False)
+        if not chunks:                            # the child died without a result: compute it here
+            log.warning("the parallel branch's process ended without a result; computing it in this process")
+            return self.fn(*self.args, **self.kwargs)
+        kind, value, notes, records = pickle.loads(b"".join(chunks))
+        for message, category, filename, lineno in notes:
+            warnings.warn_explicit(message, category, filename, lineno)
+        for name, level, message in records:
+            logging.getLogger(name).log(level, "%s", message)
+        if kind == "err":
+            raise value
+        return value
+
+    def _reap(self, kill: bool) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self.pid is not None:
+            if kill:
+                try:
+                    os.kill(self.pid, 9)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+    def close(self) -> None:
+        """Kill and reap the child if its result was never read (nothing to do otherwise)."""
+        self._reap(kill=True)
+
+    def __enter__(self) -> "Branch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start(fn, *args, **kwargs) -> Branch:
+    """``Branch(fn, *args, **kwargs)``."""
+    return Branch(fn, *args, **kwargs)
+
