@@ -82,20 +82,39 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
     res = signals.stress_result(pit, stress_config)
-    if not signals.needs_validation(res):
-        return _report(market, pit, t, res, None, current, limits, steps, stress_config, backtest, holdings, tax,
+    # the parts that need only the stress result (the walk-forward validation with its VIX and HY OAS
+    # baseline fits, the sector regressions, the alerts) run on the second core while this process
+    # computes the defensive ranking, the scores and the allocation (usecases.parallel)
+    with parallel.start(_side_parts, pit, res, t, stress_config) as side:
+        return _report(market, pit, t, res, side, current, limits, steps, stress_config, backtest, holdings, tax,
                        inputs, operator)
-    # the walk-forward validation (VIX and HY OAS baseline fits) needs only the stress result: it runs on
-    # the second core while this process computes the rest of the decision (usecases.parallel)
-    with parallel.start(signals.validation_outcome, pit, res) as validation:
-        return _report(market, pit, t, res, validation, current, limits, steps, stress_config, backtest,
-                       holdings, tax, inputs, operator)
 
 
-def _report(market, pit, t, res, validation, current, limits, steps, stress_config, backtest, holdings, tax,
+def _side_parts(pit, res, t, stress_config) -> dict:
+    """{"validation": signals.validation_outcome or None when none is needed, "sectors": the Sectors sheet's
+    regressions frame, "alerts": the Alerts sheet's frame}; a RotationError in place of a part that raised
+    it (raised where the decision needs that part)."""
+    out = {"validation": signals.validation_outcome(pit, res) if signals.needs_validation(res) else None}
+    for name, part in (("sectors", lambda: pd.DataFrame(signals.sector_table(pit, res).reset_index()
+                                                        .to_dict(orient="records"))),
+                       ("alerts", lambda: preceding_alerts(pit, t, stress_config=stress_config))):
+        try:
+            out[name] = part()
+        except RotationError as exc:
+            out[name] = exc
+    return out
+
+
+def _part(value):
+    if isinstance(value, RotationError):
+        raise value
+    return value
+
+
+def _report(market, pit, t, res, side, current, limits, steps, stress_config, backtest, holdings, tax,
             inputs, operator) -> DecisionReport:
-    """build_report after the stress stage; ``validation``: the parallel.Branch computing the validation
-    (None: none is needed), read only when the rest of the decision is computed."""
+    """build_report after the stress stage; ``side``: the parallel.Branch computing :func:`_side_parts`,
+    read when the rest of the decision is computed."""
     res.reading(t)                             # a date before the first reading: the error signals.reading raises
     signals.defensive_tilt(pit, res, t)        # the reading's defensive ranking (memoized), before the join
     scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False)   # once; the sheet omits composite_ic
@@ -106,11 +125,11 @@ def _report(market, pit, t, res, validation, current, limits, steps, stress_conf
     else:
         trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
                                              scores=scores)
-    # the regressions table of signals.sectors_report, without the parts the workbook does not show
-    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
-    alerts = preceding_alerts(pit, t, stress_config=stress_config)
-    if validation is not None:
-        signals.seed_validation(pit, res, validation.result())
+    parts = side.result()
+    sectors = _part(parts["sectors"])          # the regressions table of signals.sectors_report (the sheet's part)
+    alerts = _part(parts["alerts"])
+    if parts["validation"] is not None:
+        signals.seed_validation(pit, res, parts["validation"])
     rd = signals.reading(pit, t, stress_config)
     hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D
     daily = hist[["index", "percentile", "change_20d", "regime", "strength", "warning_probability"]].copy()

@@ -37,11 +37,16 @@ import logging
 import os
 import pickle
 import sys
+import time
 import warnings
+from collections import deque
 
 ENV_SERIAL = "ROTATION_SERIAL"
 log = logging.getLogger(__name__)
 _IN_CHILD = False
+# the last forked branches, for bench/export_phases.py: (function name, child CPU s, this process's CPU s
+# between the fork and the join, wall s this process waited at the join)
+HISTORY: deque = deque(maxlen=16)
 
 
 def cpus() -> int:
@@ -128,6 +133,7 @@ class Branch:
         self._fd: int | None = None
         self.forked = False
         if parallel_available():
+            self._t0 = time.process_time()
             r, w = os.pipe()
             pid = os.fork()
             if pid == 0:                          # the child
@@ -143,6 +149,7 @@ class Branch:
                 raise RuntimeError("the parallel branch's result was already read")
             return self.fn(*self.args, **self.kwargs)
         chunks = []
+        overlap, wait0 = time.process_time() - self._t0, time.perf_counter()
         try:
             while True:
                 chunk = os.read(self._fd, 1 << 20)
@@ -150,7 +157,9 @@ class Branch:
                     break
                 chunks.append(chunk)
         finally:
-            self._reap(kill=False)
+            child_cpu = self._reap(kill=False)
+        HISTORY.append((getattr(self.fn, "__qualname__", repr(self.fn)), child_cpu, overlap,
+                        time.perf_counter() - wait0))
         if not chunks:                            # the child died without a result: compute it here
             log.warning("the parallel branch's process ended without a result; computing it in this process")
             return self.fn(*self.args, **self.kwargs)
@@ -163,18 +172,22 @@ class Branch:
             raise value
         return value
 
-    def _reap(self, kill: bool) -> None:
+    def _reap(self, kill: bool) -> float:
+        """Close the pipe, wait for the child (killed first with ``kill``); its CPU seconds."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        cpu = 0.0
         if self.pid is not None:
             if kill:
                 try:
                     os.kill(self.pid, 9)
                 except ProcessLookupError:
                     pass
-            os.waitpid(self.pid, 0)
+            _, _, usage = os.wait4(self.pid, 0)
+            cpu = usage.ru_utime + usage.ru_stime
             self.pid = None
+        return cpu
 
     def close(self) -> None:
         """Kill and reap the child if its result was never read (nothing to do otherwise)."""
