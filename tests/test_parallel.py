@@ -256,3 +256,47 @@ def test_a_bad_data_folder_fails_with_the_serial_error(tmp_path, monkeypatch, fo
     assert str(par.value) == str(serial.value) and len(par.value.errors) == 2
     assert [(e.file, e.line) for e in par.value.errors] == [(e.file, e.line) for e in serial.value.errors]
     assert _no_children()
+
+
+def _slow_double(x):
+    import time
+    time.sleep(0.005)
+    return 2 * x, os.getpid()
+
+
+def test_shared_map_takes_each_item_once_in_both_processes_in_order(forking):
+    got = parallel.shared_map(_slow_double, range(60), meanwhile=lambda: None)
+    assert [v for v, _ in got] == [2 * x for x in range(60)]
+    pids = {p for _, p in got}
+    assert os.getpid() in pids and len(pids) == 2, "both processes take items from the queue"
+    assert _no_children()
+
+
+def _fails_at(x):
+    if x in (3, 7):
+        raise (ValueError if x == 3 else KeyError)(f"item {x}")
+    return x
+
+
+def test_shared_map_raises_the_first_failing_item_as_the_serial_loop(forking, monkeypatch):
+    with pytest.raises(ValueError, match="item 3"):
+        parallel.shared_map(_fails_at, range(10))
+    monkeypatch.setenv(parallel.ENV_SERIAL, "1")
+    ran = []
+    with pytest.raises(ValueError, match="item 3"):
+        parallel.shared_map(_fails_at, range(10), meanwhile=lambda: ran.append(1))
+    assert ran == [1]
+    assert _no_children()
+
+
+def _child_dies_midway(x):
+    if parallel._IN_CHILD and x >= 2:
+        os._exit(5)
+    return x * x
+
+
+def test_shared_map_computes_the_items_of_a_dead_child_here(forking):
+    import time
+    assert parallel.shared_map(_child_dies_midway, range(12), meanwhile=lambda: time.sleep(0.2)) == \
+        [x * x for x in range(12)]
+    assert _no_children()

@@ -31,11 +31,11 @@ class ImportReport:
     user_factors: str | None = None                     # the factors.csv imported with them (kept until replaced)
 
 
-def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool):
+def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool, map_files=None):
     paths = [Path(f) for f in folders]
     m = read_mapping(mapping) if mapping else folder_mapping(paths)
     skipped: list[str] = []
-    series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped)
+    series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped, map_files=map_files)
     return series, m, skipped, read_user_factors(paths)
 
 
@@ -89,9 +89,9 @@ def open_market(data: Path | None = None, store: Path | None = None, demo: bool 
             return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
         from usecases import parallel
 
-        with parallel.start(_read, [Path(data)], mapping, skip_unknown) as reading:
-            _run(meanwhile)
-            series, m, _, panel = reading.result()
+        def shared(read, files):   # the files shared with a forked child; this process joins after ``meanwhile``
+            return parallel.shared_map(read, files, meanwhile)
+        series, m, _, panel = _read([Path(data)], mapping, skip_unknown, shared)
         market = assemble(series, label=f"vendor files in {data}", imported_at=now_utc(), lags=m.lags)
         return with_user_factors(market, panel)
     _run(meanwhile)

@@ -204,3 +204,61 @@ def start(fn, *args, **kwargs) -> Branch:
     """``Branch(fn, *args, **kwargs)``."""
     return Branch(fn, *args, **kwargs)
 
+
+_TOKEN = 4          # bytes per queue token (an item number): read whole from a pipe, never split
+_MAX_TOKENS = 8192  # 32 KB of tokens, below a pipe's capacity (written before the fork, never blocking)
+
+
+def shared_map(fn, items, meanwhile=None) -> list:
+    """``[fn(x) for x in items]``, computed by a forked child and this process together: both take the next
+    item from one queue, this process once ``meanwhile()`` (when given) has returned, so the child starts
+    at once and this process joins it when free. The values come back in item order. ``fn``'s exception
+    for an item is raised as the serial loop raises it: the first failing item's, once every item before
+    it has its value. Serial: ``meanwhile()``, then the plain loop.
+
+    The queue is a pipe holding one fixed-size token per item (written before the fork): a read of one
+    token is atomic, so each item is taken by exactly one process, with no lock and no shared memory."""
+    items = list(items)
+    if not parallel_available() or len(items) < 2 or len(items) > _MAX_TOKENS:
+        if meanwhile is not None:
+            meanwhile()
+        return [fn(x) for x in items]
+    q_r, q_w = os.pipe()
+    os.write(q_w, b"".join(i.to_bytes(_TOKEN, "little") for i in range(len(items))))
+    os.close(q_w)                                  # the queue ends (EOF) when its tokens are taken
+    try:
+        with start(_take, fn, items, q_r) as child:
+            if meanwhile is not None:
+                meanwhile()
+            mine = _take(fn, items, q_r)
+            theirs = child.result()
+    finally:
+        os.close(q_r)
+    done = {**theirs, **mine}
+    out = []
+    for i in range(len(items)):
+        if i not in done:                          # taken by a child that died without a result
+            done.update(_take_one(fn, items, i))
+        ok, value = done[i]
+        if not ok:
+            raise value
+        out.append(value)
+    return out
+
+
+def _take(fn, items, queue: int) -> dict:
+    """{item number: (True, value) or (False, exception)} of the items this process takes from ``queue``."""
+    out = {}
+    while True:
+        token = os.read(queue, _TOKEN)
+        if not token:
+            return out
+        out.update(_take_one(fn, items, int.from_bytes(token, "little")))
+
+
+def _take_one(fn, items, i: int) -> dict:
+    try:
+        return {i: (True, fn(items[i]))}
+    except Exception as exc:                       # noqa: BLE001 - raised in item order by shared_map
+        return {i: (False, exc)}
+
