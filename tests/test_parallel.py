@@ -6,6 +6,7 @@ import dataclasses
 import io
 import logging
 import os
+import sys
 import warnings
 import zipfile
 from datetime import datetime, timezone
@@ -49,6 +50,7 @@ def _no_children() -> bool:
 def forking(monkeypatch):
     monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
     monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "_ALLOWED", True)
     assert parallel.parallel_available()
 
 
@@ -58,6 +60,7 @@ def _serial_and_parallel(market, as_of, monkeypatch):
         serial = build_report(_fresh(market), as_of, operator="t")
     monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
     monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "_ALLOWED", True)
     forks = []
     real = parallel.Branch.__init__
 
@@ -110,6 +113,7 @@ def test_an_export_that_cannot_be_computed_fails_with_the_serial_error(real_mark
             build_report(_fresh(real_market), as_of)
     monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
     monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "_ALLOWED", True)
     with pytest.raises(type(serial.value)) as par:
         build_report(_fresh(real_market), as_of)
     assert str(par.value) == str(serial.value)
@@ -209,6 +213,16 @@ def test_a_child_that_dies_without_a_result_is_computed_in_the_parent(forking, c
 
 
 def test_serial_switch_one_cpu_and_no_fork(monkeypatch):
+    monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
+    assert not parallel.parallel_available(), "a process forks only inside parallel.allowed()"
+    with parallel.allowed():
+        assert parallel.parallel_available() == sys.platform.startswith("linux")
+    assert not parallel.parallel_available()
+    monkeypatch.setattr(parallel, "_ALLOWED", True)
+    monkeypatch.setattr(sys, "platform", "darwin")           # fork after the system BLAS is not safe there
+    assert not parallel.parallel_available()
+    monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv(parallel.ENV_SERIAL, "1")
     assert not parallel.parallel_available()
     with parallel.start(os.getpid) as branch:
@@ -300,3 +314,26 @@ def test_shared_map_computes_the_items_of_a_dead_child_here(forking):
     assert parallel.shared_map(_child_dies_midway, range(12), meanwhile=lambda: time.sleep(0.2)) == \
         [x * x for x in range(12)]
     assert _no_children()
+
+
+def test_the_export_command_forks_and_leaves_forking_off(tmp_path, shared_data, monkeypatch):
+    """``rotation export`` runs its branches in children (the data files and the side parts) inside
+    parallel.allowed(), and the switch is off again afterwards (this test process stays serial)."""
+    from typer.testing import CliRunner
+
+    from addin.cli.main import app
+    monkeypatch.setattr(parallel, "cpus", lambda: 2)
+    monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
+    monkeypatch.setenv("ROTATION_SIGNING_PASSPHRASE", "test-passphrase")
+    forks = []
+    real = parallel.Branch.__init__
+
+    def counting(self, fn, *a, **k):
+        real(self, fn, *a, **k)
+        forks.append((fn.__name__, self.forked))
+    monkeypatch.setattr(parallel.Branch, "__init__", counting)
+    res = CliRunner().invoke(app, ["export", "--data", str(shared_data), "--as-of", "2008-10-10", "--out",
+                                   str(tmp_path / "book.xlsx"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert forks == [("_take", True), ("_side_parts", True)]
+    assert not parallel._ALLOWED and _no_children()

@@ -7,9 +7,12 @@ every object it built (copy on write), so nothing is re-imported or re-read, and
 pickled value. The result is the one the serial path computes: the same pure function on the same
 inputs (tests/test_parallel.py compares the decision workbooks byte for byte).
 
-Serial (``fn`` runs in this process, when :meth:`Branch.result` asks for it) when ``ROTATION_SERIAL``
-is set to anything but ``0`` or empty, where ``os.fork`` does not exist (Windows), when this process
-may use only one CPU (``os.sched_getaffinity``), and inside a forked child (no grandchildren).
+Forking is opt-in: inside :func:`allowed` (``rotation export`` runs in it; a host
+process such as LibreOffice running the Calc extension's ribbon, Excel's xlwings server or the UDF
+server is never forked behind its back). Serial (``fn`` runs in this process, when :meth:`Branch.result`
+asks for it) unless allowed, when ``ROTATION_SERIAL`` is set to anything but ``0`` or empty, where
+``os.fork`` does not exist (Windows) or is not safe after numpy's system BLAS (macOS: only Linux forks),
+when this process may use only one CPU (``os.sched_getaffinity``), and inside a forked child.
 
 The child
 - touches no shared resource: it writes nothing to stdout/stderr and leaves by ``os._exit`` (no
@@ -40,10 +43,12 @@ import sys
 import time
 import warnings
 from collections import deque
+from contextlib import contextmanager
 
 ENV_SERIAL = "ROTATION_SERIAL"
 log = logging.getLogger(__name__)
 _IN_CHILD = False
+_ALLOWED = False
 # the last forked branches, for bench/export_phases.py: (function name, child CPU s, this process's CPU s
 # between the fork and the join, wall s this process waited at the join)
 HISTORY: deque = deque(maxlen=16)
@@ -57,11 +62,23 @@ def cpus() -> int:
         return os.cpu_count() or 1
 
 
+@contextmanager
+def allowed():
+    """Let this process fork for its parallel branches inside the ``with`` block (``rotation export`` runs in
+    one; see the module doc), then restore the previous setting."""
+    global _ALLOWED
+    was, _ALLOWED = _ALLOWED, True
+    try:
+        yield
+    finally:
+        _ALLOWED = was
+
+
 def parallel_available() -> bool:
     """Whether :func:`start` forks (see the module doc for when it does not)."""
-    if os.environ.get(ENV_SERIAL, "").strip() not in ("", "0"):
+    if not _ALLOWED or os.environ.get(ENV_SERIAL, "").strip() not in ("", "0"):
         return False
-    return hasattr(os, "fork") and sys.platform != "win32" and not _IN_CHILD and cpus() >= 2
+    return hasattr(os, "fork") and sys.platform.startswith("linux") and not _IN_CHILD and cpus() >= 2
 
 
 def _rebuild_exception(cls, args, state):

@@ -51,11 +51,12 @@ def export(
 ) -> None:
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
     single_thread_blas()
+    from usecases import parallel
     from usecases.context import open_market
     from usecases.gcpause import paused_gc
     from usecases.optimize import read_weights_csv
 
-    with handle_errors(as_json):
+    with handle_errors(as_json), parallel.allowed():     # this command-line process may fork its stages
         limits = load_limits(config)
         cur = read_weights_csv(current) if current else None
         scfg = read_stress_config(stress_config)
