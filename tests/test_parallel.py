@@ -38,12 +38,32 @@ def _fresh(market):
     return market
 
 
+_FORKED: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def _record_forks(monkeypatch):
+    """The pids this test's branches forked (other tests' processes, e.g. a server, are not ours to count)."""
+    _FORKED.clear()
+    real = os.fork
+
+    def fork():
+        pid = real()
+        if pid:
+            _FORKED.append(pid)
+        return pid
+    monkeypatch.setattr(os, "fork", fork)
+
+
 def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+    """Every child this test forked has been reaped (no zombie, no orphan still running)."""
+    for pid in _FORKED:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        return False
+    return True
 
 
 @pytest.fixture
