@@ -345,6 +345,8 @@ def test_the_export_command_forks_and_leaves_forking_off(tmp_path, shared_data, 
     monkeypatch.setattr(parallel, "cpus", lambda: 2)
     monkeypatch.delenv(parallel.ENV_SERIAL, raising=False)
     monkeypatch.setenv("ROTATION_SIGNING_PASSPHRASE", "test-passphrase")
+    monkeypatch.setenv("ROTATION_KEYS_DIR", str(tmp_path / "keys"))       # this test's own trial key and ledger
+    monkeypatch.setenv("ROTATION_LEDGER", str(tmp_path / "ledger.sqlite"))
     forks = []
     real = parallel.Branch.__init__
 
