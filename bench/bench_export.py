@@ -1,6 +1,7 @@
 """Export speed (issue 11 item 8): the whole ``rotation export`` and ``rotation verify`` processes on
 ../shared/data against their targets (2 s and 0.6 s; wall time in the median column, CPU time of the
-child process in the note), then in process the render + sign of the demo-sized workbook (5,000
+child process and its forked children in the note), the export again with ``ROTATION_SERIAL=1`` (one
+core, usecases.parallel) as the same-run reference, then in process the render + sign of the demo-sized workbook (5,000
 sessions, every sheet).
 
 ``python bench/bench_export.py`` also prints where each process spends its time: the median CPU and
@@ -52,7 +53,7 @@ def _write(s):
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-_CPU: dict[str, list[float]] = {"export": [], "verify": []}
+_CPU: dict[str, list[float]] = {"export": [], "export-serial": [], "verify": []}
 
 
 def _rotation() -> str:
@@ -79,12 +80,13 @@ def _env() -> dict:
     return env
 
 
-def _cli(kind: str, *args: str) -> None:
-    """Run ``rotation ARGS`` as a whole process; record its CPU time (user + sys) under ``kind``."""
+def _cli(kind: str, *args: str, env: dict | None = None) -> None:
+    """Run ``rotation ARGS`` as a whole process; record its CPU time (user + sys, its forked children's
+    included) under ``kind``. ``env``: variables added to the bench's environment."""
     import resource
     import subprocess
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run([_rotation(), *args], check=True, capture_output=True, env=_env())
+    subprocess.run([_rotation(), *args], check=True, capture_output=True, env={**_env(), **(env or {})})
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     _CPU[kind].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
@@ -92,6 +94,12 @@ def _cli(kind: str, *args: str) -> None:
 def _cli_export(_):
     _cli("export", "export", "--data", str(DATA), "--as-of", "2008-10-10", "--out",
          str(_setup()["out"].with_name("cli.xlsx")), "--force")
+
+
+def _cli_export_serial(_):
+    """The same export on one core (``ROTATION_SERIAL=1``, usecases.parallel): the same-run reference."""
+    _cli("export-serial", "export", "--data", str(DATA), "--as-of", "2008-10-10", "--out",
+         str(_setup()["out"].with_name("cli-serial.xlsx")), "--force", env={"ROTATION_SERIAL": "1"})
 
 
 def _cli_verify(_):
@@ -122,6 +130,8 @@ def rows() -> list[Row]:
     # wall time is the median column; the CPU time (what the load average does not inflate as much) is in the note
     whole = [Row("export: whole process, rotation export --data ../shared/data (2008-10-10)", _cli_export, 2.0,
                  setup=_setup, repeat=3, note=_CpuNote("export", 2.0)),
+             Row("export: the same, serial (ROTATION_SERIAL=1), same-run reference", _cli_export_serial, None,
+                 setup=_setup, repeat=3, note=_CpuNote("export-serial", 2.0)),
              Row("verify: whole process, rotation verify on that record", _cli_verify, 0.6, setup=_setup, repeat=5,
                  note=_CpuNote("verify", 0.6))]
     return (whole if DATA.is_dir() else []) + [
@@ -151,7 +161,8 @@ def phases(kind: str, runs: int = 5) -> dict[str, tuple[float, float]]:
         for name, (cpu, wall) in measured.items():
             samples.setdefault(name, []).append((cpu, wall))
         whole = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        rest = whole - sum(c for c, _ in measured.values())   # after main returned: module teardown, final GC
+        # after main returned: module teardown, final GC ("=..." rows are summaries, not phases)
+        rest = whole - sum(c for k, (c, _) in measured.items() if not k.startswith("="))
         samples.setdefault("interpreter exit (whole-process CPU minus the phases above)", []).append((rest, 0.0))
     return {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in samples.items()}
 
@@ -161,9 +172,13 @@ def print_phases(kind: str, runs: int = 5) -> None:
     med = phases(kind, runs)
     print(f"\n{kind}: median of {runs} processes per phase (CPU s, wall s); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    summaries = {k: v for k, v in med.items() if k.startswith("=")}
+    med = {k: v for k, v in med.items() if not k.startswith("=")}
     for name, (cpu, wall) in med.items():
         print(f"  {name:70} {cpu:6.3f} {wall:6.3f}")
     print(f"  {'sum of the medians':70} {sum(c for c, _ in med.values()):6.3f} {sum(w for _, w in med.values()):6.3f}")
+    for name, (cpu, _) in summaries.items():
+        print(f"  {name[1:]}: {cpu:.3f} s (+ the interpreter exit)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,13 @@ excludes the stages nested in it, so the phases add up to the whole process. ``i
 CPU time used before this script's first line (start-up and site), with no wall time.
 ``bench/bench_export.py`` runs it several times and prints the medians.
 
+Parallel branches (usecases.parallel): the export forks a child for its share of the data files and one
+for the validation, sector regressions and alerts. A child's stages are not timed by the wrappers (they
+run in the child); each child's CPU is its own row (``parallel child: ...``, from the child's rusage,
+wall 0: it overlaps the parent), and the parent's wait at the join is in the wall time of the stage that
+joins (data read; decision: everything else). The import groups are imported ahead, so here the workbook
+modules are not imported during the data read as in a real export (the parent then reads more files).
+
 A group is imported ahead only if the command imports it on its own: ``python bench/export_phases.py
 probe export|verify BOOK [DATA]`` runs the command without timers and prints the groups whose modules
 it loaded (``$EXPORT_PHASES_PRESENT`` passes that list to the timed runs; without it the timed run probes
@@ -79,7 +86,7 @@ IMPORTS = [   # (phase, modules): in the order the export first needs them
 EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls them
     ("usecases.context", "open_market", "data: read + validate the CSVs"),
     ("usecases.signals", "compute", "decision: stress stage (index, regimes, warning fits)"),
-    ("usecases.signals", "validate", "decision: validation (VIX and HY OAS baseline fits)"),
+    ("usecases.signals", "validate", "decision: validation (VIX and HY OAS baseline fits)"),   # serial only
     ("usecases.signals", "external_check", "decision: validation (VIX and HY OAS baseline fits)"),
     ("usecases.signals", "sector_table", "decision: sector regressions and ranking"),
     ("usecases.signals", "defensive_ranking", "decision: sector regressions and ranking"),
@@ -141,7 +148,24 @@ def run(argv: list[str]) -> dict:
     else:
         patch("workbooks.verify", "verify_workbook", "verify: the five checks")
     run_cli(cli_args(argv), lambda fn: timed("CLI: parse, keys, ledger, files, output (the rest)", fn))
+    from usecases import parallel
+    beyond = 0.0
+    for fn_name, child_cpu, overlap, _ in parallel.HISTORY:
+        _add(CHILDREN.get(fn_name, f"parallel child: {fn_name}"), child_cpu, 0.0)
+        beyond += max(0.0, child_cpu - overlap)
+    PHASES[CRITICAL] = [time.process_time() + beyond, 0.0]
     return PHASES
+
+
+# not a phase: this process's CPU plus each child's CPU beyond this process's CPU between its fork and join,
+# the wall time the export would take on an idle machine with two cores (no sleeping on I/O counted)
+CRITICAL = "=critical path on an idle 2-core machine (this process's CPU + children beyond it)"
+
+
+CHILDREN = {   # parallel.HISTORY's function names -> phase rows
+    "_take": "parallel child: its share of the data files (read + validate; CPU, overlaps)",
+    "_side_parts": "parallel child: validation fits, sector regressions, alerts (CPU, overlaps)",
+}
 
 
 if __name__ == "__main__":

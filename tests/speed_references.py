@@ -48,3 +48,15 @@ def reference_regress(market, result, h, benchmark, last):
         out.append({"sector": s, "horizon": h, "alpha": beta[0], "beta_level": beta[1],
                     "t_level": t[1], "beta_change": beta[2], "t_change": t[2], "n": len(frame), "r2": r2})
     return out
+
+
+def reference_frame(columns, index=None):
+    """engine.data.assemble._frame before the fast placement: pandas' union of the columns' dates, then
+    reindexed to ``index``, sorted by column name."""
+    import pandas as pd
+
+    df = pd.DataFrame(columns) if columns else pd.DataFrame(index=index if index is not None else pd.DatetimeIndex([]))
+    if index is not None:
+        df = df.reindex(index)
+    df.index = pd.DatetimeIndex(df.index, name="date").as_unit("ns")
+    return df.sort_index(axis=1).astype(float)

@@ -130,6 +130,7 @@ def test_an_export_validates_the_warning_once(monkeypatch):
     calls = []
     real = signals.validate
     monkeypatch.setattr(signals, "validate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setenv("ROTATION_SERIAL", "1")     # in this process (tests/test_parallel.py: in the child)
     report = build_report(_fresh(open_market(demo=True)), "2012-06-29")
     assert "original stress-index logistic model" in report.early_warning["verdict"]   # no record: that model
     assert len(calls) == 1

@@ -31,11 +31,11 @@ class ImportReport:
     user_factors: str | None = None                     # the factors.csv imported with them (kept until replaced)
 
 
-def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool):
+def _read(folders: list[Path], mapping: Path | None, skip_unknown: bool, map_files=None):
     paths = [Path(f) for f in folders]
     m = read_mapping(mapping) if mapping else folder_mapping(paths)
     skipped: list[str] = []
-    series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped)
+    series = read_files(paths, m, skip_unknown=skip_unknown, skipped=skipped, map_files=map_files)
     return series, m, skipped, read_user_factors(paths)
 
 
@@ -69,18 +69,35 @@ def _demo(seed: int) -> Market:
 
 
 def open_market(data: Path | None = None, store: Path | None = None, demo: bool = False,
-                mapping: Path | None = None, skip_unknown: bool = False, timeout: float | None = None) -> Market:
-    """The Market every use case runs on (see module docstring for the resolution order)."""
+                mapping: Path | None = None, skip_unknown: bool = False, timeout: float | None = None,
+                meanwhile=None) -> Market:
+    """The Market every use case runs on (see module docstring for the resolution order).
+
+    ``meanwhile``: a callable this process runs while a ``data`` folder is read and validated on the
+    second core (:mod:`usecases.parallel`; the export imports its workbook modules then); with any other
+    source, or serial, it runs first. The market is the same either way."""
     if demo:
         if data is not None or store is not None:
             raise ArgumentError("--demo", "cannot be combined with --data or --store; choose one data source")
+        _run(meanwhile)
         return _demo(7)
     if data is not None:
         if store is not None:
+            _run(meanwhile)
             import_folders([Path(data)], store, mapping, skip_unknown)
             market = Store(store).load()
             return Market(**{**market.__dict__, "label": f"vendor files in {data}"})
-        series, m, _, panel = _read([Path(data)], mapping, skip_unknown)
+        from usecases import parallel
+
+        def shared(read, files):   # the files shared with a forked child; this process joins after ``meanwhile``
+            return parallel.shared_map(read, files, meanwhile)
+        series, m, _, panel = _read([Path(data)], mapping, skip_unknown, shared)
         market = assemble(series, label=f"vendor files in {data}", imported_at=now_utc(), lags=m.lags)
         return with_user_factors(market, panel)
+    _run(meanwhile)
     return (Store(store, timeout=timeout) if timeout is not None else Store(store)).load()
+
+
+def _run(fn) -> None:
+    if fn is not None:
+        fn()

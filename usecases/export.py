@@ -24,7 +24,7 @@ from engine.data.model import Market
 from engine.errors import ArgumentError, RotationError
 from engine.optimize.limits import Limits
 from engine.universe import SECTORS
-from usecases import factors, signals
+from usecases import factors, parallel, signals
 from usecases.alerts import preceding_alerts
 from usecases.context import decision_date
 from usecases.gcpause import paused_gc
@@ -82,6 +82,54 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     t = decision_date(market, as_of)
     pit = market.asof(t)                       # the decision sees nothing after D
     res = signals.stress_result(pit, stress_config)
+    # the parts that need only the stress result (the walk-forward validation with its VIX and HY OAS
+    # baseline fits, the sector regressions, the alerts) run on the second core while this process
+    # computes the defensive ranking, the scores and the allocation (usecases.parallel)
+    with parallel.start(_side_parts, pit, res, t, stress_config) as side:
+        return _report(market, pit, t, res, side, current, limits, steps, stress_config, backtest, holdings, tax,
+                       inputs, operator)
+
+
+def _side_parts(pit, res, t, stress_config) -> dict:
+    """{"validation": signals.validation_outcome or None when none is needed, "sectors": the Sectors sheet's
+    regressions frame, "alerts": the Alerts sheet's frame}; a RotationError in place of a part that raised
+    it (raised where the decision needs that part)."""
+    out = {"validation": signals.validation_outcome(pit, res) if signals.needs_validation(res) else None}
+    for name, part in (("sectors", lambda: pd.DataFrame(signals.sector_table(pit, res).reset_index()
+                                                        .to_dict(orient="records"))),
+                       ("alerts", lambda: preceding_alerts(pit, t, stress_config=stress_config))):
+        try:
+            out[name] = part()
+        except RotationError as exc:
+            out[name] = exc
+    return out
+
+
+def _part(value):
+    if isinstance(value, RotationError):
+        raise value
+    return value
+
+
+def _report(market, pit, t, res, side, current, limits, steps, stress_config, backtest, holdings, tax,
+            inputs, operator) -> DecisionReport:
+    """build_report after the stress stage; ``side``: the parallel.Branch computing :func:`_side_parts`,
+    read when the rest of the decision is computed."""
+    res.reading(t)                             # a date before the first reading: the error signals.reading raises
+    signals.defensive_tilt(pit, res, t)        # the reading's defensive ranking (memoized), before the join
+    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False, stress_config=res.config)   # once; the sheet omits composite_ic
+    if holdings is not None:
+        from usecases.trades import rebalance_with_allocation
+        trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,
+                                                  stress_config=stress_config)
+    else:
+        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
+                                             scores=scores)
+    parts = side.result()
+    sectors = _part(parts["sectors"])          # the regressions table of signals.sectors_report (the sheet's part)
+    alerts = _part(parts["alerts"])
+    if parts["validation"] is not None:
+        signals.seed_validation(pit, res, parts["validation"])
     rd = signals.reading(pit, t, stress_config)
     hist = res.daily.loc[res.daily["index"].first_valid_index():t]     # from the first reading to D
     daily = hist[["index", "percentile", "change_20d", "regime", "strength", "warning_probability"]].copy()
@@ -98,14 +146,6 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
     if pos >= 20 and pd.notna(daily["percentile"].iloc[pos - 20]):
         reading["percentile_20d_ago"] = float(daily["percentile"].iloc[pos - 20])
 
-    scores = factors.current_scores(pit, res.daily["index"], t, with_ic=False, stress_config=res.config)   # once; the sheet omits composite_ic
-    if holdings is not None:
-        from usecases.trades import rebalance_with_allocation
-        trades, alloc = rebalance_with_allocation(pit, holdings, t, limits, steps, tax=tax,
-                                                  stress_config=stress_config)
-    else:
-        trades, alloc = None, optimize_as_of(pit, t, current, limits, steps, stress_config=stress_config,
-                                             scores=scores)
     weights = pd.DataFrame({"current": alloc["current"], "target": alloc["weights"], "benchmark": alloc["benchmark"]})
     weights.index.name = "ticker"
     path = pd.DataFrame(alloc["transition"]).set_index("step")
@@ -121,8 +161,6 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         early = {"metrics": metrics, "events": events, "verdict": f"{rd['warning_procedure']['used']} {rep['verdict']}"}
     except RotationError as exc:             # too little history before D to validate: leave the sheet out
         log.info("early-warning sheet left out: %s", exc)
-    # the regressions table of signals.sectors_report, without the parts the workbook does not show
-    sectors = pd.DataFrame(signals.sector_table(pit, res).reset_index().to_dict(orient="records"))
 
     cfg = {"limits": limits.to_dict(), "stress": dataclasses.asdict(res.config),
            "transition_steps": steps, "composite": scores.attrs.get("method", "equal"),
@@ -148,7 +186,7 @@ def build_report(market: Market, as_of=None, current: pd.Series | None = None, l
         **_trade_sheets(trades, holdings),
         risk={"tracking_error": alloc["tracking_error"], "turnover": alloc["turnover"],
               "expected_cost_bps": alloc["expected_cost_bps"], "binding": alloc["binding_text"]},
-        alerts=preceding_alerts(pit, t, stress_config=stress_config),
+        alerts=alerts,
     )
 
 

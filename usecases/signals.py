@@ -280,12 +280,35 @@ def history(market: Market, start=None, end=None, config: StressConfig | None = 
 
 def _validated(market: Market, res: StressResult) -> dict:
     """``validate(market, res)``, computed once per stress result (a reading's verdict and the validation
-    report of the same export both need it); a shallow copy, so callers may add keys."""
+    report of the same export both need it); a shallow copy, so callers may add keys. A validation
+    computed elsewhere (:func:`seed_validation`) is used as if computed here, its error raised again."""
     per = _validations.setdefault(market, {})
     hit = per.get(id(res))
     if hit is None or hit[0] is not res:
         hit = per[id(res)] = (res, validate(market, res))
+    if isinstance(hit[1], RotationError):
+        raise hit[1]
     return dict(hit[1])
+
+
+def validation_outcome(market: Market, res: StressResult):
+    """``validate(market, res)``, or the RotationError it raises (returned, not raised): what
+    :func:`seed_validation` takes, e.g. from another process (usecases.parallel)."""
+    try:
+        return validate(market, res)
+    except RotationError as exc:
+        return exc
+
+
+def needs_validation(res: StressResult) -> bool:
+    """Whether a reading or validation report of ``res`` validates it (not when the data differ from the
+    selection record's: that report is refused first and the reading names the mismatch)."""
+    return (res.procedure_info or {}).get("status") != "mismatch"
+
+
+def seed_validation(market: Market, res: StressResult, outcome) -> None:
+    """Store :func:`validation_outcome` of (``market``, ``res``) computed elsewhere, for :func:`_validated`."""
+    _validations.setdefault(market, {})[id(res)] = (res, outcome)
 
 
 def _validation_verdict(market: Market, res: StressResult) -> dict | None:

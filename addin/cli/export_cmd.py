@@ -50,17 +50,21 @@ def export(
     stress_config: StressConfigOpt = None,
 ) -> None:
     """Write the signed workbook for the decision at --as-of: signal, scores, weights, transition, commentary, audit."""
+    single_thread_blas()
+    from usecases import parallel
     from usecases.context import open_market
-    from usecases.export import export_decision
     from usecases.gcpause import paused_gc
     from usecases.optimize import read_weights_csv
 
-    with handle_errors(as_json):
+    with handle_errors(as_json), parallel.allowed():     # this command-line process may fork its stages
         limits = load_limits(config)
         cur = read_weights_csv(current) if current else None
         scfg = read_stress_config(stress_config)
         with spinner(as_json, "computing the decision, writing and signing the workbook"), paused_gc():
-            market = open_market(data=data, store=store, demo=demo)
+            # the workbook, signing and ledger modules (openpyxl, lxml, cryptography) are imported while the
+            # data folder is read on the second core (usecases.parallel)
+            market = open_market(data=data, store=store, demo=demo, meanwhile=_import_export)
+            from usecases.export import export_decision
             r = export_decision(market, as_of, out_path, cur, limits, keys, ledger, template,
                                 allow_ephemeral_key=market.is_demo, force=force, pdf=pdf,
                                 inputs=[("weights", current), ("limits", config), ("stress config", stress_config),
@@ -69,6 +73,22 @@ def export(
         emit(r, as_json, render_export)
         if not (r["verify"] or {}).get("ok"):
             raise typer.Exit(1)
+
+
+def single_thread_blas() -> None:
+    """OpenBLAS on one thread (unless the user set its thread count), before numpy is first imported: the
+    export's matrices are small (a few thousand rows by a few columns), where BLAS threads only spin, and
+    its independent stages run in two processes instead (usecases.parallel), which a BLAS thread pool
+    would oversubscribe. No result changes: tests/test_parallel.py compares the workbooks."""
+    import os
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _import_export() -> None:
+    import usecases.export  # noqa: F401
 
 
 def template(path: Annotated[Path, typer.Argument(help="Where to write the default template (.xlsx).", dir_okay=False)],

@@ -30,11 +30,32 @@ MAX_FILL = 5
 
 
 def _frame(columns: dict[str, pd.Series], index: pd.DatetimeIndex | None = None) -> pd.DataFrame:
+    """The columns (each on its own dates) as one float frame on ``index`` (None: the union of their dates),
+    columns sorted by name, index named ``date`` in ns."""
+    if columns and index is not None:
+        return _placed(columns, index)
     df = pd.DataFrame(columns) if columns else pd.DataFrame(index=index if index is not None else pd.DatetimeIndex([]))
     if index is not None:
         df = df.reindex(index)
     df.index = pd.DatetimeIndex(df.index, name="date").as_unit("ns")
     return df.sort_index(axis=1).astype(float)
+
+
+def _placed(columns: dict[str, pd.Series], index: pd.DatetimeIndex) -> pd.DataFrame:
+    """:func:`_frame` on a given ``index``: each column's values put at the positions of their dates in
+    ``index`` (dates not in it dropped, NaN elsewhere), the frame built once from one (columns x rows)
+    block. The same frame, bit for bit and in the same memory layout, as the union-of-dates frame
+    reindexed to ``index`` that it replaces (tests/test_data_assemble_fast.py), without pandas' union of
+    52 date indexes and its frequency inference (0.07 s of each export's CPU)."""
+    idx = pd.DatetimeIndex(index, name="date").as_unit("ns")
+    names = sorted(columns)
+    block = np.full((len(names), len(idx)), np.nan)
+    for i, name in enumerate(names):
+        col = columns[name]
+        pos = idx.get_indexer(pd.DatetimeIndex(col.index).as_unit("ns"))
+        ok = pos >= 0
+        block[i, pos[ok]] = col.to_numpy(dtype=float)[ok]
+    return pd.DataFrame(block.T, index=idx, columns=pd.Index(names))
 
 
 def _bounded_fill(df: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, dict[str, int]]:

@@ -157,22 +157,33 @@ def _read_one(f: Path, mapping: Mapping, today) -> list[RawSeries]:
     return parsed
 
 
+def _each(read, files):
+    return [read(f) for f in files]
+
+
 def read_files(paths: list[Path], mapping=None, today: pd.Timestamp | None = None,
-               skip_unknown: bool = False, skipped: list[str] | None = None) -> list[RawSeries]:
+               skip_unknown: bool = False, skipped: list[str] | None = None, map_files=None) -> list[RawSeries]:
     """Parse and validate every file; raise ImportFailed listing every failure (nothing is kept).
 
-    ``skipped`` (a list) receives the files skipped as unknown when ``skip_unknown``."""
+    ``skipped`` (a list) receives the files skipped as unknown when ``skip_unknown``. ``map_files(read,
+    files)``: ``[read(f) for f in files]`` (the default), each file's series or its DataError, computed as
+    the caller likes (usecases.parallel shares the files between two processes); the files are independent."""
     files = find_files(paths)
     mapping = as_mapping(mapping) if mapping is not None else folder_mapping(paths)
     if not files:
         raise DataError("no .csv files found", ", ".join(map(str, paths)))
     known = known_series(mapping.series.values())
     series, errors, owner = [], [], {}
-    for f in files:
+
+    def read(f: Path):
         try:
-            parsed = _read_one(f, mapping, today)
+            return _read_one(f, mapping, today)
         except DataError as exc:
-            errors.append(exc)
+            return exc
+
+    for f, parsed in zip(files, (map_files or _each)(read, files)):
+        if isinstance(parsed, DataError):
+            errors.append(parsed)
             continue
         for s in parsed:
             if s.name not in known and not s.name.startswith("ff"):
