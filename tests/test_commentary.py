@@ -119,3 +119,22 @@ def test_commentary_sheet_holds_the_same_text(report, tmp_path):
     for k, (h, p) in enumerate(paras):
         assert ws.cell(start.row + 3 * k, start.column).value == h
         assert ws.cell(start.row + 3 * k + 1, start.column).value == p
+
+
+@pytest.mark.parametrize("missing", [None, float("nan")])
+@pytest.mark.parametrize("regime", ["calm", "stress"])
+def test_a_date_without_a_warning_probability_says_so(report, tmp_path, missing, regime):
+    """Before the warning model's first fit the reading holds None (the daily frame NaN): the commentary says
+    there is no probability instead of failing (an export on 2001-06-29 of ../shared/data raised a TypeError),
+    and the dashboard cell says so in words."""
+    from openpyxl import load_workbook
+
+    from workbooks.writer import named_cell, write_workbook
+
+    r = dataclasses.replace(report, reading={**report.reading, "warning_probability": missing, "regime": regime})
+    text = com.text(r)
+    assert com.NO_PROBABILITY in text
+    assert "warning probability must recede" not in text
+    assert com.text(report).count(com.NO_PROBABILITY) == 0
+    write_workbook(r, tmp_path / "n.xlsx")
+    assert named_cell(load_workbook(tmp_path / "n.xlsx"), "WarningProbability").value == "none yet"

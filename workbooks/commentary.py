@@ -29,6 +29,20 @@ def fmt_pct0(x: float) -> str:
     return f"{x * 100:.0f}%"
 
 
+def warning_probability(rd: dict) -> float | None:
+    """The reading's warning probability, or None when there is none at that date (before the model's
+    first fit, or an input of it missing): the reading stores None there, the daily frame NaN."""
+    p = rd.get("warning_probability")
+    if p is None:
+        return None
+    p = float(p)
+    return p if p == p else None
+
+
+NO_PROBABILITY = ("The early-warning model gives no probability on this date (it has not yet been fitted on "
+                  "enough history, or one of its inputs is missing), so it issues no warning.")
+
+
 def fmt_pct1(x: float) -> str:
     return f"{x * 100:.1f}%"
 
@@ -87,9 +101,11 @@ def _reading(r: DecisionReport) -> str:
             else f"{'rose' if chg > 0 else 'fell'} by {fmt_level(abs(chg))} from {fmt_level(before)}")
     text = (f"On {r.as_of:%d %B %Y} the bond stress index reads {fmt_level(idx)}, higher than "
             f"{fmt_pct0(float(rd['percentile']))} of its history, and the regime is {rd['regime']} "
-            f"(signal strength {fmt_level(float(rd['strength']))}). Over the last 20 sessions it {move}. "
-            f"The early-warning model puts the probability that a new technology selloff starts {_window(r)} at "
-            f"{fmt_pct0(float(rd['warning_probability']))}.")
+            f"(signal strength {fmt_level(float(rd['strength']))}). Over the last 20 sessions it {move}. ")
+    prob = warning_probability(rd)
+    text += (NO_PROBABILITY if prob is None else
+             f"The early-warning model puts the probability that a new technology selloff starts {_window(r)} at "
+             f"{fmt_pct0(prob)}.")
     if rd.get("selloff_since"):
         text += (f" A technology selloff is already running (since {rd['selloff_since']}); that probability is "
                  "for a new one, not for the one under way.")
@@ -227,10 +243,12 @@ def _reversal(r: DecisionReport) -> str:
         return (f"The call would change if the stress index rose{up} and the regime turned {names[1]}; the "
                 f"allocator's defensive tilt starts in the {names[tilt] if tilt is not None else 'stress'} regime{at}.")
     below = f" below the exit threshold of {fmt_level(float(exit_[k - 1]))}" if len(exit_) >= k else ""
+    prob = warning_probability(rd)
+    recede = ("" if prob is None else
+              f", and the warning probability must recede from {fmt_pct0(prob)}")
     return (f"The call reverses if the regime falls back to {names[k - 1]}: the stress index must fall{below} "
-            f"(it entered {rd['regime']} above {fmt_level(float(enter[k - 1]))}){stay}, and the warning "
-            f"probability must recede from {fmt_pct0(float(rd['warning_probability']))}; the allocation would then be "
-            "recomputed with the lower reading." if len(enter) >= k else
+            f"(it entered {rd['regime']} above {fmt_level(float(enter[k - 1]))}){stay}{recede}; the allocation "
+            "would then be recomputed with the lower reading." if len(enter) >= k else
             f"The call reverses if the regime falls back to {names[k - 1]}{stay}.")
 
 

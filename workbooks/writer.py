@@ -472,7 +472,9 @@ def _fill_dashboard(wb: Workbook, report: DecisionReport) -> None:
         _put(wb, "StressPercentile", float(rd["percentile"]))
         _put(wb, "StressRegime", str(rd["regime"]).capitalize())
         _put(wb, "StressChange20d", float(rd["change_20d"]))
-        _put(wb, "WarningProbability", float(rd["warning_probability"]))
+        from workbooks.commentary import warning_probability
+        prob = warning_probability(rd)
+        _put(wb, "WarningProbability", "none yet" if prob is None else prob)
         _put(wb, "StressStrength", float(rd["strength"]))
         _put(wb, "DefensiveSectors", _defensive_text(report))
     rk = report.risk
