@@ -30,6 +30,18 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available")
 
 
+def data_folder_with(source: Path, root: Path, files: dict[str, bytes]) -> Path:
+    """A data folder at ``root``: every sub-folder of ``source`` (e.g. ../shared/data) linked, plus ``files``
+    (name -> bytes) written beside them (a factors.csv, say), without copying the real data."""
+    root.mkdir(parents=True)
+    for sub in source.iterdir():
+        if sub.is_dir():
+            (root / sub.name).symlink_to(sub.resolve())
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return root
+
+
 def have_openssl() -> bool:
     return shutil.which("openssl") is not None
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import data_folder_with
 from engine.data.model import Market
 from engine.data.user_factors import parse_factor_panel
 from engine.errors import ArgumentError
@@ -111,13 +112,8 @@ def test_optimize_and_backtest_score_with_the_toml(demo, tmp_path):
 
 @pytest.fixture(scope="module")
 def folder(shared_data, tmp_path_factory):
-    root = tmp_path_factory.mktemp("settings") / "data"
-    root.mkdir()
-    for sub in shared_data.iterdir():
-        if sub.is_dir():
-            (root / sub.name).symlink_to(sub)
-    (root / "factors.csv").write_bytes(panel_csv(rows_on(pd.bdate_range("2001-01-31", "2019-11-29", freq="BME"))))
-    return root
+    panel = panel_csv(rows_on(pd.bdate_range("2001-01-31", "2019-11-29", freq="BME")))
+    return data_folder_with(shared_data, tmp_path_factory.mktemp("settings") / "data", {"factors.csv": panel})
 
 
 def test_cli_takes_the_settings_and_refuses_bad_ones(folder, tmp_path):

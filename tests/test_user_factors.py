@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import data_folder_with
 from engine.data.model import Market
 from engine.data.user_factors import parse_factor_panel, read_factor_panel
 from engine.errors import DataError
@@ -236,17 +237,11 @@ def test_optimize_uses_the_same_composite(demo):
 @pytest.fixture(scope="module")
 def real_folder(shared_data, tmp_path_factory):
     """../shared/data plus a factors.csv: a monthly, published-two-days-later panel on the real sessions."""
-    root = tmp_path_factory.mktemp("byof") / "data"
-    root.mkdir()
-    for sub in shared_data.iterdir():
-        if sub.is_dir():
-            (root / sub.name).symlink_to(sub)
     rng = np.random.default_rng(5)
     rows = [(d.date(), s, "ey", round(rng.normal(), 4), round(float(np.exp(rng.normal(25, 1)))),
              (d + pd.offsets.BDay(2)).date()) for d in pd.bdate_range("2001-01-31", "2019-11-29", freq="BME")
             for s in SECS]
-    (root / "factors.csv").write_bytes(panel_csv(rows))
-    return root
+    return data_folder_with(shared_data, tmp_path_factory.mktemp("byof") / "data", {"factors.csv": panel_csv(rows)})
 
 
 def test_folder_convention_store_round_trip_and_cli(real_folder, tmp_path):
@@ -284,12 +279,8 @@ def test_a_bad_or_second_panel_is_a_one_line_error(real_folder, tmp_path):
 
     from addin.cli.main import app
 
-    bad = tmp_path / "data"
-    bad.mkdir()
-    for sub in real_folder.iterdir():
-        if sub.is_dir():
-            (bad / sub.name).symlink_to(sub.resolve())
-    (bad / "factors.csv").write_bytes(panel_csv([("2008-03-04", "XLK", "ey", "NaN", "", "")]))
+    bad = data_folder_with(real_folder, tmp_path / "data",
+                           {"factors.csv": panel_csv([("2008-03-04", "XLK", "ey", "NaN", "", "")])})
     res = CliRunner().invoke(app, ["factors", "scores", "--data", str(bad)])
     assert res.exit_code == 2 and "factors.csv, line 2: column 'value': expected a finite number" in res.output
     (bad / "extra").mkdir()
