@@ -112,7 +112,7 @@ def relative_returns(prices: pd.DataFrame, regimes: pd.Series, pos: int, horizon
     p = prices.iloc[: pos + 1]
     fwd = p.shift(-horizon) / p - 1.0
     rel = fwd.drop(columns=[tech]).sub(fwd[tech], axis=0)
-    rel[BASKET] = fwd[[s for s in DEFENSIVE if s in fwd.columns]].mean(axis=1, skipna=False) - fwd[tech]
+    rel[BASKET] = _basket_minus_tech(fwd, tech)
     reg = regimes.reindex(p.index)
     return rel[reg.isin(STRESS_REGIMES).to_numpy()]
 
@@ -208,8 +208,12 @@ def basket_spread(prices: pd.DataFrame, horizon: int = HORIZON, tech: str = "XLK
     """Per session d: the basket's forward ``horizon``-session return minus tech's (NaN where the window
     passes the last row), the same figures as :func:`relative_returns`; the value at d uses prices up to
     d + horizon only, so :func:`tilt_at` at position pos reads rows d <= pos - horizon."""
-    fwd = prices.shift(-horizon) / prices - 1.0
-    return (fwd[[s for s in DEFENSIVE if s in fwd.columns]].mean(axis=1, skipna=False) - fwd[tech]).to_numpy(float)
+    return _basket_minus_tech(prices.shift(-horizon) / prices - 1.0, tech).to_numpy(float)
+
+
+def _basket_minus_tech(fwd: pd.DataFrame, tech: str) -> pd.Series:
+    """The equal-weight defensive basket's forward return minus tech's, from forward returns ``fwd``."""
+    return fwd[[s for s in DEFENSIVE if s in fwd.columns]].mean(axis=1, skipna=False) - fwd[tech]
 
 
 def tilt_at(spread: np.ndarray, stressed: np.ndarray, pos: int, horizon: int = HORIZON, min_obs: int = MIN_OBS,
