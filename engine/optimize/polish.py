@@ -246,7 +246,8 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
 def _solve(K: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
     """K^-1 rhs (least squares when K is singular: redundant active rows), None when it cannot be solved."""
     if _solve1 is not None:                     # LAPACK gesv without np.linalg.solve's wrapping (same result);
-        sol = _solve1(K, rhs)                   # a singular K gives NaN here (errors ignored): checked below
+        with np.errstate(all="ignore"):         # a singular K gives NaN here, silently: checked below
+            sol = _solve1(K, rhs)
         if np.isfinite(sol).all():
             return sol
     try:
