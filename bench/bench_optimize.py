@@ -19,6 +19,7 @@ from engine.optimize.problem import AllocationInputs, Allocator, prepare
 from engine.universe import SECTORS
 
 TK = list(SECTORS)
+INTERLEAVE = True      # bench/run.py measures these rows round-robin: their ratios survive the machine's speed swings
 LIMITS = Limits(tracking_error=0.06, turnover=0.30, tech_cap=0.25, sector_max=0.35, defensive_floor=0.30)
 MINVAR = Limits(tech_cap=1.0, tracking_error=math.inf, turnover=1.0, sector_max=1.0, defensive_floor=0.0,
                 risk_aversion=1.0, cost_bps=0.0, active_risk=False, impact_coef=0.0)
@@ -60,6 +61,22 @@ class _Ratio(str):
             return "ratio n/a"
         r = statistics.median(self.peer) / statistics.median(self.ours)
         return format(f"PyPortfolioOpt / ours = {r:.1f}x (same min-variance problem)", spec)
+
+
+class _VsReference(str):
+    """A note computed when printed: this row's median as a fraction of the plain cvxpy row's, both timed in the
+    same interleaved run (the ratio holds however fast the shared machine is at the moment)."""
+
+    def __new__(cls, text: str, ours: list, ref: list):
+        obj = super().__new__(cls, text)
+        obj.text, obj.ours, obj.ref = text, ours, ref
+        return obj
+
+    def __format__(self, spec):
+        if not self.ours or not self.ref:
+            return format(self.text, spec)
+        r = statistics.median(self.ours) / statistics.median(self.ref)
+        return format(f"{self.text}; {r:.2f}x the plain cvxpy re-solve's median in this run", spec)
 
 
 class _WarmNote(str):
@@ -110,22 +127,25 @@ def rows() -> list[Row]:
     fast_mv.solve(_minvar_inputs(), MINVAR)
     t_ours, t_peer = [], []
     ratio = _Ratio(t_ours, t_peer)
+    t_warm, t_cold, t_ref = [], [], []
     return [
-        Row("optimize: fast re-solve, 11 sectors, all limits, new params", lambda i: warm.solve(i, LIMITS),
+        Row("optimize: fast re-solve, 11 sectors, all limits, new params", _timed(lambda i: warm.solve(i, LIMITS), t_warm),
             target_s=0.8e-3, setup=_inputs, repeat=51,
-            note=_WarmNote("new random inputs each call; warm start from the previous call's problem only when "
-                           "its inputs are near (WARM_NEAR), else Clarabel at 1e-5 + certified polish; before (150b52d, "
-                           "idle machine, 2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm)),
-        Row("optimize: cold re-solve (Clarabel + polish), new params", lambda i: fast.solve(i, LIMITS),
-            target_s=0.8e-3, setup=_inputs, repeat=51, note="no warm start: every solve through Clarabel"),
+            note=_VsReference(_WarmNote(
+                "new random inputs each call; warm start from the previous call's problem only when its inputs are "
+                "near (WARM_NEAR), else Clarabel at 1e-5 + certified polish; before (150b52d, idle machine, "
+                "2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm), t_warm, t_ref)),
+        Row("optimize: cold re-solve (Clarabel + polish), new params", _timed(lambda i: fast.solve(i, LIMITS), t_cold),
+            target_s=0.8e-3, setup=_inputs, repeat=51,
+            note=_VsReference("no warm start: every solve through Clarabel", t_cold, t_ref)),
         Row("optimize: cold re-solve from arrays (solve_numeric)", lambda d: fast.solve_numeric(d, LIMITS),
             setup=lambda: prepare(TK, _inputs(), LIMITS), repeat=51,
             note="the row above without prepare() (validation), as the backtest's callers could"),
         Row("optimize: re-solve after a limit change, warm", lambda i: change.solve(i, LIMITS_B),
             setup=_after_limit_change(change), repeat=51,
             note=_WarmNote("same inputs, turnover 0.30 -> 0.25; warm start from the solve at the old limits", change)),
-        Row("optimize: plain cvxpy re-solve (DPP), same problem", lambda i: plain.solve(i, LIMITS),
-            setup=_inputs, repeat=21, note="reference"),
+        Row("optimize: plain cvxpy re-solve (DPP), same problem", _timed(lambda i: plain.solve(i, LIMITS), t_ref),
+            setup=_inputs, repeat=51, note="reference"),
         Row("optimize: build cvxpy problem anew + solve", lambda i: Allocator(TK).solve(i, LIMITS),
             setup=_inputs, repeat=7, note="reference"),
         Row("optimize: min variance, fast path", _timed(lambda i: fast_mv.solve(i, MINVAR), t_ours), setup=_minvar_inputs,

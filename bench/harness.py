@@ -49,25 +49,52 @@ def measure(row: Row) -> Result:
     """One untimed warm-up call, then ``repeat`` timed calls (wall and CPU time) with the garbage collector paused
     during each call (as ``timeit`` does); peak memory from one more call under tracemalloc."""
     row.fn(row.setup() if row.setup else None)
-    times, cpu = [], []
     gc.collect()
-    for _ in range(row.repeat):
-        arg = row.setup() if row.setup else None
-        gc.disable()
-        try:
-            c0, t0 = _cpu(), time.perf_counter()
-            row.fn(arg)
-            times.append(time.perf_counter() - t0)
-            cpu.append(_cpu() - c0)
-        finally:
-            gc.enable()
+    calls = [_timed_call(row) for _ in range(row.repeat)]
+    times, cpu = [w for w, _ in calls], [c for _, c in calls]
+    return Result(row, statistics.median(times), _peak_mb(row), times, statistics.median(cpu))
+
+
+def _timed_call(row: Row) -> tuple[float, float]:
+    arg = row.setup() if row.setup else None
+    gc.disable()
+    try:
+        c0, t0 = _cpu(), time.perf_counter()
+        row.fn(arg)
+        return time.perf_counter() - t0, _cpu() - c0
+    finally:
+        gc.enable()
+
+
+def _peak_mb(row: Row) -> float:
     arg = row.setup() if row.setup else None
     gc.collect()
     tracemalloc.start()
     row.fn(arg)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return Result(row, statistics.median(times), peak / 2**20, times, statistics.median(cpu))
+    return peak / 2**20
+
+
+def measure_interleaved(rows: list[Row], block: int = 5) -> list[Result]:
+    """Like :func:`measure` for each row, but round-robin in blocks: ``block`` timed calls of every row per round
+    (until each has had its ``repeat``), so a slow spell of a shared machine (its speed swings by 1.5x within
+    seconds here) falls on every row alike and the rows' ratios stay comparable. Blocks, not single calls: the
+    first call after another row's runs in caches that row has evicted (+100 us after a cvxpy solve, measured),
+    which a median over a block of five ignores. Warm-up and peak memory as in :func:`measure`."""
+    for row in rows:
+        row.fn(row.setup() if row.setup else None)
+    gc.collect()
+    times: list[list[float]] = [[] for _ in rows]
+    cpu: list[list[float]] = [[] for _ in rows]
+    while any(len(t) < row.repeat for t, row in zip(times, rows)):
+        for j, row in enumerate(rows):
+            for _ in range(min(block, row.repeat - len(times[j]))):
+                wall, c = _timed_call(row)
+                times[j].append(wall)
+                cpu[j].append(c)
+    return [Result(row, statistics.median(t), _peak_mb(row), t, statistics.median(c))
+            for row, t, c in zip(rows, times, cpu)]
 
 
 def fmt_time(s: float) -> str:

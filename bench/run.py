@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from harness import measure, print_table  # noqa: E402
+from harness import measure, measure_interleaved, print_table  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -23,8 +23,10 @@ def main(argv: list[str]) -> int:
         spec = importlib.util.spec_from_file_location(path.stem, path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
-        for row in mod.rows():
-            results.append(measure(row))
+        if getattr(mod, "INTERLEAVE", False):       # rows compared with each other: measured round-robin
+            results.extend(measure_interleaved(mod.rows()))
+        else:
+            results.extend(measure(row) for row in mod.rows())
     print_table(results)
     return 0
 

@@ -237,9 +237,9 @@ def newton(d: NumericData, rows: list, act: _Active, y0: np.ndarray, two_g_cov: 
         mult = sol[n + 1:]
         Jt = E.T
         nu = float(sol[-1]) if act.te else 0.0
-        wrong = signs * (y - start) < -FEAS_TOL
-        if wrong.any():
-            return None, np.flatnonzero(wrong)
+        moved = signs * (y - start)             # < 0: the trade changed sign
+        if moved.min() < -FEAS_TOL:
+            return None, np.flatnonzero(moved < -FEAS_TOL)
     return None
 
 
@@ -248,8 +248,8 @@ def _solve(K: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
     if _solve1 is not None:                     # LAPACK gesv without np.linalg.solve's wrapping (same result);
         with np.errstate(all="ignore"):         # a singular K gives NaN here, silently: checked below
             sol = _solve1(K, rhs)
-        if np.isfinite(sol).all():
-            return sol
+        if math.isfinite(sol @ sol):            # every entry finite (one dot product instead of two ufuncs;
+            return sol                          # an overflow to inf only takes the checked path below)
     try:
         sol = np.linalg.solve(K, rhs)
     except np.linalg.LinAlgError:
@@ -269,7 +269,8 @@ def _feasible(prog, d: NumericData, y: np.ndarray) -> bool:
     if prog.tech is not None and w[prog.tech] > d.tech_cap + tol:
         return False
     at = np.abs(w - d.w0)
-    if (w < d.lo - tol).any() or (w > d.hi + tol).any() or (at > d.tbound + tol).any():
+    # the sector bounds and the liquidity bound in one comparison: the largest violation of any of them
+    if max((d.lo - w).max(), (w - d.hi).max(), (at - d.tbound).max()) > tol:
         return False
     if 0.5 * (at.sum() + abs(c - d.cash0)) > d.turnover + tol:
         return False
