@@ -95,6 +95,28 @@ def test_cone_program_is_the_allocation_problem(pair):
     assert (pw[:, 0] ** (2 / 3) * pw[:, 1] ** (1 / 3) - np.abs(pw[:, 2]) > -1e-9).all()
 
 
+def test_tracking_error_rows_hold_the_whole_factor():
+    """The tracking-error rows store only L's triangle (L is lower-triangular): A's block is exactly -L'
+    (every entry of the Cholesky factor, none lost), and a factor with entries above the diagonal is refused
+    with an error naming it rather than solved with those entries dropped."""
+    from engine.errors import ArgumentError
+    from engine.optimize.conic import ConeProgram
+
+    lim = Limits(tracking_error=0.05)
+    d = prepare(TK, draw(11, "stress"), lim)
+    prog = ConeProgram(TK, 0.5)
+    n = prog.n
+    _, _, a_data, _ = prog.data(d)
+    A = prog.matrices(np.zeros(len(prog._P_idx)), a_data)[1].toarray()
+    np.testing.assert_array_equal(A[prog.r_te + 1:prog.r_te + 1 + n, :n], -d.factor.T)
+    assert np.count_nonzero(np.triu(d.factor, 1)) == 0 and np.count_nonzero(np.tril(d.factor)) == n * (n + 1) // 2
+    full = d.factor.copy()
+    full[0, 5] = 0.01
+    from dataclasses import replace
+    with pytest.raises(ArgumentError, match="lower-triangular"):
+        prog.data(replace(d, factor=full))
+
+
 def test_resolve_is_stateless(pair):
     """Re-solving A, then B, then A again gives A's answer (no state leaks between solves)."""
     _, fast = pair

@@ -109,7 +109,7 @@ class NumericData:
 
     mu: np.ndarray
     cov: np.ndarray
-    factor: np.ndarray
+    factor: np.ndarray                   # lower-triangular L with L L' = cov (covariance.cholesky_factor)
     w0: np.ndarray
     cash0: float
     b: np.ndarray
