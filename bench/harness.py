@@ -79,9 +79,10 @@ def _peak_mb(row: Row) -> float:
 def measure_interleaved(rows: list[Row], block: int = 5) -> list[Result]:
     """Like :func:`measure` for each row, but round-robin in blocks: ``block`` timed calls of every row per round
     (until each has had its ``repeat``), so a slow spell of a shared machine (its speed swings by 1.5x within
-    seconds here) falls on every row alike and the rows' ratios stay comparable. Blocks, not single calls: the
-    first call after another row's runs in caches that row has evicted (+100 us after a cvxpy solve, measured),
-    which a median over a block of five ignores. Warm-up and peak memory as in :func:`measure`."""
+    seconds here) falls on every row alike and the rows' ratios stay comparable. Each block starts with one
+    untimed call, as :func:`measure` starts with one: the first calls after another row's run in caches and
+    allocator arenas that row has disturbed (the first re-solve after a cvxpy solve costs 100-150 us more,
+    measured), which is not the steady state a row measures. Peak memory as in :func:`measure`."""
     for row in rows:
         row.fn(row.setup() if row.setup else None)
     gc.collect()
@@ -89,6 +90,8 @@ def measure_interleaved(rows: list[Row], block: int = 5) -> list[Result]:
     cpu: list[list[float]] = [[] for _ in rows]
     while any(len(t) < row.repeat for t, row in zip(times, rows)):
         for j, row in enumerate(rows):
+            if len(times[j]) < row.repeat:
+                row.fn(row.setup() if row.setup else None)
             for _ in range(min(block, row.repeat - len(times[j]))):
                 wall, c = _timed_call(row)
                 times[j].append(wall)
