@@ -79,6 +79,35 @@ class _VsReference(str):
         return format(f"{self.text}; {r:.2f}x the plain cvxpy re-solve's median in this run", spec)
 
 
+BT_REFERENCE_S = 0.55     # issue 9: bt's momentum backtest "measured earlier on this kind of machine"
+
+
+class _Scaled(str):
+    """A note computed when printed: this row's median scaled to the machine issue 9's targets were set on, by
+    the yardstick row (bt's momentum backtest, 0.55 s there) timed interleaved in the same run."""
+
+    def __new__(cls, text: str, ours: list, yard: list):
+        obj = super().__new__(cls, text)
+        obj.text, obj.ours, obj.yard = text, ours, yard
+        return obj
+
+    def __format__(self, spec):
+        if not self.ours or not self.yard:
+            return format(self.text, spec)
+        y = statistics.median(self.yard)
+        scaled = statistics.median(self.ours) * BT_REFERENCE_S / y
+        return format(f"{self.text}; {scaled * 1e6:.0f} us at the reference machine's speed (bt yardstick "
+                      f"{y:.2f} s here vs {BT_REFERENCE_S} s there)", spec)
+
+
+def _yardstick():
+    """bt's momentum top-3 backtest of bench_backtest (the machine yardstick issue 9 quotes: 0.55 s)."""
+    from bench_backtest import peer_weights, run_bt, setup
+
+    pw = peer_weights(setup("momentum", 0.0))
+    return lambda _: run_bt(pw, 0.0)
+
+
 class _WarmNote(str):
     """A note computed when printed: how many of the row's solves the warm start certified."""
 
@@ -127,17 +156,17 @@ def rows() -> list[Row]:
     fast_mv.solve(_minvar_inputs(), MINVAR)
     t_ours, t_peer = [], []
     ratio = _Ratio(t_ours, t_peer)
-    t_warm, t_cold, t_ref = [], [], []
+    t_warm, t_cold, t_ref, t_yard = [], [], [], []
     return [
         Row("optimize: fast re-solve, 11 sectors, all limits, new params", _timed(lambda i: warm.solve(i, LIMITS), t_warm),
             target_s=0.8e-3, setup=_inputs, repeat=51,
-            note=_VsReference(_WarmNote(
+            note=_Scaled(_VsReference(_WarmNote(
                 "new random inputs each call; warm start from the previous call's problem only when its inputs are "
                 "near (WARM_NEAR), else Clarabel at 1e-5 + certified polish; before (150b52d, idle machine, "
-                "2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm), t_warm, t_ref)),
+                "2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm), t_warm, t_ref), t_warm, t_yard)),
         Row("optimize: cold re-solve (Clarabel + polish), new params", _timed(lambda i: fast.solve(i, LIMITS), t_cold),
             target_s=0.8e-3, setup=_inputs, repeat=51,
-            note=_VsReference("no warm start: every solve through Clarabel", t_cold, t_ref)),
+            note=_Scaled(_VsReference("no warm start: every solve through Clarabel", t_cold, t_ref), t_cold, t_yard)),
         Row("optimize: cold re-solve from arrays (solve_numeric)", lambda d: fast.solve_numeric(d, LIMITS),
             setup=lambda: prepare(TK, _inputs(), LIMITS), repeat=51,
             note="the row above without prepare() (validation), as the backtest's callers could"),
@@ -146,6 +175,8 @@ def rows() -> list[Row]:
             note=_WarmNote("same inputs, turnover 0.30 -> 0.25; warm start from the solve at the old limits", change)),
         Row("optimize: plain cvxpy re-solve (DPP), same problem", _timed(lambda i: plain.solve(i, LIMITS), t_ref),
             setup=_inputs, repeat=51, note="reference"),
+        Row("machine yardstick: bt momentum top-3 backtest, 9 sectors", _timed(_yardstick(), t_yard), repeat=6,
+            peer=True, note=f"issue 9 measured {BT_REFERENCE_S} s for it on the machine its targets were set on"),
         Row("optimize: build cvxpy problem anew + solve", lambda i: Allocator(TK).solve(i, LIMITS),
             setup=_inputs, repeat=7, note="reference"),
         Row("optimize: min variance, fast path", _timed(lambda i: fast_mv.solve(i, MINVAR), t_ours), setup=_minvar_inputs,
