@@ -181,3 +181,16 @@ def test_transition_tech_35_to_25():
     one_shot = transition_path(cur, tgt, 1, Limits(turnover=0.5), impact=k)
     # equal slices are cheaper in total than one trade (3/2-power impact is convex)
     assert path["cost_bps"].sum() < one_shot["cost_bps"].sum()
+
+
+@pytest.mark.parametrize("dtype", [None, object, "string[python]", "str"])
+def test_same_index_reads_every_label_storage(dtype):
+    """The fast label check (engine.optimize.problem._same_index) agrees with a plain list comparison whatever
+    the index's storage: the default string dtype, object, the python string array; order and length matter."""
+    from engine.optimize.problem import _same_index
+
+    tk = ["XLB", "XLE", "XLF"]
+    for labels in (tk, ["XLE", "XLB", "XLF"], tk[:2], tk + ["XLK"], ["XLB", "XLE", "XLK"]):
+        ix = pd.Index(labels, dtype=dtype)
+        assert _same_index(ix, tk) == (labels == tk)
+    assert not _same_index(pd.Index([1, 2, 3]), tk)
