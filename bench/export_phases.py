@@ -102,10 +102,13 @@ EXPORT_STAGES = [   # (module, attribute, phase): patched where the export calls
 
 
 def cli_args(argv: list[str]) -> list[str]:
-    """The ``rotation`` arguments of ``export BOOK DATA`` or ``verify BOOK``."""
+    """The ``rotation`` arguments of ``export BOOK DATA [AS_OF]`` or ``verify BOOK``; AS_OF ``last`` (the
+    default) exports the last session, as the plain ``rotation export --data DATA`` does."""
     kind, book = argv[0], argv[1]
     if kind == "export":
-        return ["export", "--data", argv[2], "--as-of", "2008-10-10", "--out", book, "--force"]
+        as_of = argv[3] if len(argv) > 3 else "last"
+        return ["export", "--data", argv[2], *([] if as_of == "last" else ["--as-of", as_of]), "--out", book,
+                "--force"]
     return ["verify", book]
 
 
