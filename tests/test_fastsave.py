@@ -161,6 +161,7 @@ def test_cells_filled_without_the_constructor_and_setter_are_identical(monkeypat
     words = ["calm", "=SUM(A1)", "#N/A", "  padded ", None, "stress", "calm", "=", "#DIV/0!"]
     sig["note"] = [words[i % len(words)] for i in range(len(sig))]
     sig["seen"] = pd.DatetimeIndex(sig.index).where(np.arange(len(sig)) % 5 != 0)   # dates with NaT
+    sig["seen_ny"] = pd.DatetimeIndex(sig.index).tz_localize("America/New_York")     # tz-aware (written as UTC)
     sig["mixed"] = [("x" if i % 3 else 1.5) for i in range(len(sig))]                 # object, not one type
     rep = type(rep)(**{**rep.__dict__, "signals": sig})
     fast = _parts(save_bytes(render(rep)))

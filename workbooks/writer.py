@@ -277,6 +277,20 @@ def _numbers(series: pd.Series, kind: str) -> list | None:
     return None
 
 
+def _dates(series: pd.Series) -> list | None:
+    """``[_py(v, "date") for v in series]`` for a datetime64 column (naive or with a time zone), converted as
+    one array: a long date column costs a tenth of going through a Timestamp per value (None: another dtype)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif not (isinstance(dtype, np.dtype) and dtype.kind == "M"):
+        return None
+    out = pd.DatetimeIndex(series).to_pydatetime().tolist()
+    for i in np.flatnonzero(series.isna().to_numpy()).tolist():
+        out[i] = None
+    return out
+
+
 def _fill_column(ws, row0: int, col: int, series: pd.Series, kind: str, body) -> None:
     """Body cells of one table column from ``row0`` down, each with its own copy of style ``body`` (Cell copies it).
     Numbers skip the value setter's type inference (its result is known: ``n``, or ``b`` for bools);
@@ -284,7 +298,8 @@ def _fill_column(ws, row0: int, col: int, series: pd.Series, kind: str, body) ->
     cells = ws._cells
     values = _numbers(series, kind)
     if values is None:
-        _fill_values(ws, row0, col, [_py(v, kind) for v in series.tolist()], body)
+        dates = _dates(series) if kind == "date" else None
+        _fill_values(ws, row0, col, dates if dates is not None else [_py(v, kind) for v in series.tolist()], body)
         return
     data_type = "b" if kind == "bool" else "n"
     for i, v in enumerate(values):
