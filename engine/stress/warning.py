@@ -54,25 +54,26 @@ def fit_logistic_info(x: np.ndarray, y: np.ndarray, ridge: float = 0.0, max_iter
     pen = np.full(k + 1, float(ridge))
     pen[0] = 0.0
 
-    def objective(b):                  # (value, a @ b): the accepted step's eta is the next iteration's
+    def objective(b):                  # (value, a @ b, exp(-|a @ b|)): the accepted step's are the next iteration's
         eta = a @ b
-        return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * np.sum(pen * b * b)), eta
+        e = np.exp(-np.abs(eta))       # log(1 + exp(eta)) = max(eta, 0) + log1p(e), stable both ways
+        return float(np.sum(np.maximum(eta, 0.0) + np.log1p(e) - y * eta) + 0.5 * np.sum(pen * b * b)), eta, e
 
     diag_pen, jitter = np.diag(pen), 1e-12 * np.eye(k + 1)
-    f, eta = objective(beta)
+    f, eta, e = objective(beta)
     for it in range(1, max_iter + 1):
-        p = 1.0 / (1.0 + np.exp(-eta))
+        p = np.where(eta >= 0, 1.0, e) / (1.0 + e)       # 1 / (1 + exp(-eta)) from the same exponential
         g = a.T @ (p - y) + pen * beta
         h = (a * (p * (1 - p))[:, None]).T @ a + diag_pen + jitter
         step = np.linalg.solve(h, g)
         t = 1.0
         while True:
             nb = beta - t * step
-            nf, n_eta = objective(nb)
+            nf, n_eta, n_e = objective(nb)
             if nf <= f + 1e-14 or t < 1e-6:
                 break
             t *= 0.5
-        beta, f_old, f, eta = nb, f, nf, n_eta
+        beta, f_old, f, eta, e = nb, f, nf, n_eta, n_e
         if np.max(np.abs(t * step)) < tol or abs(f_old - f) < tol * max(1.0, abs(f)):
             return beta, True, it
     return beta, False, max_iter
