@@ -63,41 +63,35 @@ class _Ratio(str):
         return format(f"PyPortfolioOpt / ours = {r:.1f}x (same min-variance problem)", spec)
 
 
-class _VsReference(str):
-    """A note computed when printed: this row's median as a fraction of the plain cvxpy row's, both timed in the
-    same interleaved run (the ratio holds however fast the shared machine is at the moment)."""
-
-    def __new__(cls, text: str, ours: list, ref: list):
-        obj = super().__new__(cls, text)
-        obj.text, obj.ours, obj.ref = text, ours, ref
-        return obj
-
-    def __format__(self, spec):
-        if not self.ours or not self.ref:
-            return format(self.text, spec)
-        r = statistics.median(self.ours) / statistics.median(self.ref)
-        return format(f"{self.text}; {r:.2f}x the plain cvxpy re-solve's median in this run", spec)
-
-
 BT_REFERENCE_S = 0.55     # issue 9: bt's momentum backtest "measured earlier on this kind of machine"
 
 
-class _Scaled(str):
-    """A note computed when printed: this row's median scaled to the machine issue 9's targets were set on, by
-    the yardstick row (bt's momentum backtest, 0.55 s there) timed interleaved in the same run."""
+class _Timed(str):
+    """A note computed when printed from this row's timed calls (``ours``) and another row's (``other``), both
+    measured in the same interleaved run: ``text`` plus ``say(median ours, median other)`` (just ``text`` when
+    either row has not run)."""
 
-    def __new__(cls, text: str, ours: list, yard: list):
-        obj = super().__new__(cls, text)
-        obj.text, obj.ours, obj.yard = text, ours, yard
+    def __new__(cls, text, ours: list, other: list, say):
+        obj = super().__new__(cls, str(text))
+        obj.text, obj.ours, obj.other, obj.say = text, ours, other, say
         return obj
 
     def __format__(self, spec):
-        if not self.ours or not self.yard:
+        if not self.ours or not self.other:
             return format(self.text, spec)
-        y = statistics.median(self.yard)
-        scaled = statistics.median(self.ours) * BT_REFERENCE_S / y
-        return format(f"{self.text}; {scaled * 1e6:.0f} us at the reference machine's speed (bt yardstick "
-                      f"{y:.2f} s here vs {BT_REFERENCE_S} s there)", spec)
+        return format(f"{self.text}; {self.say(statistics.median(self.ours), statistics.median(self.other))}", spec)
+
+
+def _vs_reference(text, ours: list, ref: list) -> _Timed:
+    """This row's median as a fraction of the plain cvxpy row's (holds however fast the machine is)."""
+    return _Timed(text, ours, ref, lambda o, r: f"{o / r:.2f}x the plain cvxpy re-solve's median in this run")
+
+
+def _scaled(text, ours: list, yard: list) -> _Timed:
+    """This row's median scaled to the machine issue 9's targets were set on, by the yardstick row (bt's
+    momentum backtest, BT_REFERENCE_S there)."""
+    return _Timed(text, ours, yard, lambda o, y: f"{o * BT_REFERENCE_S / y * 1e6:.0f} us at the reference "
+                                                 f"machine's speed (bt yardstick {y:.2f} s here vs {BT_REFERENCE_S} s there)")
 
 
 def _yardstick():
@@ -160,13 +154,13 @@ def rows() -> list[Row]:
     return [
         Row("optimize: fast re-solve, 11 sectors, all limits, new params", _timed(lambda i: warm.solve(i, LIMITS), t_warm),
             target_s=0.8e-3, setup=_inputs, repeat=51,
-            note=_Scaled(_VsReference(_WarmNote(
+            note=_scaled(_vs_reference(_WarmNote(
                 "new random inputs each call; warm start from the previous call's problem only when its inputs are "
                 "near (WARM_NEAR), else Clarabel at 1e-5 + certified polish; before (150b52d, idle machine, "
                 "2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm), t_warm, t_ref), t_warm, t_yard)),
         Row("optimize: cold re-solve (Clarabel + polish), new params", _timed(lambda i: fast.solve(i, LIMITS), t_cold),
             target_s=0.8e-3, setup=_inputs, repeat=51,
-            note=_Scaled(_VsReference("no warm start: every solve through Clarabel", t_cold, t_ref), t_cold, t_yard)),
+            note=_scaled(_vs_reference("no warm start: every solve through Clarabel", t_cold, t_ref), t_cold, t_yard)),
         Row("optimize: cold re-solve from arrays (solve_numeric)", lambda d: fast.solve_numeric(d, LIMITS),
             setup=lambda: prepare(TK, _inputs(), LIMITS), repeat=51,
             note="the row above without prepare() (validation), as the backtest's callers could"),
