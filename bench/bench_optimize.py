@@ -152,14 +152,14 @@ def rows() -> list[Row]:
     ratio = _Ratio(t_ours, t_peer)
     t_warm, t_cold, t_ref, t_yard = [], [], [], []
     return [
-        Row("optimize: fast re-solve, 11 sectors, all limits, new params", _timed(lambda i: warm.solve(i, LIMITS), t_warm),
-            target_s=0.8e-3, setup=_inputs, repeat=51,
+        Row("optimize: fast re-solve, 11 sectors, all limits, new params", lambda i: warm.solve(i, LIMITS),
+            target_s=0.8e-3, setup=_inputs, repeat=51, record=t_warm,
             note=_scaled(_vs_reference(_WarmNote(
                 "new random inputs each call; warm start from the previous call's problem only when its inputs are "
                 "near (WARM_NEAR), else Clarabel at 1e-5 + certified polish; before (150b52d, idle machine, "
                 "2026-12-02): 2.09 ms with plain cvxpy at 6.13 ms", warm), t_warm, t_ref), t_warm, t_yard)),
-        Row("optimize: cold re-solve (Clarabel + polish), new params", _timed(lambda i: fast.solve(i, LIMITS), t_cold),
-            target_s=0.8e-3, setup=_inputs, repeat=51,
+        Row("optimize: cold re-solve (Clarabel + polish), new params", lambda i: fast.solve(i, LIMITS),
+            target_s=0.8e-3, setup=_inputs, repeat=51, record=t_cold,
             note=_scaled(_vs_reference("no warm start: every solve through Clarabel", t_cold, t_ref), t_cold, t_yard)),
         Row("optimize: cold re-solve from arrays (solve_numeric)", lambda d: fast.solve_numeric(d, LIMITS),
             setup=lambda: prepare(TK, _inputs(), LIMITS), repeat=51,
@@ -167,10 +167,10 @@ def rows() -> list[Row]:
         Row("optimize: re-solve after a limit change, warm", lambda i: change.solve(i, LIMITS_B),
             setup=_after_limit_change(change), repeat=51,
             note=_WarmNote("same inputs, turnover 0.30 -> 0.25; warm start from the solve at the old limits", change)),
-        Row("optimize: plain cvxpy re-solve (DPP), same problem", _timed(lambda i: plain.solve(i, LIMITS), t_ref),
-            setup=_inputs, repeat=51, note="reference"),
-        Row("machine yardstick: bt momentum top-3 backtest, 9 sectors", _timed(_yardstick(), t_yard), repeat=6,
-            peer=True, note=f"issue 9 measured {BT_REFERENCE_S} s for it on the machine its targets were set on"),
+        Row("optimize: plain cvxpy re-solve (DPP), same problem", lambda i: plain.solve(i, LIMITS),
+            setup=_inputs, repeat=51, record=t_ref, note="reference"),
+        Row("machine yardstick: bt momentum top-3 backtest, 9 sectors", _yardstick(), repeat=6,
+            record=t_yard, peer=True, note=f"issue 9 measured {BT_REFERENCE_S} s for it on the machine its targets were set on"),
         Row("optimize: build cvxpy problem anew + solve", lambda i: Allocator(TK).solve(i, LIMITS),
             setup=_inputs, repeat=7, note="reference"),
         Row("optimize: min variance, fast path", _timed(lambda i: fast_mv.solve(i, MINVAR), t_ours), setup=_minvar_inputs,

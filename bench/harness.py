@@ -19,6 +19,8 @@ class Row:
     repeat: int = 7
     note: str = ""
     peer: bool = False                  # a peer library's row, shown for comparison
+    record: list | None = None          # the harness appends each timed call's wall time here (for notes that
+                                        # compare rows; warm-up and memory calls are not timed calls)
 
 
 @dataclass
@@ -61,9 +63,12 @@ def _timed_call(row: Row) -> tuple[float, float]:
     try:
         c0, t0 = _cpu(), time.perf_counter()
         row.fn(arg)
-        return time.perf_counter() - t0, _cpu() - c0
+        wall, cpu = time.perf_counter() - t0, _cpu() - c0
     finally:
         gc.enable()
+    if row.record is not None:
+        row.record.append(wall)
+    return wall, cpu
 
 
 def _peak_mb(row: Row) -> float:
@@ -82,9 +87,8 @@ def measure_interleaved(rows: list[Row], block: int = 5) -> list[Result]:
     seconds here) falls on every row alike and the rows' ratios stay comparable. Each block starts with one
     untimed call, as :func:`measure` starts with one: the first calls after another row's run in caches and
     allocator arenas that row has disturbed (the first re-solve after a cvxpy solve costs 100-150 us more,
-    measured), which is not the steady state a row measures. Peak memory as in :func:`measure`."""
-    for row in rows:
-        row.fn(row.setup() if row.setup else None)
+    measured), which is not the steady state a row measures (and is the warm-up). Peak memory as in
+    :func:`measure`."""
     gc.collect()
     times: list[list[float]] = [[] for _ in rows]
     cpu: list[list[float]] = [[] for _ in rows]
