@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from engine.errors import ArgumentError, DataError
 from engine.stress.config import EventConfig, RegimeConfig, StressConfig, WarningConfig
 from engine.stress.events import find_events, start_label
-from engine.stress.index import combine
+from engine.stress.index import combine, expanding_correlations
 from engine.stress.regime import expanding_percentile, regime_codes, regime_labels
 from engine.stress.sectors import hac_ols
 from engine.stress.transform import expanding_moments, expanding_zscore
@@ -43,6 +43,30 @@ def test_zscore_uses_past_only_and_min_history():
 
 
 # ---- PCA index --------------------------------------------------------------------------------
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 0.4))
+def test_expanding_correlations_match_pandas_pairwise_complete(seed, hole_rate):
+    """Each pair's expanding correlation over its joint observations, as pandas computes it, and the
+    joint counts; symmetric with a unit diagonal wherever a column varies."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((40, 4)) @ rng.standard_normal((4, 4))
+    z[rng.random(z.shape) < hole_rate] = np.nan
+    z[:7, 2] = np.nan                                           # a late input
+    corr, count = expanding_correlations(z)
+    df = pd.DataFrame(z)
+    for i in range(4):
+        for j in range(4):
+            both = df[[i, j]].notna().all(axis=1).cumsum().to_numpy(float)
+            np.testing.assert_array_equal(count[:, i, j], both)
+            ref = df[i].expanding(min_periods=2).corr(df[j]).to_numpy() if i != j else \
+                np.where(df[i].notna().cumsum() >= 2, 1.0, np.nan)
+            got = corr[:, i, j]
+            if i == j:
+                got = np.where(np.isnan(got) & (count[:, i, j] >= 2), 1.0, got)   # pandas: 1 even where constant
+            np.testing.assert_allclose(got, ref, rtol=0, atol=1e-9, equal_nan=True)
+    np.testing.assert_array_equal(corr, np.swapaxes(corr, 1, 2))
+
+
 def test_pca_loadings_match_numpy_eig_and_sign_convention():
     rng = np.random.default_rng(1)
     n = 400
