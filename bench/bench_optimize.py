@@ -94,7 +94,7 @@ def _scaled(text, ours: list, yard: list) -> _Timed:
                                                  f"machine's speed (bt yardstick {y:.2f} s here vs {BT_REFERENCE_S} s there)")
 
 
-def _yardstick():
+def yardstick():
     """bt's momentum top-3 backtest of bench_backtest (the machine yardstick issue 9 quotes: 0.55 s)."""
     from bench_backtest import peer_weights, run_bt, setup
 
@@ -169,7 +169,7 @@ def rows() -> list[Row]:
             note=_WarmNote("same inputs, turnover 0.30 -> 0.25; warm start from the solve at the old limits", change)),
         Row("optimize: plain cvxpy re-solve (DPP), same problem", lambda i: plain.solve(i, LIMITS),
             setup=_inputs, repeat=51, record=t_ref, note="reference"),
-        Row("machine yardstick: bt momentum top-3 backtest, 9 sectors", _yardstick(), repeat=6,
+        Row("machine yardstick: bt momentum top-3 backtest, 9 sectors", yardstick(), repeat=6,
             record=t_yard, peer=True, note=f"issue 9 measured {BT_REFERENCE_S} s for it on the machine its targets were set on"),
         Row("optimize: build cvxpy problem anew + solve", lambda i: Allocator(TK).solve(i, LIMITS),
             setup=_inputs, repeat=7, note="reference"),
