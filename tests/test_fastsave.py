@@ -77,6 +77,14 @@ def _odd_cells() -> Workbook:
     ws.row_dimensions[2].hidden = True
     ws["A9"].number_format = "0.00%"
     ws["A9"] = 0.125
+    ws["B9"] = 2.5                                   # a number with a note: the note is kept
+    ws["B9"].comment = Comment("a number's note", "auditor")
+    ws["C9"] = 0.75                                  # a number with a link
+    ws["C9"].hyperlink = "https://example.com/n"
+    ws["D9"] = float("inf")
+    ws["E9"].number_format = "0.00%"                 # the same style first on an empty cell, then on numbers
+    ws["E10"] = 0.5
+    ws["E10"].number_format = "0.00%"
     wb.create_sheet("Second")["A1"] = "x"
     return wb
 

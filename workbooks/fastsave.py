@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections import defaultdict
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.compat import safe_string
@@ -95,20 +94,33 @@ def _cell(ws, cell, style_id: str | None) -> str:
     return f"{head}><v>{_text(safe_string(value))}</v></c>"
 
 
+def _rows(ws) -> list[tuple[int, list]]:
+    """(row, its cells left to right) for every row with a cell or a row dimension, in row order (the keys
+    sorted alone: a third of the time of sorting the (key, cell) pairs)."""
+    cells = ws._cells
+    rows: dict[int, list] = {}
+    for key in sorted(cells):
+        row = rows.get(key[0])
+        if row is None:
+            row = rows[key[0]] = []
+        row.append(cells[key])
+    missing = ws.row_dimensions.keys() - rows.keys()
+    if not missing:
+        return list(rows.items())                 # inserted in row order
+    for r in missing:
+        rows[r] = []
+    return sorted(rows.items())
+
+
 def sheet_data(ws) -> bytes:
     """The ``<sheetData>`` element openpyxl's WorksheetWriter.write_rows would write for ``ws``.
     Plain numbers (most of the daily history) are written inline; every other cell by :func:`_cell`."""
-    rows = defaultdict(list)
-    for (r, _c), cell in sorted(ws._cells.items()):
-        rows[r].append(cell)
-    for r in ws.row_dimensions.keys() - rows.keys():
-        rows[r] = []
     dims = ws.row_dimensions
     ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
     heads: dict[tuple[int, bytes], tuple[str, str]] = {}    # (column, style) -> (column letter, ' s="ID"' or '')
     out = ["<sheetData>"]
     add = out.append
-    for r, cells in sorted(rows.items()):
+    for r, cells in _rows(ws):
         if r in dims:
             attrs = {"r": f"{r}"}
             attrs.update(dims[r])
@@ -116,13 +128,26 @@ def sheet_data(ws) -> bytes:
         else:
             add(f'<row r="{r}">')
         for cell in cells:
+            value = cell._value
+            style = cell._style
+            key = style.tobytes() if style is not None else NO_STYLE
+            if type(value) is float and cell.data_type == "n" and value == value and value != INF \
+                    and value != -INF and cell._hyperlink is None and cell._comment is None:
+                head = heads.get((cell.column, key))
+                if head is None:
+                    sid = None
+                    if key != NO_STYLE:
+                        sid = ids.get(key)
+                        if sid is None:
+                            sid = ids[key] = f"{cell.style_id}"
+                    letter = get_column_letter(cell.column)
+                    head = heads[(cell.column, key)] = (letter, "" if sid is None else f' s="{sid}"')
+                add(f'<c r="{head[0]}{r}"{head[1]} t="n"><v>{"%.16g" % value}</v></c>')
+                continue
             comment = cell._comment
             if comment is not None:
                 ws._comments.append(CommentRecord.from_cell(cell))
-            style = cell._style
-            key = style.tobytes() if style is not None else NO_STYLE
             styled = key != NO_STYLE
-            value = cell._value
             if value is None and not styled and not comment:
                 continue
             sid = None
@@ -130,14 +155,6 @@ def sheet_data(ws) -> bytes:
                 sid = ids.get(key)
                 if sid is None:
                     sid = ids[key] = f"{cell.style_id}"
-            if cell.data_type == "n" and type(value) is float and value == value and value not in (INF, -INF) \
-                    and cell._hyperlink is None:
-                head = heads.get((cell.column, key))
-                if head is None:
-                    letter = get_column_letter(cell.column)
-                    head = heads[(cell.column, key)] = (letter, "" if sid is None else f' s="{sid}"')
-                add(f'<c r="{head[0]}{r}"{head[1]} t="n"><v>{"%.16g" % value}</v></c>')
-                continue
             add(_cell(ws, cell, sid))
         add("</row>")
     add("</sheetData>")
