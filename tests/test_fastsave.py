@@ -85,6 +85,11 @@ def _odd_cells() -> Workbook:
     ws["E9"].number_format = "0.00%"                 # the same style first on an empty cell, then on numbers
     ws["E10"] = 0.5
     ws["E10"].number_format = "0.00%"
+    for r in (11, 12, 13):                           # repeated text, formulas and styled blanks in one column
+        ws.cell(r, 1, "calm")
+        ws.cell(r, 2, "=A11")
+        ws.cell(r, 3).font = Font(italic=True)
+        ws.cell(r, 4, "  calm ")
     wb.create_sheet("Second")["A1"] = "x"
     return wb
 

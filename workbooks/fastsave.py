@@ -118,6 +118,8 @@ def sheet_data(ws) -> bytes:
     dims = ws.row_dimensions
     ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
     heads: dict[tuple[int, bytes], tuple[str, str]] = {}    # (column, style) -> (column letter, ' s="ID"' or '')
+    tails: dict[tuple, str] = {}      # (text or None, data type, style id) -> the cell's markup after '<c r="A1"'
+    letters: dict[int, str] = {}
     out = ["<sheetData>"]
     add = out.append
     for r, cells in _rows(ws):
@@ -155,6 +157,21 @@ def sheet_data(ws) -> bytes:
                 sid = ids.get(key)
                 if sid is None:
                     sid = ids[key] = f"{cell.style_id}"
+            if (value is None or type(value) is str) and cell._hyperlink is None and comment is None:
+                # text and empty cells: the markup after the reference depends only on (value, type, style)
+                memo = (value, cell.data_type, sid)
+                rest = tails.get(memo)
+                if rest is None:
+                    ref = f'<c r="{get_column_letter(cell.column)}{r}"'
+                    xml = _cell(ws, cell, sid)
+                    rest = tails[memo] = xml[len(ref):]
+                else:
+                    letter = letters.get(cell.column)
+                    if letter is None:
+                        letter = letters[cell.column] = get_column_letter(cell.column)
+                    xml = f'<c r="{letter}{r}"{rest}'
+                add(xml)
+                continue
             add(_cell(ws, cell, sid))
         add("</row>")
     add("</sheetData>")
