@@ -112,67 +112,89 @@ def _rows(ws) -> list[tuple[int, list]]:
     return sorted(rows.items())
 
 
+class _Markup:
+    """The caches of one :func:`sheet_data` call: style ids (registered in first-use order, as
+    ``cell.style_id`` registers them), column letters, the head of each (column, style) number cell and the
+    markup after the reference of each text or empty cell."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.ids: dict[bytes, str] = {}
+        self.letters: dict[int, str] = {}
+        self.heads: dict[tuple[int, bytes], tuple[str, str]] = {}
+        self.tails: dict[tuple, str] = {}
+
+    def sid(self, cell, key: bytes) -> str | None:
+        """The cellXfs index of ``cell``'s style (``key``: its bytes), None when unstyled."""
+        if key == NO_STYLE:
+            return None
+        sid = self.ids.get(key)
+        if sid is None:
+            sid = self.ids[key] = f"{cell.style_id}"
+        return sid
+
+    def letter(self, col: int) -> str:
+        letter = self.letters.get(col)
+        if letter is None:
+            letter = self.letters[col] = get_column_letter(col)
+        return letter
+
+    def head(self, cell, key: bytes) -> tuple[str, str]:
+        """(column letter, ' s="ID"' or '') of a number cell in ``cell``'s column with style ``key``, cached in
+        :attr:`heads` (which :func:`sheet_data` reads directly: the number cells are the hot path)."""
+        sid = self.sid(cell, key)
+        head = self.heads[(cell.column, key)] = (self.letter(cell.column), "" if sid is None else f' s="{sid}"')
+        return head
+
+    def plain(self, cell, sid: str | None, r: int) -> str:
+        """A text or empty cell without link or note: what follows its reference depends only on
+        (value, type, style), so :func:`_cell` runs once per such triple."""
+        ref = f'<c r="{self.letter(cell.column)}{r}"'
+        memo = (cell._value, cell.data_type, sid)
+        rest = self.tails.get(memo)
+        if rest is None:
+            rest = self.tails[memo] = _cell(self.ws, cell, sid)[len(ref):]
+        return ref + rest
+
+
+def _row_tag(ws, r: int) -> str:
+    dims = ws.row_dimensions
+    if r not in dims:
+        return f'<row r="{r}">'
+    attrs = {"r": f"{r}"}
+    attrs.update(dims[r])
+    return f"<row{_attrs(attrs)}>"
+
+
 def sheet_data(ws) -> bytes:
     """The ``<sheetData>`` element openpyxl's WorksheetWriter.write_rows would write for ``ws``.
-    Plain numbers (most of the daily history) are written inline; every other cell by :func:`_cell`."""
-    dims = ws.row_dimensions
-    ids: dict[bytes, str] = {}        # style array bytes -> its cellXfs index (as cell.style_id adds it)
-    heads: dict[tuple[int, bytes], tuple[str, str]] = {}    # (column, style) -> (column letter, ' s="ID"' or '')
-    tails: dict[tuple, str] = {}      # (text or None, data type, style id) -> the cell's markup after '<c r="A1"'
-    letters: dict[int, str] = {}
+    Plain numbers (most of the daily history) are written inline, text and empty cells from a memo, every
+    other cell by :func:`_cell`."""
+    m = _Markup(ws)
+    heads = m.heads
     out = ["<sheetData>"]
     add = out.append
     for r, cells in _rows(ws):
-        if r in dims:
-            attrs = {"r": f"{r}"}
-            attrs.update(dims[r])
-            add(f"<row{_attrs(attrs)}>")
-        else:
-            add(f'<row r="{r}">')
+        add(_row_tag(ws, r))
         for cell in cells:
             value = cell._value
             style = cell._style
             key = style.tobytes() if style is not None else NO_STYLE
+            comment = cell._comment
             if type(value) is float and cell.data_type == "n" and value == value and value != INF \
-                    and value != -INF and cell._hyperlink is None and cell._comment is None:
-                head = heads.get((cell.column, key))
-                if head is None:
-                    sid = None
-                    if key != NO_STYLE:
-                        sid = ids.get(key)
-                        if sid is None:
-                            sid = ids[key] = f"{cell.style_id}"
-                    letter = get_column_letter(cell.column)
-                    head = heads[(cell.column, key)] = (letter, "" if sid is None else f' s="{sid}"')
+                    and value != -INF and cell._hyperlink is None and comment is None:
+                head = heads.get((cell.column, key)) or m.head(cell, key)
                 add(f'<c r="{head[0]}{r}"{head[1]} t="n"><v>{"%.16g" % value}</v></c>')
                 continue
-            comment = cell._comment
             if comment is not None:
                 ws._comments.append(CommentRecord.from_cell(cell))
-            styled = key != NO_STYLE
-            if value is None and not styled and not comment:
+            elif value is None and key == NO_STYLE:
                 continue
-            sid = None
-            if styled:
-                sid = ids.get(key)
-                if sid is None:
-                    sid = ids[key] = f"{cell.style_id}"
+            sid = m.sid(cell, key)
             if (value is None or type(value) is str) and cell._hyperlink is None and comment is None:
-                # text and empty cells: the markup after the reference depends only on (value, type, style)
-                memo = (value, cell.data_type, sid)
-                rest = tails.get(memo)
-                if rest is None:
-                    ref = f'<c r="{get_column_letter(cell.column)}{r}"'
-                    xml = _cell(ws, cell, sid)
-                    rest = tails[memo] = xml[len(ref):]
-                else:
-                    letter = letters.get(cell.column)
-                    if letter is None:
-                        letter = letters[cell.column] = get_column_letter(cell.column)
-                    xml = f'<c r="{letter}{r}"{rest}'
-                add(xml)
-                continue
-            add(_cell(ws, cell, sid))
+                add(m.plain(cell, sid, r))
+            else:
+                add(_cell(ws, cell, sid))
         add("</row>")
     add("</sheetData>")
     return "".join(out).encode("ascii")
